@@ -1,0 +1,36 @@
+// Generic ";name=value" parameter lists, as they follow a Via, a name-addr or a URI.
+// Iteration never allocates; values keep their quotes only if quoted() is asked for separately.
+#pragma once
+
+#include <string_view>
+
+namespace duet::sip {
+
+struct Param {
+  std::string_view name;   // as written
+  std::string_view value;  // empty when the param has no "=value"; quotes removed, escapes kept
+  bool has_value = false;
+  bool quoted = false;  // value was a quoted-string (backslash escapes are still in value)
+};
+
+// Iterates over a parameter list that starts at its first ';' (or is empty). `sep` is ';' for
+// Via/name-addr/URI params and '&' for URI headers. Whitespace around names, '=' and values is
+// tolerated (it is LWS in the grammar of header params; it is a parse failure for URIs).
+class ParamIterator {
+ public:
+  ParamIterator(std::string_view list, char sep = ';') noexcept : rest_(list), sep_(sep) {}
+  // Fills p with the next parameter. Returns false at the end, or on malformed input (then ok()
+  // becomes false).
+  bool next(Param& p) noexcept;
+  bool ok() const noexcept { return ok_; }
+
+ private:
+  std::string_view rest_;
+  char sep_;
+  bool ok_ = true;
+};
+
+// Finds a parameter by case-insensitive name. Returns false if absent.
+bool find_param(std::string_view list, std::string_view name, Param& out, char sep = ';') noexcept;
+
+}  // namespace duet::sip
