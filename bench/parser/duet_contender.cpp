@@ -1,0 +1,107 @@
+// duet: what a registrar/proxy reads of every message it handles. parse() indexes the start line
+// and every header; then the typed views a proxy or registrar needs on every request are built:
+// top Via, From, To, each Contact (with their URIs), CSeq, Call-ID and Expires.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "contender.hpp"
+#include "duet/sip/message.hpp"
+#include "duet/sip/name_addr.hpp"
+#include "duet/sip/values.hpp"
+#include "duet/sip/via.hpp"
+
+namespace duet::bench {
+namespace {
+
+using sip::HeaderField;
+using sip::HeaderId;
+
+// The whole outcome in one struct, so the timed loop can hand it to DoNotOptimize and verify()
+// checks exactly what was timed.
+struct ProxyView {
+  sip::ParseResult result;
+  sip::Via top_via;
+  sip::NameAddr from, to;
+  sip::CSeq cseq;
+  std::string_view call_id;
+  std::uint32_t expires = 0;
+  unsigned contacts = 0;
+  bool via_ok = false, from_ok = false, to_ok = false, contacts_ok = true, cseq_ok = false;
+  bool has_expires = false, expires_ok = true;
+};
+
+// A server keeps one Message per event loop and reuses it for every datagram; constructing one
+// (40 inline header slots) per message is not what duet does, so it is not timed either.
+sip::Message& loop_message() {
+  static sip::Message message;
+  return message;
+}
+
+void read_like_a_proxy(std::string_view bytes, sip::Message& msg, ProxyView& out) {
+  out.result = sip::parse(bytes, msg, {.mode = sip::Framing::datagram});
+  if (out.result.status != sip::ParseStatus::ok) return;
+
+  if (const HeaderField* via = msg.find(HeaderId::via)) {
+    sip::ValueSplitter values(via->value);
+    std::string_view top;
+    out.via_ok = values.next(top) && sip::parse_via(top, out.top_via);
+  }
+  out.from_ok = sip::parse_name_addr(msg.header(HeaderId::from), out.from);
+  out.to_ok = sip::parse_name_addr(msg.header(HeaderId::to), out.to);
+  out.contacts_ok = sip::for_each_value(msg, HeaderId::contact,
+                                        [&](std::string_view value) {
+                                          sip::NameAddr contact;
+                                          out.contacts_ok =
+                                              sip::parse_name_addr(value, contact) && out.contacts_ok;
+                                          benchmark::DoNotOptimize(contact);
+                                          ++out.contacts;
+                                          return true;
+                                        }) &&
+                    out.contacts_ok;
+  out.cseq_ok = sip::parse_cseq(msg.header(HeaderId::cseq), out.cseq);
+  out.call_id = msg.call_id();
+  if (const HeaderField* expires = msg.find(HeaderId::expires)) {
+    out.has_expires = true;
+    out.expires_ok = sip::parse_uint32(expires->value, out.expires);
+  }
+}
+
+std::string duet_verify(const CorpusMessage& message) {
+  sip::Message& msg = loop_message();
+  ProxyView v;
+  read_like_a_proxy(message.bytes, msg, v);
+  if (v.result.status != sip::ParseStatus::ok) {
+    return "parse() failed: " + std::string(sip::reason(v.result.error)) + " (status " +
+           std::to_string(static_cast<int>(v.result.status)) + ")";
+  }
+  if (v.result.consumed != message.bytes.size()) {
+    return "parse() consumed " + std::to_string(v.result.consumed) + " of " +
+           std::to_string(message.bytes.size()) + " bytes";
+  }
+  if (v.call_id != message.call_id) {
+    return "Call-ID is '" + std::string(v.call_id) + "', expected '" + message.call_id + "'";
+  }
+  if (!v.via_ok || !v.top_via.has_branch) return "top Via did not parse (or has no branch)";
+  if (!v.from_ok || !v.from.uri_parsed || v.from.tag.empty()) return "From did not parse (or has no tag)";
+  if (!v.to_ok || !v.to.uri_parsed) return "To did not parse";
+  if (!v.contacts_ok || (msg.has(HeaderId::contact) && v.contacts == 0)) return "a Contact did not parse";
+  if (!v.cseq_ok || v.cseq.number != msg.cseq_number() || v.cseq.method != msg.cseq_method()) {
+    return "CSeq did not parse or disagrees with parse()";
+  }
+  if (!v.expires_ok) return "Expires did not parse";
+  return {};
+}
+
+void duet_parse(std::string_view bytes) {
+  ProxyView v;
+  read_like_a_proxy(bytes, loop_message(), v);
+  benchmark::DoNotOptimize(v);
+}
+
+}  // namespace
+
+const Contender kDuetContender{"duet", "duet (parse + top Via, From, To, Contacts, CSeq, Call-ID, Expires)",
+                               nullptr, duet_verify, duet_parse};
+
+}  // namespace duet::bench
