@@ -40,6 +40,9 @@ enum class ParseError : std::uint8_t {
   body_truncated,          // datagram shorter than its Content-Length
   bad_call_id,
   bad_max_forwards,
+  duplicate_header,
+  unterminated_headers,  // a datagram that ends inside its header block  // a second Call-ID, CSeq, From, To
+                         // or Max-Forwards
   count_
 };
 

@@ -31,7 +31,7 @@ enum class HeaderId : std::uint8_t {
   event,  // o
   expires,
   flow_timer,
-  from,  // f
+  from,      // f
   identity,  // y
   in_reply_to,
   max_forwards,
@@ -47,8 +47,8 @@ enum class HeaderId : std::uint8_t {
   proxy_require,
   reason,
   record_route,
-  refer_to,     // r
-  referred_by,  // b
+  refer_to,        // r
+  referred_by,     // b
   reject_contact,  // j
   reply_to,
   request_disposition,  // d

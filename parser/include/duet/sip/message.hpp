@@ -60,8 +60,8 @@ struct ParseResult {
 inline constexpr std::uint16_t kNoHeader = 0xFFFF;
 
 struct HeaderField {
-  std::string_view name;   // as written, e.g. "v" or "VIA"
-  std::string_view value;  // leading/trailing whitespace trimmed; folded lines kept raw (CRLF+WS)
+  std::string_view name;         // as written, e.g. "v" or "VIA"
+  std::string_view value;        // leading/trailing whitespace trimmed; folded lines kept raw (CRLF+WS)
   std::uint32_t line_begin = 0;  // offset in Message::raw() of the name's first byte
   std::uint32_t line_end = 0;    // offset just past the line's terminating (CR)LF
   HeaderId id = HeaderId::other;

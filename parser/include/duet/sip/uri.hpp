@@ -18,13 +18,13 @@ struct Uri {
   HostKind host_kind = HostKind::none;
   std::uint16_t port = 0;
   bool has_port = false;
-  bool has_user = false;  // "sip:@host" is invalid; "sip:host" has no user
+  bool has_user = false;     // "sip:@host" is invalid; "sip:host" has no user
   std::string_view params;   // from the first ';' after host[:port], without the '?' part
   std::string_view headers;  // after '?', without the '?'
   // Common params, picked out while parsing (empty when absent).
   std::string_view transport, maddr, user_param, method, ttl;
   bool lr = false;
-  bool ob = false;  // RFC 5626 outbound
+  bool ob = false;        // RFC 5626 outbound
   std::string_view text;  // the whole URI as given
   // Other schemes (e.g. "mailto:", "http:") keep only text/scheme_text and the part after ':'.
   std::string_view opaque;

@@ -18,9 +18,9 @@ struct Via {
   std::string_view params;  // raw, from the first ';'
   std::string_view branch, received, maddr, ttl;
   bool has_branch = false, has_received = false, has_maddr = false, has_ttl = false;
-  bool has_rport = false;         // ";rport" with or without value
-  std::uint32_t rport = 0;        // 0 when ";rport" had no value
-  std::string_view text;          // the whole via-parm
+  bool has_rport = false;   // ";rport" with or without value
+  std::uint32_t rport = 0;  // 0 when ";rport" had no value
+  std::string_view text;    // the whole via-parm
 
   // RFC 3261 §17.2.3: the branch starts with the magic cookie.
   bool rfc3261_branch() const noexcept {

@@ -35,14 +35,17 @@ class BufferWriter {
   bool overflow_ = false;
 };
 
+// What the server learnt from the packet's source (RFC 3261 §18.2.1, RFC 3581 §4).
+struct ResponseViaFix {
+  std::string_view received;  // non-empty: set ";received=" on the top Via
+  std::uint32_t rport = 0;    // non-zero: fill ";rport" (only if the request asked for rport)
+};
+
 class ResponseBuilder {
  public:
   ResponseBuilder(char* buf, std::size_t cap) noexcept : w_(buf, cap) {}
 
-  struct ViaFix {
-    std::string_view received;  // non-empty: set ";received=" on the top Via
-    std::uint32_t rport = 0;    // non-zero: fill ";rport" (only if the request asked for rport)
-  };
+  using ViaFix = ResponseViaFix;
 
   // Status line and the headers copied from the request. to_tag is added to To when the request's
   // To has no tag and status > 100 (RFC 3261 §8.2.6.2). The request's headers must be present

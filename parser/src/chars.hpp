@@ -1,0 +1,100 @@
+// Character classes of the RFC 3261 grammar as one 256-entry table, so a class test is one load.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace duet::sip::chars {
+
+enum : std::uint16_t {
+  kToken = 1 << 0,  // token (RFC 3261 §25.1)
+  kWs = 1 << 1,     // SP / HTAB
+  kDigit = 1 << 2,
+  kAlpha = 1 << 3,
+  kHex = 1 << 4,
+  kUnreserved = 1 << 5,     // alphanum / mark
+  kUserExtra = 1 << 6,      // user-unreserved: & = + $ , ; ? /
+  kPasswordExtra = 1 << 7,  // & = + $ ,
+  kParamExtra = 1 << 8,     // param-unreserved: [ ] / : & + $
+  kHnvExtra = 1 << 9,       // hnv-unreserved: [ ] / ? : + $
+  kHostChar = 1 << 10,      // alphanum - . (hostname characters)
+  kWord = 1 << 11,          // word (Call-ID): token chars plus ( ) < > : \ " / [ ] ? { }
+  kLws = 1 << 12,           // SP / HTAB / CR / LF (whitespace inside a possibly folded value)
+};
+
+struct Table {
+  std::uint16_t v[256];
+  constexpr Table() : v{} {
+    for (int c = '0'; c <= '9'; ++c) v[c] |= kDigit | kHex | kToken | kUnreserved | kHostChar | kWord;
+    for (int c = 'a'; c <= 'z'; ++c) v[c] |= kAlpha | kToken | kUnreserved | kHostChar | kWord;
+    for (int c = 'A'; c <= 'Z'; ++c) v[c] |= kAlpha | kToken | kUnreserved | kHostChar | kWord;
+    for (int c = 'a'; c <= 'f'; ++c) v[c] |= kHex;
+    for (int c = 'A'; c <= 'F'; ++c) v[c] |= kHex;
+    for (char c : std::string_view("-.!%*_+`'~")) v[static_cast<unsigned char>(c)] |= kToken | kWord;
+    for (char c : std::string_view("()<>:\\\"/[]?{}")) v[static_cast<unsigned char>(c)] |= kWord;
+    for (char c : std::string_view("-_.!~*'()")) v[static_cast<unsigned char>(c)] |= kUnreserved;
+    for (char c : std::string_view("&=+$,;?/")) v[static_cast<unsigned char>(c)] |= kUserExtra;
+    for (char c : std::string_view("&=+$,")) v[static_cast<unsigned char>(c)] |= kPasswordExtra;
+    for (char c : std::string_view("[]/:&+$")) v[static_cast<unsigned char>(c)] |= kParamExtra;
+    for (char c : std::string_view("[]/?:+$")) v[static_cast<unsigned char>(c)] |= kHnvExtra;
+    v[static_cast<unsigned char>('-')] |= kHostChar;
+    v[static_cast<unsigned char>('.')] |= kHostChar;
+    v[static_cast<unsigned char>(' ')] |= kWs | kLws;
+    v[static_cast<unsigned char>('\t')] |= kWs | kLws;
+    v[static_cast<unsigned char>('\r')] |= kLws;
+    v[static_cast<unsigned char>('\n')] |= kLws;
+  }
+};
+
+inline constexpr Table kTable{};
+
+inline bool is(char c, std::uint16_t cls) noexcept {
+  return (kTable.v[static_cast<unsigned char>(c)] & cls) != 0;
+}
+inline bool token(char c) noexcept {
+  return is(c, kToken);
+}
+inline bool ws(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+inline bool lws(char c) noexcept {
+  return is(c, kLws);
+}
+inline bool digit(char c) noexcept {
+  return static_cast<unsigned>(c - '0') < 10u;
+}
+inline bool hex(char c) noexcept {
+  return is(c, kHex);
+}
+inline int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+inline char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+// Every char of s is in cls, or is a valid %HH escape when escapes are allowed.
+inline bool all_of(std::string_view s, std::uint16_t cls, bool escapes) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (is(c, cls)) continue;
+    if (escapes && c == '%' && i + 2 < s.size() && hex(s[i + 1]) && hex(s[i + 2])) {
+      i += 2;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+inline std::string_view trim(std::string_view s) noexcept {
+  std::size_t b = 0, e = s.size();
+  while (b < e && lws(s[b])) ++b;
+  while (e > b && lws(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+}  // namespace duet::sip::chars

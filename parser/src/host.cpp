@@ -1,0 +1,94 @@
+// Host syntax (RFC 3261 §25.1 hostname / IPv4address / IPv6reference; RFC 5118 for IPv6 in SIP).
+#include "chars.hpp"
+#include "duet/sip/uri.hpp"
+
+namespace duet::sip {
+namespace {
+
+bool ipv4(std::string_view s) noexcept {
+  int parts = 0;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t b = i;
+    unsigned v = 0;
+    while (i < s.size() && chars::digit(s[i]) && i - b < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == b || v > 255) return false;
+    ++parts;
+    if (i == s.size()) return parts == 4;
+    if (s[i] != '.' || parts == 4) return false;
+    ++i;
+  }
+}
+
+bool ipv6(std::string_view s) noexcept {
+  // hexpart [ ":" IPv4address ], hexpart = hexseq / hexseq "::" [hexseq] / "::" [hexseq]
+  if (s.empty()) return false;
+  int groups = 0;
+  bool compressed = false;
+  std::size_t i = 0;
+  if (s.size() >= 2 && s[0] == ':' && s[1] == ':') {
+    compressed = true;
+    i = 2;
+    if (i == s.size()) return true;
+  } else if (s[0] == ':') {
+    return false;
+  }
+  while (i < s.size()) {
+    std::size_t b = i;
+    while (i < s.size() && chars::hex(s[i]) && i - b < 5) ++i;
+    if (i < s.size() && s[i] == '.') {
+      // Embedded IPv4 tail: counts as two groups.
+      if (!ipv4(s.substr(b))) return false;
+      groups += 2;
+      i = s.size();
+      break;
+    }
+    if (i == b || i - b > 4) return false;
+    ++groups;
+    if (i == s.size()) break;
+    if (s[i] != ':') return false;
+    ++i;
+    if (i < s.size() && s[i] == ':') {
+      if (compressed) return false;
+      compressed = true;
+      ++i;
+      if (i == s.size()) break;
+    } else if (i == s.size()) {
+      return false;  // trailing single ':'
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+bool hostname(std::string_view s) noexcept {
+  // *( domainlabel "." ) toplabel [ "." ]; labels alphanum with inner '-'; toplabel starts with ALPHA.
+  if (s.empty()) return false;
+  if (s.back() == '.') s.remove_suffix(1);
+  if (s.empty()) return false;
+  std::size_t label_begin = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (i == label_begin) return false;
+      if (s[label_begin] == '-' || s[i - 1] == '-') return false;
+      if (i == s.size() && !chars::is(s[label_begin], chars::kAlpha)) return false;
+      label_begin = i + 1;
+    } else if (!chars::is(s[i], chars::kAlpha | chars::kDigit) && s[i] != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+HostKind classify_host(std::string_view host) noexcept {
+  if (host.empty()) return HostKind::none;
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return HostKind::none;
+    return ipv6(host.substr(1, host.size() - 2)) ? HostKind::ipv6 : HostKind::none;
+  }
+  if (chars::digit(host.front()) && ipv4(host)) return HostKind::ipv4;
+  return hostname(host) ? HostKind::name : HostKind::none;
+}
+
+}  // namespace duet::sip

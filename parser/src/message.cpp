@@ -1,0 +1,360 @@
+// parse(): the start line and the header block in one forward pass. Line ends are found with memchr
+// (vectorised in libc); only header names are walked byte by byte. Values are not looked into except
+// for the few headers that every consumer relies on (CSeq, Content-Length, Max-Forwards, Call-ID).
+#include "duet/sip/message.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "chars.hpp"
+#include "duet/sip/values.hpp"
+
+namespace duet::sip {
+
+void Message::reset() noexcept {
+  raw_ = start_line_ = method_ = request_uri_ = reason_phrase_ = version_ = body_ = cseq_method_ = {};
+  cseq_number_ = 0;
+  header_end_ = 0;
+  status_code_ = 0;
+  max_forwards_ = -1;
+  method_id_ = Method::unknown;
+  is_request_ = false;
+  has_content_length_ = false;
+  header_count_ = 0;
+  std::memset(first_, 0xFF, sizeof first_);
+  std::memset(last_, 0xFF, sizeof last_);
+}
+
+bool Message::push_field(const HeaderField& f, std::uint16_t max_headers) noexcept {
+  if (header_count_ >= max_headers) return false;
+  if (header_count_ == capacity_) {
+    // Rare: more headers than fit inline. Grow once to the configured limit.
+    const std::uint16_t cap = std::min<std::uint16_t>(max_headers, kNoHeader - 1);
+    if (cap <= capacity_) return false;
+    std::unique_ptr<HeaderField[]> grown(new (std::nothrow) HeaderField[cap]);
+    if (!grown) return false;
+    std::copy(fields_, fields_ + header_count_, grown.get());
+    overflow_ = std::move(grown);
+    fields_ = overflow_.get();
+    capacity_ = cap;
+  }
+  const std::uint16_t i = header_count_++;
+  fields_[i] = f;
+  const auto id = static_cast<std::size_t>(f.id);
+  if (first_[id] == kNoHeader) {
+    first_[id] = i;
+  } else {
+    fields_[last_[id]].next = i;
+  }
+  last_[id] = i;
+  return true;
+}
+
+std::uint16_t Message::count(HeaderId id) const noexcept {
+  std::uint16_t n = 0;
+  for (const HeaderField* f = find(id); f; f = next(*f)) ++n;
+  return n;
+}
+
+const HeaderField* Message::find_other(std::string_view name) const noexcept {
+  for (const HeaderField* f = find(HeaderId::other); f; f = next(*f)) {
+    if (iequals(f->name, name)) return f;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// "SIP/2.0": returns none, bad_version or unsupported_version. The literal is case-insensitive
+// (RFC 3261 §25: ABNF strings), the numbers are 1*DIGIT each.
+ParseError check_version(std::string_view v) noexcept {
+  if (v.size() < 7 || chars::lower(v[0]) != 's' || chars::lower(v[1]) != 'i' || chars::lower(v[2]) != 'p' ||
+      v[3] != '/')
+    return ParseError::bad_version;
+  std::size_t i = 4;
+  const std::size_t major_begin = i;
+  while (i < v.size() && chars::digit(v[i])) ++i;
+  const std::size_t major_end = i;
+  if (major_end == major_begin || i >= v.size() || v[i] != '.') return ParseError::bad_version;
+  ++i;
+  const std::size_t minor_begin = i;
+  while (i < v.size() && chars::digit(v[i])) ++i;
+  if (i == minor_begin || i != v.size()) return ParseError::bad_version;
+  if (v.substr(major_begin, major_end - major_begin) != "2" || v.substr(minor_begin) != "0")
+    return ParseError::unsupported_version;
+  return ParseError::none;
+}
+
+// scheme ":" ... with no whitespace or control characters (RFC 3261 §25.1 Request-URI).
+bool plausible_request_uri(std::string_view u) noexcept {
+  if (u.empty() || !chars::is(u[0], chars::kAlpha)) return false;
+  std::size_t i = 1;
+  while (i < u.size() &&
+         (chars::is(u[i], chars::kAlpha | chars::kDigit) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
+    ++i;
+  if (i >= u.size() || u[i] != ':' || i + 1 == u.size()) return false;
+  for (char c : u) {
+    const auto uc = static_cast<unsigned char>(c);
+    if (uc <= 0x20 || uc == 0x7F) return false;
+  }
+  return true;
+}
+
+ParseError parse_start_line(std::string_view line, Message& m, std::string_view& method,
+                            std::string_view& uri, std::string_view& version, std::string_view& reason,
+                            int& status, bool& is_request) noexcept {
+  if (line.size() >= 4 && chars::lower(line[0]) == 's' && chars::lower(line[1]) == 'i' &&
+      chars::lower(line[2]) == 'p' && line[3] == '/') {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    is_request = false;
+    const auto sp = line.find(' ');
+    if (sp == std::string_view::npos) return ParseError::bad_start_line;
+    version = line.substr(0, sp);
+    if (auto e = check_version(version); e != ParseError::none) return e;
+    const auto code = line.substr(sp + 1, 3);
+    if (code.size() != 3 || !chars::digit(code[0]) || !chars::digit(code[1]) || !chars::digit(code[2]))
+      return ParseError::bad_status_code;
+    status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    if (status < 100) return ParseError::bad_status_code;
+    const auto after = sp + 4;
+    if (after < line.size()) {
+      if (line[after] != ' ') return ParseError::bad_status_code;
+      reason = line.substr(after + 1);
+    }
+    return ParseError::none;
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version, single SPs (RFC 3261 §7.1).
+  is_request = true;
+  std::size_t i = 0;
+  while (i < line.size() && chars::token(line[i])) ++i;
+  if (i == 0 || i >= line.size() || line[i] != ' ')
+    return i == 0 ? ParseError::bad_start_line : ParseError::bad_method;
+  method = line.substr(0, i);
+  const auto last_sp = line.rfind(' ');
+  if (last_sp == i) return ParseError::bad_start_line;  // only two elements
+  version = line.substr(last_sp + 1);
+  uri = line.substr(i + 1, last_sp - i - 1);
+  if (!plausible_request_uri(uri)) {
+    // A version-shaped last element with a broken middle is a bad URI; otherwise the line is broken.
+    return check_version(version) == ParseError::none ? ParseError::bad_request_uri
+                                                      : ParseError::bad_start_line;
+  }
+  (void)m;
+  return check_version(version);
+}
+
+bool call_id_valid(std::string_view v) noexcept {
+  // callid = word [ "@" word ]
+  if (v.empty()) return false;
+  bool at = false;
+  for (char c : v) {
+    if (chars::is(c, chars::kWord)) continue;
+    if (c == '@' && !at) {
+      at = true;
+      continue;
+    }
+    return false;
+  }
+  return v.front() != '@' && v.back() != '@';
+}
+
+}  // namespace
+
+ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) noexcept {
+  m.reset();
+  const bool stream = opts.mode == Framing::stream;
+  const Limits& lim = opts.limits;
+  const char* const begin = buf.data();
+  const char* const end = begin + buf.size();
+
+  const char* p = begin;
+  while (p < end && (*p == '\r' || *p == '\n')) ++p;
+  const std::size_t lead = static_cast<std::size_t>(p - begin);
+
+  auto fail = [&](ParseError e) { return ParseResult{ParseStatus::error, lead, e}; };
+  // Running out of bytes: more may come on a stream; a datagram is simply cut short.
+  auto incomplete = [&](ParseError datagram_error) {
+    return stream ? ParseResult{ParseStatus::need_more, lead, ParseError::none} : fail(datagram_error);
+  };
+  // The header block may not grow past the message size limit, complete or not.
+  const char* const block_limit =
+      (static_cast<std::size_t>(end - p) > lim.max_message_size) ? p + lim.max_message_size : end;
+
+  if (p == end) return incomplete(ParseError::bad_start_line);
+
+  // Start line.
+  const char* nl = static_cast<const char*>(std::memchr(
+      p, '\n', std::min<std::size_t>(static_cast<std::size_t>(block_limit - p), lim.max_line_length + 2)));
+  if (!nl) {
+    if (static_cast<std::size_t>(end - p) > lim.max_line_length + 1)
+      return fail(ParseError::header_line_too_long);
+    if (block_limit < end) return fail(ParseError::message_too_large);
+    return incomplete(ParseError::bad_start_line);
+  }
+  const char* line_end = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+  m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
+  m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
+  if (std::memchr(p, '\0', static_cast<std::size_t>(line_end - p)) ||
+      std::memchr(p, '\r', static_cast<std::size_t>(line_end - p)))
+    return fail(ParseError::bad_start_line);
+  if (auto e = parse_start_line(m.start_line_, m, m.method_, m.request_uri_, m.version_, m.reason_phrase_,
+                                m.status_code_, m.is_request_);
+      e != ParseError::none) {
+    return fail(e);
+  }
+  if (m.is_request_) m.method_id_ = method_from_token(m.method_);
+
+  // Header block.
+  const char* q = nl + 1;
+  const char* body_start = nullptr;
+  std::uint32_t content_length = 0;
+  bool cseq_seen = false;
+  for (;;) {
+    if (q >= block_limit)
+      return block_limit < end ? fail(ParseError::message_too_large)
+                               : incomplete(ParseError::unterminated_headers);
+    if (*q == '\r') {
+      if (q + 1 >= end) return incomplete(ParseError::unterminated_headers);
+      if (q[1] != '\n') return fail(ParseError::bare_cr);
+      m.header_end_ = static_cast<std::uint32_t>(q - p);
+      body_start = q + 2;
+      break;
+    }
+    if (*q == '\n') {  // bare LF line end, tolerated
+      m.header_end_ = static_cast<std::uint32_t>(q - p);
+      body_start = q + 1;
+      break;
+    }
+    const char* const name_begin = q;
+    while (q < block_limit && chars::token(*q)) ++q;
+    const char* const name_end = q;
+    if (name_end == name_begin) {
+      // A line starting with whitespace here would fold into the start line.
+      return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
+    }
+    while (q < block_limit && chars::ws(*q)) ++q;
+    if (q >= block_limit)
+      return block_limit < end ? fail(ParseError::message_too_large)
+                               : incomplete(ParseError::unterminated_headers);
+    if (*q != ':') {
+      if (*q == '\r' || *q == '\n') return fail(ParseError::missing_colon);
+      return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
+    }
+    ++q;
+    const char* const value_begin = q;
+    // The logical line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding).
+    const char* const line_limit = (static_cast<std::size_t>(block_limit - name_begin) > lim.max_line_length)
+                                       ? name_begin + lim.max_line_length
+                                       : block_limit;
+    const char* lf;
+    for (;;) {
+      lf = q < line_limit
+               ? static_cast<const char*>(std::memchr(q, '\n', static_cast<std::size_t>(line_limit - q)))
+               : nullptr;
+      if (!lf) {
+        if (line_limit < block_limit) return fail(ParseError::header_line_too_long);
+        if (block_limit < end) return fail(ParseError::message_too_large);
+        return incomplete(ParseError::unterminated_headers);
+      }
+      if (lf + 1 >= end) return incomplete(ParseError::unterminated_headers);
+      if (lf[1] == ' ' || lf[1] == '\t') {
+        q = lf + 1;
+        continue;
+      }
+      break;
+    }
+    const char* value_end = (lf > value_begin && lf[-1] == '\r') ? lf - 1 : lf;
+    const auto vlen = static_cast<std::size_t>(value_end - value_begin);
+    if (std::memchr(value_begin, '\0', vlen)) return fail(ParseError::nul_byte);
+    // A CR inside the value is legal only as the start of a folded CRLF.
+    for (const char* cr = value_begin;
+         (cr = static_cast<const char*>(std::memchr(cr, '\r', static_cast<std::size_t>(value_end - cr))));) {
+      if (cr + 1 >= value_end || cr[1] != '\n') return fail(ParseError::bare_cr);
+      cr += 2;
+    }
+    const char* vb = value_begin;
+    const char* ve = value_end;
+    while (vb < ve && chars::lws(*vb)) ++vb;
+    while (ve > vb && chars::lws(ve[-1])) --ve;
+
+    HeaderField f;
+    f.name = std::string_view(name_begin, static_cast<std::size_t>(name_end - name_begin));
+    f.value = std::string_view(vb, static_cast<std::size_t>(ve - vb));
+    f.line_begin = static_cast<std::uint32_t>(name_begin - p);
+    f.line_end = static_cast<std::uint32_t>(lf + 1 - p);
+    f.id = header_id_from_name(f.name);
+    q = lf + 1;
+
+    switch (f.id) {
+      case HeaderId::content_length: {
+        std::uint32_t n;
+        if (!parse_uint32(f.value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
+        if (m.has_content_length_ && n != content_length) return fail(ParseError::conflicting_content_length);
+        content_length = n;
+        m.has_content_length_ = true;
+        break;
+      }
+      case HeaderId::cseq: {
+        if (cseq_seen) return fail(ParseError::duplicate_header);
+        cseq_seen = true;
+        CSeq c;
+        if (!parse_cseq(f.value, c)) return fail(ParseError::bad_cseq);
+        m.cseq_number_ = c.number;
+        m.cseq_method_ = c.method;
+        break;
+      }
+      case HeaderId::max_forwards: {
+        if (m.max_forwards_ >= 0) return fail(ParseError::duplicate_header);
+        std::uint32_t n;
+        if (!parse_uint32(f.value, n, 255)) return fail(ParseError::bad_max_forwards);
+        m.max_forwards_ = static_cast<int>(n);
+        break;
+      }
+      case HeaderId::call_id:
+        if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
+          return fail(ParseError::duplicate_header);
+        if (!call_id_valid(f.value)) return fail(ParseError::bad_call_id);
+        break;
+      case HeaderId::from:
+      case HeaderId::to:
+        if (m.first_[static_cast<std::size_t>(f.id)] != kNoHeader) return fail(ParseError::duplicate_header);
+        break;
+      default:
+        break;
+    }
+    if (!m.push_field(f, opts.limits.max_headers)) return fail(ParseError::too_many_headers);
+  }
+
+  // Mandatory headers (RFC 3261 §8.1.1); checked in the order a reader would list them.
+  if (!m.has(HeaderId::via)) return fail(ParseError::missing_via);
+  if (!m.has(HeaderId::from)) return fail(ParseError::missing_from);
+  if (!m.has(HeaderId::to)) return fail(ParseError::missing_to);
+  if (!m.has(HeaderId::call_id)) return fail(ParseError::missing_call_id);
+  if (!cseq_seen) return fail(ParseError::missing_cseq);
+  if (m.is_request_) {
+    if (opts.require_max_forwards && m.max_forwards_ < 0) return fail(ParseError::missing_max_forwards);
+    if (m.cseq_method_ != m.method_) return fail(ParseError::cseq_method_mismatch);
+  }
+
+  // Body (RFC 3261 §18.3).
+  const auto header_bytes = static_cast<std::size_t>(body_start - p);
+  const auto available = static_cast<std::size_t>(end - body_start);
+  std::size_t body_len;
+  if (m.has_content_length_) {
+    if (header_bytes + content_length > lim.max_message_size) return fail(ParseError::message_too_large);
+    if (content_length > available) {
+      if (stream) return ParseResult{ParseStatus::need_more, lead, ParseError::none};
+      return fail(ParseError::body_truncated);
+    }
+    body_len = content_length;
+  } else {
+    if (stream) return fail(ParseError::missing_content_length);
+    if (header_bytes + available > lim.max_message_size) return fail(ParseError::message_too_large);
+    body_len = available;
+  }
+  m.body_ = std::string_view(body_start, body_len);
+  m.raw_ = std::string_view(p, header_bytes + body_len);
+  return ParseResult{ParseStatus::ok, lead + header_bytes + body_len, ParseError::none};
+}
+
+}  // namespace duet::sip

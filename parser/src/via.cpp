@@ -1,0 +1,106 @@
+// Via (RFC 3261 §20.42, §25.1 via-parm; RFC 3581 rport).
+#include "duet/sip/via.hpp"
+
+#include "chars.hpp"
+#include "duet/sip/params.hpp"
+#include "duet/sip/uri.hpp"
+#include "duet/sip/values.hpp"
+
+namespace duet::sip {
+
+bool Via::transport_is(std::string_view t) const noexcept {
+  return iequals(transport, t);
+}
+
+bool parse_via(std::string_view value, Via& v) noexcept {
+  v = Via{};
+  const auto s = chars::trim(value);
+  v.text = s;
+  std::size_t i = 0;
+  const auto n = s.size();
+  auto skip_lws = [&] {
+    while (i < n && chars::lws(s[i])) ++i;
+  };
+  auto token = [&](std::string_view& out) {
+    const std::size_t b = i;
+    while (i < n && chars::token(s[i])) ++i;
+    out = s.substr(b, i - b);
+    return i > b;
+  };
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
+  if (!token(v.protocol_name)) return false;
+  skip_lws();
+  if (i >= n || s[i] != '/') return false;
+  ++i;
+  skip_lws();
+  if (!token(v.protocol_version)) return false;
+  skip_lws();
+  if (i >= n || s[i] != '/') return false;
+  ++i;
+  skip_lws();
+  if (!token(v.transport)) return false;
+  if (i >= n || !chars::lws(s[i])) return false;
+  skip_lws();
+  // sent-by = host [ COLON port ]
+  const std::size_t hb = i;
+  if (i < n && s[i] == '[') {
+    while (i < n && s[i] != ']') ++i;
+    if (i >= n) return false;
+    ++i;
+  } else {
+    while (i < n && (chars::is(s[i], chars::kHostChar))) ++i;
+  }
+  v.host = s.substr(hb, i - hb);
+  if (classify_host(v.host) == HostKind::none) return false;
+  skip_lws();
+  if (i < n && s[i] == ':') {
+    ++i;
+    skip_lws();
+    const std::size_t pb = i;
+    std::uint32_t port = 0;
+    while (i < n && chars::digit(s[i])) {
+      port = port * 10 + static_cast<unsigned>(s[i] - '0');
+      if (port > 65535) return false;
+      ++i;
+    }
+    if (i == pb) return false;
+    v.port = static_cast<std::uint16_t>(port);
+    v.has_port = true;
+  }
+  skip_lws();
+  v.params = s.substr(i);
+  if (!v.params.empty() && v.params[0] != ';') return false;
+  ParamIterator it(v.params);
+  Param p;
+  while (it.next(p)) {
+    const auto& name = p.name;
+    if (iequals(name, "branch")) {
+      if (!p.has_value || p.quoted) return false;
+      v.branch = p.value;
+      v.has_branch = true;
+    } else if (iequals(name, "received")) {
+      if (!p.has_value) return false;
+      v.received = p.value;
+      v.has_received = true;
+    } else if (iequals(name, "rport")) {
+      v.has_rport = true;
+      if (p.has_value) {
+        std::uint32_t port;
+        if (!parse_uint32(p.value, port, 65535)) return false;
+        v.rport = port;
+      }
+    } else if (iequals(name, "maddr")) {
+      if (!p.has_value) return false;
+      v.maddr = p.value;
+      v.has_maddr = true;
+    } else if (iequals(name, "ttl")) {
+      std::uint32_t ttl;
+      if (!p.has_value || !parse_uint32(p.value, ttl, 255)) return false;
+      v.ttl = p.value;
+      v.has_ttl = true;
+    }
+  }
+  return it.ok();
+}
+
+}  // namespace duet::sip
