@@ -64,6 +64,12 @@ std::string_view reason(ParseError e) noexcept {
       return "Duplicate Single-Value Header";
     case ParseError::unterminated_headers:
       return "Header Block Not Terminated";
+    case ParseError::bad_via:
+      return "Malformed Via Header";
+    case ParseError::bad_from:
+      return "Malformed From Header";
+    case ParseError::bad_to:
+      return "Malformed To Header";
     case ParseError::count_:
       break;
   }

@@ -14,6 +14,8 @@ namespace duet::sip {
 void Message::reset() noexcept {
   raw_ = start_line_ = method_ = request_uri_ = reason_phrase_ = version_ = body_ = cseq_method_ = {};
   cseq_number_ = 0;
+  top_via_ = Via{};
+  from_ = to_ = NameAddr{};
   header_end_ = 0;
   status_code_ = 0;
   max_forwards_ = -1;
@@ -158,6 +160,30 @@ bool call_id_valid(std::string_view v) noexcept {
   return v.front() != '@' && v.back() != '@';
 }
 
+// NUL is legal in a header only as an escaped character of a quoted string (quoted-pair allows
+// %x00, RFC 3261 §25.1; RFC 4475 §3.1.1.2). Only called when a NUL was seen, so it may be slow.
+bool nul_only_escaped(std::string_view v) noexcept {
+  bool quoted = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c == '\0') return false;
+    if (quoted && c == '\\') {
+      ++i;  // the escaped character, NUL included
+    } else if (c == '"') {
+      quoted = !quoted;
+    }
+  }
+  return true;
+}
+
+// From and To hold exactly one name-addr or addr-spec.
+bool single_name_addr(std::string_view value, NameAddr& out) noexcept {
+  ValueSplitter split(value);
+  std::string_view first, second;
+  if (!split.next(first) || split.next(second) || !split.ok()) return false;
+  return parse_name_addr(first, out, true) && !out.star;
+}
+
 }  // namespace
 
 ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) noexcept {
@@ -265,7 +291,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     }
     const char* value_end = (lf > value_begin && lf[-1] == '\r') ? lf - 1 : lf;
     const auto vlen = static_cast<std::size_t>(value_end - value_begin);
-    if (std::memchr(value_begin, '\0', vlen)) return fail(ParseError::nul_byte);
+    if (std::memchr(value_begin, '\0', vlen) && !nul_only_escaped(std::string_view(value_begin, vlen)))
+      return fail(ParseError::nul_byte);
     // A CR inside the value is legal only as the start of a folded CRLF.
     for (const char* cr = value_begin;
          (cr = static_cast<const char*>(std::memchr(cr, '\r', static_cast<std::size_t>(value_end - cr))));) {
@@ -331,6 +358,14 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   if (!m.has(HeaderId::to)) return fail(ParseError::missing_to);
   if (!m.has(HeaderId::call_id)) return fail(ParseError::missing_call_id);
   if (!cseq_seen) return fail(ParseError::missing_cseq);
+  // The topmost Via, From and To: one value each, well-formed (RFC 4475 badinv01, quotbal, baddn).
+  {
+    ValueSplitter vias(m.find(HeaderId::via)->value);
+    std::string_view top;
+    if (!vias.next(top) || !parse_via(top, m.top_via_)) return fail(ParseError::bad_via);
+    if (!single_name_addr(m.find(HeaderId::from)->value, m.from_)) return fail(ParseError::bad_from);
+    if (!single_name_addr(m.find(HeaderId::to)->value, m.to_)) return fail(ParseError::bad_to);
+  }
   if (m.is_request_) {
     if (opts.require_max_forwards && m.max_forwards_ < 0) return fail(ParseError::missing_max_forwards);
     if (m.cseq_method_ != m.method_) return fail(ParseError::cseq_method_mismatch);

@@ -41,8 +41,11 @@ enum class ParseError : std::uint8_t {
   bad_call_id,
   bad_max_forwards,
   duplicate_header,
-  unterminated_headers,  // a datagram that ends inside its header block  // a second Call-ID, CSeq, From, To
-                         // or Max-Forwards
+  unterminated_headers,  // a datagram that ends inside its header block
+  bad_via,               // the topmost via-parm does not parse
+  bad_from,
+  bad_to,  // a second Call-ID, CSeq, From, To
+           // or Max-Forwards
   count_
 };
 

@@ -9,8 +9,10 @@
 // headers, and never reads outside [buf.data(), buf.data() + buf.size()).
 //
 // parse() checks what every consumer relies on: the start line, the header block's syntax, the
-// presence of the mandatory headers, CSeq and Content-Length. Everything else (Via, URIs, Contact,
-// ...) is parsed lazily by the typed views in the other headers of this directory, only when asked.
+// presence of the mandatory headers, CSeq, Call-ID, Max-Forwards and Content-Length, and it parses
+// the topmost Via (transactions, responses), From and To (dialogs, the registrar's AOR) and keeps
+// them. Everything else (Contact, Route, other Vias, ...) is parsed by the typed views in the other
+// headers of this directory, only when asked.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,8 @@
 #include "duet/sip/error.hpp"
 #include "duet/sip/header_id.hpp"
 #include "duet/sip/method.hpp"
+#include "duet/sip/name_addr.hpp"
+#include "duet/sip/via.hpp"
 
 namespace duet::sip {
 
@@ -121,6 +125,10 @@ class Message {
   std::string_view call_id() const noexcept { return header(HeaderId::call_id); }
   // -1 when absent.
   int max_forwards() const noexcept { return max_forwards_; }
+  // Parsed by parse(): the topmost via-parm, From and To (with their URIs).
+  const Via& top_via() const noexcept { return top_via_; }
+  const NameAddr& from() const noexcept { return from_; }
+  const NameAddr& to() const noexcept { return to_; }
   // True when the message carried a Content-Length header.
   bool has_content_length() const noexcept { return has_content_length_; }
 
@@ -136,6 +144,8 @@ class Message {
 
   std::string_view raw_, start_line_, method_, request_uri_, reason_phrase_, version_, body_;
   std::string_view cseq_method_;
+  Via top_via_;
+  NameAddr from_, to_;
   std::uint32_t cseq_number_ = 0;
   std::uint32_t header_end_ = 0;
   int status_code_ = 0;
