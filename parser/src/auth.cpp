@@ -62,7 +62,7 @@ bool split_scheme(std::string_view value, std::string_view& scheme, std::string_
 }  // namespace
 
 bool parse_credentials(std::string_view value, DigestCredentials& c) noexcept {
-  c = DigestCredentials{};
+  reset_in_place(c);
   if (!split_scheme(value, c.scheme, c.params)) return false;
   AuthParamIterator it(c.params);
   std::string_view name, val;
@@ -93,7 +93,7 @@ bool parse_credentials(std::string_view value, DigestCredentials& c) noexcept {
 }
 
 bool parse_challenge(std::string_view value, DigestChallenge& c) noexcept {
-  c = DigestChallenge{};
+  reset_in_place(c);
   if (!split_scheme(value, c.scheme, c.params)) return false;
   AuthParamIterator it(c.params);
   std::string_view name, val;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <string_view>
+#include <type_traits>
 
 namespace duet::sip::chars {
 
@@ -20,6 +22,8 @@ enum : std::uint16_t {
   kHostChar = 1 << 10,      // alphanum - . (hostname characters)
   kWord = 1 << 11,          // word (Call-ID): token chars plus ( ) < > : \ " / [ ] ? { }
   kLws = 1 << 12,           // SP / HTAB / CR / LF (whitespace inside a possibly folded value)
+  kValueStop = 1 << 13,     // ends an unquoted parameter value: ; , " < > and LWS
+  kNameStop = 1 << 14,      // ends a parameter name: kValueStop and '='
 };
 
 struct Table {
@@ -39,6 +43,9 @@ struct Table {
     for (char c : std::string_view("[]/?:+$")) v[static_cast<unsigned char>(c)] |= kHnvExtra;
     v[static_cast<unsigned char>('-')] |= kHostChar;
     v[static_cast<unsigned char>('.')] |= kHostChar;
+    for (char c : std::string_view(";,\"<> \t\r\n"))
+      v[static_cast<unsigned char>(c)] |= kValueStop | kNameStop;
+    v[static_cast<unsigned char>('=')] |= kNameStop;
     v[static_cast<unsigned char>(' ')] |= kWs | kLws;
     v[static_cast<unsigned char>('\t')] |= kWs | kLws;
     v[static_cast<unsigned char>('\r')] |= kLws;
@@ -98,3 +105,13 @@ inline std::string_view trim(std::string_view s) noexcept {
 }
 
 }  // namespace duet::sip::chars
+
+namespace duet::sip {
+// Resets a view struct to its defaults where it lies. `x = T{}` builds a temporary and copies it,
+// which for these few-hundred-byte structs costs more than parsing the value they describe.
+template <class T>
+inline void reset_in_place(T& x) noexcept {
+  static_assert(std::is_trivially_destructible_v<T>);
+  ::new (static_cast<void*>(&x)) T{};
+}
+}  // namespace duet::sip

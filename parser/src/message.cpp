@@ -5,17 +5,19 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "chars.hpp"
 #include "duet/sip/values.hpp"
+#include "via_internal.hpp"
 
 namespace duet::sip {
 
 void Message::reset() noexcept {
   raw_ = start_line_ = method_ = request_uri_ = reason_phrase_ = version_ = body_ = cseq_method_ = {};
   cseq_number_ = 0;
-  top_via_ = Via{};
-  from_ = to_ = NameAddr{};
   header_end_ = 0;
   status_code_ = 0;
   max_forwards_ = -1;
@@ -24,7 +26,7 @@ void Message::reset() noexcept {
   has_content_length_ = false;
   header_count_ = 0;
   std::memset(first_, 0xFF, sizeof first_);
-  std::memset(last_, 0xFF, sizeof last_);
+  // last_[id] is read only once first_[id] is set, and the typed views are assigned whole by parse().
 }
 
 bool Message::push_field(const HeaderField& f, std::uint16_t max_headers) noexcept {
@@ -176,12 +178,28 @@ bool nul_only_escaped(std::string_view v) noexcept {
   return true;
 }
 
-// From and To hold exactly one name-addr or addr-spec.
+// From and To hold exactly one name-addr or addr-spec. parse_name_addr() itself rejects a second
+// value: after '>' only ';' params may follow, and an addr-spec may not contain ','.
 bool single_name_addr(std::string_view value, NameAddr& out) noexcept {
-  ValueSplitter split(value);
-  std::string_view first, second;
-  if (!split.next(first) || split.next(second) || !split.ok()) return false;
-  return parse_name_addr(first, out, true) && !out.star;
+  return parse_name_addr(value, out, true) && !out.star;
+}
+
+// The first CR, LF or NUL in [p, end), or nullptr: one pass finds the line end and the two
+// characters that may not appear inside a header value.
+const char* find_cr_lf_nul(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, nul));
+    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p)
+    if (*p == '\r' || *p == '\n' || *p == '\0') return p;
+  return nullptr;
 }
 
 }  // namespace
@@ -273,16 +291,27 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
                                        ? name_begin + lim.max_line_length
                                        : block_limit;
     const char* lf;
+    bool nul_seen = false;
     for (;;) {
-      lf = q < line_limit
-               ? static_cast<const char*>(std::memchr(q, '\n', static_cast<std::size_t>(line_limit - q)))
-               : nullptr;
-      if (!lf) {
+      const char* c = find_cr_lf_nul(q, line_limit);
+      if (!c) {
         if (line_limit < block_limit) return fail(ParseError::header_line_too_long);
         if (block_limit < end) return fail(ParseError::message_too_large);
         return incomplete(ParseError::unterminated_headers);
       }
-      if (lf + 1 >= end) return incomplete(ParseError::unterminated_headers);
+      if (*c == '\0') {
+        nul_seen = true;
+        q = c + 1;
+        continue;
+      }
+      if (c + 1 >= end) return incomplete(ParseError::unterminated_headers);
+      if (*c == '\r') {
+        if (c[1] != '\n') return fail(ParseError::bare_cr);
+        lf = c + 1;
+        if (lf + 1 >= end) return incomplete(ParseError::unterminated_headers);
+      } else {
+        lf = c;
+      }
       if (lf[1] == ' ' || lf[1] == '\t') {
         q = lf + 1;
         continue;
@@ -290,15 +319,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       break;
     }
     const char* value_end = (lf > value_begin && lf[-1] == '\r') ? lf - 1 : lf;
-    const auto vlen = static_cast<std::size_t>(value_end - value_begin);
-    if (std::memchr(value_begin, '\0', vlen) && !nul_only_escaped(std::string_view(value_begin, vlen)))
+    if (nul_seen &&
+        !nul_only_escaped(std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin))))
       return fail(ParseError::nul_byte);
-    // A CR inside the value is legal only as the start of a folded CRLF.
-    for (const char* cr = value_begin;
-         (cr = static_cast<const char*>(std::memchr(cr, '\r', static_cast<std::size_t>(value_end - cr))));) {
-      if (cr + 1 >= value_end || cr[1] != '\n') return fail(ParseError::bare_cr);
-      cr += 2;
-    }
     const char* vb = value_begin;
     const char* ve = value_end;
     while (vb < ve && chars::lws(*vb)) ++vb;
@@ -360,9 +383,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   if (!cseq_seen) return fail(ParseError::missing_cseq);
   // The topmost Via, From and To: one value each, well-formed (RFC 4475 badinv01, quotbal, baddn).
   {
-    ValueSplitter vias(m.find(HeaderId::via)->value);
-    std::string_view top;
-    if (!vias.next(top) || !parse_via(top, m.top_via_)) return fail(ParseError::bad_via);
+    if (!parse_first_via(m.find(HeaderId::via)->value, m.top_via_)) return fail(ParseError::bad_via);
     if (!single_name_addr(m.find(HeaderId::from)->value, m.from_)) return fail(ParseError::bad_from);
     if (!single_name_addr(m.find(HeaderId::to)->value, m.to_)) return fail(ParseError::bad_to);
   }

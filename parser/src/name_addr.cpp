@@ -82,7 +82,7 @@ int NameAddr::q_value() const noexcept {
 }
 
 bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexcept {
-  na = NameAddr{};
+  reset_in_place(na);
   const auto v = chars::trim(value);
   if (v.empty()) return false;
   if (v == "*") {

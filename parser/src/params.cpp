@@ -14,6 +14,10 @@ bool ParamIterator::next(Param& p) noexcept {
     rest_ = {};
     return false;
   }
+  if (stop_at_comma_ && rest_[i] == ',') {
+    rest_ = rest_.substr(i);
+    return false;
+  }
   if (rest_[i] != sep_) {
     ok_ = false;
     return false;
@@ -21,9 +25,7 @@ bool ParamIterator::next(Param& p) noexcept {
   ++i;
   while (i < n && chars::lws(rest_[i])) ++i;
   const std::size_t name_begin = i;
-  while (i < n && rest_[i] != sep_ && rest_[i] != '=' && !chars::lws(rest_[i]) && rest_[i] != '"' &&
-         rest_[i] != ',' && rest_[i] != '<' && rest_[i] != '>')
-    ++i;
+  while (i < n && !chars::is(rest_[i], chars::kNameStop) && rest_[i] != sep_) ++i;
   if (i == name_begin) {
     ok_ = false;
     return false;
@@ -50,9 +52,7 @@ bool ParamIterator::next(Param& p) noexcept {
       ++j;
     } else {
       const std::size_t vb = j;
-      while (j < n && rest_[j] != sep_ && !chars::lws(rest_[j]) && rest_[j] != '"' && rest_[j] != ',' &&
-             rest_[j] != '<' && rest_[j] != '>')
-        ++j;
+      while (j < n && !chars::is(rest_[j], chars::kValueStop) && rest_[j] != sep_) ++j;
       if (j == vb) {
         ok_ = false;
         return false;

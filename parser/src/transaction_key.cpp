@@ -3,13 +3,15 @@
 
 #include <functional>
 
+#include "chars.hpp"
+
 #include "duet/sip/name_addr.hpp"
 #include "duet/sip/values.hpp"
 
 namespace duet::sip {
 
 bool make_transaction_key(const Message& msg, TransactionKey& k) noexcept {
-  k = TransactionKey{};
+  reset_in_place(k);
   const HeaderField* via = msg.find(HeaderId::via);
   if (!via) return false;
   ValueSplitter split(via->value);

@@ -145,7 +145,7 @@ std::uint16_t Uri::port_or_default() const noexcept {
 }
 
 bool parse_uri(std::string_view text, Uri& u) noexcept {
-  u = Uri{};
+  reset_in_place(u);
   u.text = text;
   std::size_t i = 0;
   if (text.empty() || !chars::is(text[0], chars::kAlpha)) return false;

@@ -5,6 +5,7 @@
 #include "duet/sip/params.hpp"
 #include "duet/sip/uri.hpp"
 #include "duet/sip/values.hpp"
+#include "via_internal.hpp"
 
 namespace duet::sip {
 
@@ -12,10 +13,13 @@ bool Via::transport_is(std::string_view t) const noexcept {
   return iequals(transport, t);
 }
 
-bool parse_via(std::string_view value, Via& v) noexcept {
-  v = Via{};
+namespace {
+
+// Parses one via-parm from the start of value. rest receives what follows it: empty, or text
+// starting with the ',' before the next via-parm.
+bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) noexcept {
+  reset_in_place(v);
   const auto s = chars::trim(value);
-  v.text = s;
   std::size_t i = 0;
   const auto n = s.size();
   auto skip_lws = [&] {
@@ -68,9 +72,7 @@ bool parse_via(std::string_view value, Via& v) noexcept {
     v.has_port = true;
   }
   skip_lws();
-  v.params = s.substr(i);
-  if (!v.params.empty() && v.params[0] != ';') return false;
-  ParamIterator it(v.params);
+  ParamIterator it(s.substr(i), ';', true);
   Param p;
   while (it.next(p)) {
     const auto& name = p.name;
@@ -100,7 +102,25 @@ bool parse_via(std::string_view value, Via& v) noexcept {
       v.has_ttl = true;
     }
   }
-  return it.ok();
+  if (!it.ok()) return false;
+  rest = it.rest();
+  if (!rest.empty() && rest[0] != ',') return false;
+  const std::size_t param_end = static_cast<std::size_t>(rest.data() - s.data());
+  v.params = chars::trim(s.substr(i, param_end - i));
+  v.text = chars::trim(s.substr(0, param_end));
+  return true;
+}
+
+}  // namespace
+
+bool parse_via(std::string_view value, Via& v) noexcept {
+  std::string_view rest;
+  return parse_via_prefix(value, v, rest) && rest.empty();
+}
+
+bool parse_first_via(std::string_view field_value, Via& v) noexcept {
+  std::string_view rest;
+  return parse_via_prefix(field_value, v, rest);
 }
 
 }  // namespace duet::sip

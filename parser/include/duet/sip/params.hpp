@@ -18,15 +18,20 @@ struct Param {
 // tolerated (it is LWS in the grammar of header params; it is a parse failure for URIs).
 class ParamIterator {
  public:
-  ParamIterator(std::string_view list, char sep = ';') noexcept : rest_(list), sep_(sep) {}
+  // With stop_at_comma, a ',' where the next parameter would start ends the list cleanly (the next
+  // value of a comma-separated header follows); rest() then starts at that comma.
+  ParamIterator(std::string_view list, char sep = ';', bool stop_at_comma = false) noexcept
+      : rest_(list), sep_(sep), stop_at_comma_(stop_at_comma) {}
   // Fills p with the next parameter. Returns false at the end, or on malformed input (then ok()
   // becomes false).
   bool next(Param& p) noexcept;
   bool ok() const noexcept { return ok_; }
+  std::string_view rest() const noexcept { return rest_; }
 
  private:
   std::string_view rest_;
   char sep_;
+  bool stop_at_comma_;
   bool ok_ = true;
 };
 
