@@ -1,0 +1,208 @@
+// TOML to Config with toml11. Every error names the file, the line and the dotted key, because the
+// person reading it is editing that file at 3 a.m.
+#include <toml.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+
+#include "config.hpp"
+
+namespace duet::config {
+
+namespace {
+
+std::string type_name(const toml::value& v) {
+  std::ostringstream s;
+  s << v.type();
+  return s.str();
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(const toml::value& v, const std::string& key, const std::string& what) const {
+    throw ConfigError(origin_ + ":" + std::to_string(v.location().line()) + ": key '" + key + "': " + what);
+  }
+
+  // Refuses keys this version does not know: a typo must not silently fall back to a default.
+  void only(const toml::value& table, const std::string& prefix,
+            std::initializer_list<std::string_view> known) const {
+    for (const auto& [k, v] : table.as_table()) {
+      if (std::find(known.begin(), known.end(), k) == known.end()) fail(v, prefix + k, "unknown key");
+    }
+  }
+
+  const toml::value* find(const toml::value& table, const std::string& key) const {
+    const auto& t = table.as_table();
+    const auto it = t.find(key);
+    return it == t.end() ? nullptr : &it->second;
+  }
+
+  void get(const toml::value& table, const std::string& prefix, const std::string& key,
+           std::string& out) const {
+    const auto* v = find(table, key);
+    if (!v) return;
+    if (!v->is_string()) fail(*v, prefix + key, "expected a string, got " + type_name(*v));
+    out = v->as_string().str;
+  }
+
+  void get(const toml::value& table, const std::string& prefix, const std::string& key, bool& out) const {
+    const auto* v = find(table, key);
+    if (!v) return;
+    if (!v->is_boolean()) fail(*v, prefix + key, "expected true or false, got " + type_name(*v));
+    out = v->as_boolean();
+  }
+
+  template <class U>
+  void get(const toml::value& table, const std::string& prefix, const std::string& key, U& out,
+           std::int64_t min, std::int64_t max) const {
+    const auto* v = find(table, key);
+    if (!v) return;
+    if (!v->is_integer()) fail(*v, prefix + key, "expected an integer, got " + type_name(*v));
+    const auto n = v->as_integer();
+    if (n < min || n > max) {
+      fail(*v, prefix + key,
+           std::to_string(n) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+    out = static_cast<U>(n);
+  }
+
+  void get(const toml::value& table, const std::string& prefix, const std::string& key,
+           std::vector<std::string>& out) const {
+    const auto* v = find(table, key);
+    if (!v) return;
+    if (!v->is_array()) fail(*v, prefix + key, "expected an array of strings, got " + type_name(*v));
+    out.clear();
+    for (const auto& e : v->as_array()) {
+      if (!e.is_string()) fail(e, prefix + key, "expected an array of strings, found " + type_name(e));
+      if (e.as_string().str.empty()) fail(e, prefix + key, "empty string");
+      out.push_back(e.as_string().str);
+    }
+  }
+
+  const toml::value* section(const toml::value& root, const std::string& name) const {
+    const auto* v = find(root, name);
+    if (v && !v->is_table()) fail(*v, name, "expected a table [" + name + "], got " + type_name(*v));
+    return v;
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+Config from_toml(const toml::value& root, const std::string& origin) {
+  Reader r(origin);
+  Config c;
+  if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
+  r.only(root, "", {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar"});
+  r.get(root, "", "site_name", c.site_name);
+  if (const auto* v = r.find(root, "site_name"); v && c.site_name.empty()) r.fail(*v, "site_name", "empty");
+  r.get(root, "", "workers", c.workers, 0, 1024);
+  r.get(root, "", "log_level", c.log_level);
+  if (const auto* v = r.find(root, "log_level"); v && !valid_log_level(c.log_level)) {
+    r.fail(*v, "log_level",
+           "'" + c.log_level + "' is not one of trace, debug, info, warn, error, critical, off");
+  }
+  if (const auto* v = r.find(root, "listen")) {
+    if (!v->is_array() || v->as_array().empty())
+      r.fail(*v, "listen", "expected a non-empty array of strings");
+    c.listeners.clear();
+    for (const auto& e : v->as_array()) {
+      if (!e.is_string())
+        r.fail(e, "listen", "expected a string like \"udp:127.0.0.1:5060\", got " + type_name(e));
+      try {
+        c.listeners.push_back(parse_listener(e.as_string().str));
+      } catch (const ConfigError& err) {
+        r.fail(e, "listen", err.what());
+      }
+    }
+  }
+  if (const auto* t = r.section(root, "tls")) {
+    r.only(*t, "tls.", {"cert_file", "key_file", "ca_file", "verify_peer"});
+    r.get(*t, "tls.", "cert_file", c.tls.cert_file);
+    r.get(*t, "tls.", "key_file", c.tls.key_file);
+    r.get(*t, "tls.", "ca_file", c.tls.ca_file);
+    r.get(*t, "tls.", "verify_peer", c.tls.verify_peer);
+  }
+  if (const auto* t = r.section(root, "limits")) {
+    r.only(*t, "limits.",
+           {"idle_timeout_s", "max_connections", "max_connections_per_ip", "max_message_size"});
+    r.get(*t, "limits.", "idle_timeout_s", c.limits.idle_timeout_s, 1, 7 * 86400);
+    r.get(*t, "limits.", "max_connections", c.limits.max_connections, 1, 10'000'000);
+    r.get(*t, "limits.", "max_connections_per_ip", c.limits.max_connections_per_ip, 1, 10'000'000);
+    r.get(*t, "limits.", "max_message_size", c.limits.max_message_size, 1024, 1 << 20);
+  }
+  if (const auto* t = r.section(root, "registrar")) {
+    r.only(*t, "registrar.",
+           {"domains", "users", "default_expires", "min_expires", "max_expires", "max_contacts_per_aor",
+            "too_many_contacts_code"});
+    r.get(*t, "registrar.", "domains", c.registrar.domains);
+    r.get(*t, "registrar.", "users", c.registrar.users);
+    constexpr std::int64_t kMaxExpires = std::numeric_limits<std::int32_t>::max();
+    r.get(*t, "registrar.", "default_expires", c.registrar.default_expires, 1, kMaxExpires);
+    r.get(*t, "registrar.", "min_expires", c.registrar.min_expires, 1, kMaxExpires);
+    r.get(*t, "registrar.", "max_expires", c.registrar.max_expires, 1, kMaxExpires);
+    r.get(*t, "registrar.", "max_contacts_per_aor", c.registrar.max_contacts_per_aor, 1, 1024);
+    r.get(*t, "registrar.", "too_many_contacts_code", c.registrar.too_many_contacts_code, 400, 699);
+    const auto& g = c.registrar;
+    if (g.min_expires > g.default_expires || g.default_expires > g.max_expires) {
+      const auto* v = r.find(*t, "default_expires");
+      if (!v) v = r.find(*t, "min_expires");
+      if (!v) v = r.find(*t, "max_expires");
+      r.fail(*v, "registrar.default_expires",
+             "need min_expires <= default_expires <= max_expires (have " + std::to_string(g.min_expires) +
+                 ", " + std::to_string(g.default_expires) + ", " + std::to_string(g.max_expires) + ")");
+    }
+  }
+  validate(c, origin);
+  return c;
+}
+
+}  // namespace
+
+void validate(const Config& c, const std::string& origin) {
+  if (c.listeners.empty()) throw ConfigError(origin + ": key 'listen': no listeners");
+  const bool tls = std::any_of(c.listeners.begin(), c.listeners.end(),
+                               [](const Listener& l) { return l.proto == transport::Proto::tls; });
+  if (tls && c.tls.cert_file.empty()) {
+    throw ConfigError(origin + ": key 'tls.cert_file': required by the tls listener");
+  }
+  if (tls && c.tls.key_file.empty())
+    throw ConfigError(origin + ": key 'tls.key_file': required by the tls listener");
+  if (c.tls.verify_peer && c.tls.ca_file.empty()) {
+    throw ConfigError(origin + ": key 'tls.ca_file': required when tls.verify_peer is true");
+  }
+  if (!valid_log_level(c.log_level)) {
+    throw ConfigError(origin + ": key 'log_level': '" + c.log_level + "' is not a log level");
+  }
+}
+
+Config parse_config(std::string_view text, const std::string& name) {
+  std::istringstream in{std::string(text)};
+  toml::value root;
+  try {
+    root = toml::parse(in, name);
+  } catch (const toml::syntax_error& e) {
+    throw ConfigError(name + ":" + std::to_string(e.location().line()) + ": TOML syntax error:\n" + e.what());
+  }
+  return from_toml(root, name);
+}
+
+Config load_config(const std::string& path) {
+  toml::value root;
+  try {
+    root = toml::parse(path);
+  } catch (const toml::syntax_error& e) {
+    throw ConfigError(path + ":" + std::to_string(e.location().line()) + ": TOML syntax error:\n" + e.what());
+  } catch (const std::runtime_error& e) {  // cannot open
+    throw ConfigError(path + ": " + e.what());
+  }
+  return from_toml(root, path);
+}
+
+}  // namespace duet::config

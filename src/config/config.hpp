@@ -1,0 +1,78 @@
+// The daemon's configuration: what the TOML file says (see config/duet.example.toml), with the
+// defaults of the embedded configuration for every key it leaves out.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duet/transport/source.hpp"
+#include "duet/transport/transport_config.hpp"
+
+namespace duet::config {
+
+struct Listener {
+  transport::Proto proto = transport::Proto::udp;
+  std::string ip;  // numeric, no brackets
+  std::uint16_t port = 5060;
+};
+
+struct TlsConfig {
+  std::string cert_file, key_file, ca_file;
+  bool verify_peer = false;
+};
+
+struct LimitsConfig {
+  std::uint32_t idle_timeout_s = 300;
+  std::uint32_t max_connections = 50000;
+  std::uint32_t max_connections_per_ip = 256;
+  std::uint32_t max_message_size = 65535;
+};
+
+struct RegistrarConfig {
+  std::vector<std::string> domains;  // empty: accept any domain
+  std::vector<std::string> users;    // empty: accept any user
+  std::uint32_t default_expires = 3600, min_expires = 60, max_expires = 86400;
+  std::uint32_t max_contacts_per_aor = 16;
+  std::uint16_t too_many_contacts_code = 503;
+};
+
+struct Config {
+  std::string site_name = "local";
+  std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
+                                  {transport::Proto::tcp, "127.0.0.1", 5060}};
+  unsigned workers = 0;  // 0 = one per core
+  std::string log_level = "info";
+  TlsConfig tls;
+  LimitsConfig limits;
+  RegistrarConfig registrar;
+};
+
+// A config that cannot be used. what() names the file, the line and the key when there is one:
+// "duet.toml:12: key 'limits.idle_timeout_s': expected an integer, got a string".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and checks a TOML file. Throws ConfigError.
+Config load_config(const std::string& path);
+// Same, from text (name is used in messages in place of a file name).
+Config parse_config(std::string_view toml_text, const std::string& name);
+
+// Checks the cross-key rules (also after command-line overrides). Throws ConfigError; origin is
+// the file name (or "command line") used in the message.
+void validate(const Config& c, const std::string& origin);
+
+// "udp:127.0.0.1:5060", "tcp:[::1]:5060", "tls:0.0.0.0:5061". Throws ConfigError.
+Listener parse_listener(std::string_view text);
+std::string to_string(const Listener& l);
+
+// The log levels spdlog knows, as the config spells them.
+bool valid_log_level(std::string_view level) noexcept;
+
+transport::TransportConfig to_transport_config(const Config& c);
+
+}  // namespace duet::config

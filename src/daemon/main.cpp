@@ -1,0 +1,108 @@
+// duet: the daemon. Reads the config (or runs the embedded default), starts the workers, prints
+// where it listens, and stops cleanly on SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "builtin_handler.hpp"
+#include "config/config.hpp"
+#include "duet/transport/address.hpp"
+#include "duet/transport/runtime.hpp"
+#include "logging.hpp"
+#include "signals.hpp"
+#if DUET_HAVE_SIP_SERVICE
+#include "sip_service.hpp"
+#endif
+
+namespace {
+
+struct Options {
+  std::string config_path;
+  std::vector<std::string> listen;
+  std::string log_level;
+  int workers = -1;
+  bool check_only = false;
+};
+
+duet::config::Config load(const Options& o) {
+  auto cfg = o.config_path.empty() ? duet::config::Config{} : duet::config::load_config(o.config_path);
+  if (!o.listen.empty()) {
+    cfg.listeners.clear();
+    for (const auto& l : o.listen) cfg.listeners.push_back(duet::config::parse_listener(l));
+  }
+  if (!o.log_level.empty()) cfg.log_level = o.log_level;
+  if (o.workers >= 0) cfg.workers = static_cast<unsigned>(o.workers);
+  duet::config::validate(cfg, o.config_path.empty() ? "command line" : o.config_path + " + command line");
+  return cfg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"duet: SIP edge proxy and registrar"};
+  app.add_option("-c,--config", o.config_path, "TOML config file (without it: the embedded default config)");
+  app.add_option("-l,--listen", o.listen,
+                 "proto:ip:port to listen on, e.g. udp:127.0.0.1:5060; repeat it; "
+                 "replaces the config's listeners");
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off");
+  app.add_option("-w,--workers", o.workers, "worker threads (0: one per core)")->check(CLI::Range(0, 1024));
+  app.add_flag("--check-config", o.check_only, "check the config and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  duet::config::Config cfg;
+  try {
+    cfg = load(o);
+  } catch (const duet::config::ConfigError& e) {
+    std::fprintf(stderr, "duet: bad config: %s\n", e.what());
+    return 2;
+  }
+  if (o.check_only) {
+    std::fprintf(stderr, "duet: config OK\n");
+    return 0;
+  }
+  duet::daemon::setup_logging(cfg.log_level);
+  // Before any thread exists, so that every worker inherits the mask and only sigwait sees them.
+  duet::daemon::block_stop_signals();
+
+#if DUET_HAVE_SIP_SERVICE
+  duet::server::SipService handler(cfg);
+#else
+  duet::daemon::BuiltinHandler handler;
+  spdlog::warn("built without src/server: using the built-in handler (OPTIONS 200, others 501)");
+#endif
+  duet::transport::Runtime runtime(duet::config::to_transport_config(cfg), handler);
+  try {
+    runtime.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+  for (const auto& b : runtime.bound()) {
+    const auto where =
+        std::string(duet::transport::proto_name(b.proto)) + ":" + duet::transport::sockaddr_to_string(b.addr);
+    if (spdlog::should_log(spdlog::level::info)) {
+      spdlog::info("listening on {}", where);
+    } else {
+      std::fprintf(stderr, "duet: listening on %s\n", where.c_str());
+    }
+  }
+  spdlog::info("site '{}' started with {} workers", cfg.site_name, runtime.workers());
+
+  const int sig = duet::daemon::wait_for_stop_signal();
+  spdlog::info("{} received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  runtime.stop();
+  const auto s = runtime.stats();
+  spdlog::info(
+      "stopped: {} messages, {} malformed answered, {} malformed dropped, {} connections accepted, {} "
+      "refused, "
+      "{} closed idle, {} closed oversize",
+      s.messages_in, s.malformed_answered, s.malformed_dropped, s.connections_accepted,
+      s.connections_rejected, s.connections_idle_closed, s.oversize_closed);
+  spdlog::shutdown();
+  return 0;
+}

@@ -1,0 +1,24 @@
+// Where a message came from: enough to answer it and to reach the same flow again.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace duet::transport {
+
+enum class Proto : std::uint8_t { udp, tcp, tls };
+
+std::string_view proto_name(Proto p) noexcept;  // "udp", "tcp", "tls"
+
+struct Source {
+  Proto proto = Proto::udp;
+  sockaddr_storage peer{};    // remote address (IPv4 or IPv6)
+  sockaddr_storage local{};   // the local address it arrived on
+  std::uint64_t conn_id = 0;  // 0 for UDP; unique per TCP/TLS connection (RFC 5626 flow token)
+  std::uint16_t worker = 0;   // worker that owns the socket/connection
+};
+
+}  // namespace duet::transport

@@ -1,0 +1,35 @@
+// What the transport needs to know; built from the daemon's config (src/config) or by tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "duet/transport/source.hpp"
+
+namespace duet::transport {
+
+struct ListenSpec {
+  Proto proto = Proto::udp;
+  std::string ip;          // numeric IPv4 or IPv6 (no brackets)
+  std::uint16_t port = 0;  // 0: an ephemeral port, the same one in every worker
+};
+
+struct TlsSettings {
+  std::string cert_file, key_file, ca_file;
+  bool verify_peer = false;  // ask clients for a certificate and check it against ca_file
+};
+
+struct TransportConfig {
+  std::vector<ListenSpec> listeners;
+  unsigned workers = 0;  // 0: one per core
+  TlsSettings tls;
+  std::uint32_t idle_timeout_ms = 300'000;  // stream connections with no bytes in this long are closed
+  std::uint32_t max_connections = 50'000;   // stream connections in total, all workers together
+  std::uint32_t max_connections_per_ip = 256;
+  std::uint32_t max_message_size = 65'535;  // header block + body, as the parser's Limits
+  // Seconds-granularity sweeps are enough in production; tests shorten the idle timeout and the
+  // sweep follows (a quarter of the timeout, at least 20 ms, at most 1 s).
+};
+
+}  // namespace duet::transport

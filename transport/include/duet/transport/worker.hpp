@@ -1,0 +1,54 @@
+// One event loop in one thread, owning its sockets, connections and handler state.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "duet/sip/writer.hpp"
+#include "duet/transport/source.hpp"
+#include "duet/transport/stats.hpp"
+#include "duet/transport/task.hpp"
+
+namespace duet::transport {
+
+class Runtime;
+struct WorkerState;  // transport/src/worker_state.hpp
+
+class Worker {
+ public:
+  Worker(Runtime& rt, std::uint16_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  std::uint16_t index() const noexcept { return index_; }
+  std::uint16_t worker_count() const noexcept;
+  uv_loop_t* loop() noexcept;
+  // Loop time in milliseconds (cached per loop iteration, monotonic).
+  std::uint64_t now_ms() const noexcept;
+  Runtime& runtime() noexcept { return rt_; }
+  const Stats& stats() const noexcept;
+
+  // Sends bytes to dst. UDP: from this worker's socket bound to dst.local, to dst.peer.
+  // TCP/TLS: on connection dst.conn_id if this worker owns it, else copied and posted to the owner.
+  // Returns false if it certainly failed (no such socket or connection, or the worker stopped).
+  bool send(const Source& dst, std::string_view bytes);
+  bool sendv(const Source& dst, const sip::Slice* slices, std::size_t n);
+
+  // Hands t to another worker (or this one): t->run(target, t) runs on that worker's thread soon.
+  // Safe from any thread; never blocks and never allocates.
+  void post(std::uint16_t target_worker, Task* t);
+
+  WorkerState& state() noexcept { return *state_; }
+
+ private:
+  Runtime& rt_;
+  std::uint16_t index_;
+  std::unique_ptr<WorkerState> state_;
+};
+
+}  // namespace duet::transport

@@ -1,0 +1,86 @@
+#include "duet/transport/address.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace duet::transport {
+
+bool make_sockaddr(std::string_view ip, std::uint16_t port, sockaddr_storage& out) noexcept {
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  char buf[kIpStrLen];
+  if (ip.empty() || ip.size() >= sizeof buf) return false;
+  std::memcpy(buf, ip.data(), ip.size());
+  buf[ip.size()] = '\0';
+  std::memset(&out, 0, sizeof out);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  if (inet_pton(AF_INET, buf, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  if (inet_pton(AF_INET6, buf, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    return true;
+  }
+  return false;
+}
+
+std::uint16_t sockaddr_port(const sockaddr_storage& a) noexcept {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+  return 0;
+}
+
+void set_sockaddr_port(sockaddr_storage& a, std::uint16_t port) noexcept {
+  if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+  if (a.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+}
+
+socklen_t sockaddr_len(const sockaddr_storage& a) noexcept {
+  return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+std::string_view sockaddr_ip(const sockaddr_storage& a, char* buf, std::size_t cap) noexcept {
+  const void* src = nullptr;
+  if (a.ss_family == AF_INET) src = &reinterpret_cast<const sockaddr_in&>(a).sin_addr;
+  if (a.ss_family == AF_INET6) src = &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr;
+  if (!src || !inet_ntop(a.ss_family, src, buf, static_cast<socklen_t>(cap))) return {};
+  return std::string_view(buf);
+}
+
+std::string sockaddr_to_string(const sockaddr_storage& a) {
+  char ip[kIpStrLen];
+  const auto text = sockaddr_ip(a, ip, sizeof ip);
+  if (text.empty()) return "?";
+  std::string out;
+  if (a.ss_family == AF_INET6) {
+    out.append("[").append(text).append("]");
+  } else {
+    out.append(text);
+  }
+  out.append(":").append(std::to_string(sockaddr_port(a)));
+  return out;
+}
+
+bool sockaddr_same_ip(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
+bool sockaddr_equal(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
+  return sockaddr_same_ip(a, b) && sockaddr_port(a) == sockaddr_port(b);
+}
+
+}  // namespace duet::transport

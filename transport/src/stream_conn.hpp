@@ -1,0 +1,68 @@
+// One accepted TCP or TLS connection: reads into a buffer that holds at most one message past the
+// limit, cuts it into messages with sip::next_frame, answers keepalive pings, writes replies.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duet/sip/error.hpp"
+#include "duet/sip/writer.hpp"
+#include "duet/transport/source.hpp"
+#include "tls_session.hpp"
+
+namespace duet::transport {
+
+class Worker;
+
+class StreamConn {
+ public:
+  // Takes over an accepted handle (already initialised on w's loop); starts reading.
+  static StreamConn* adopt(Worker& w, uv_tcp_t* tcp, Proto proto, const sockaddr_storage& local,
+                           const sockaddr_storage& peer);
+
+  const Source& source() const noexcept { return src_; }
+  std::uint64_t last_active_ms() const noexcept { return last_rx_ms_; }
+  bool closing() const noexcept { return closing_; }
+
+  bool write(std::string_view bytes) noexcept;
+  bool writev(const sip::Slice* s, std::size_t n) noexcept;
+  void stop_reading() noexcept;
+  // Sends what is queued, then closes (close_notify first for TLS).
+  void close_gracefully() noexcept;
+  void close_now() noexcept;
+
+ private:
+  StreamConn(Worker& w, uv_tcp_t* tcp, Proto proto);
+  ~StreamConn();
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_closed(uv_handle_t* h);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+
+  bool reserve_tail() noexcept;  // room to read into; false when the buffer is at its limit
+  void on_plaintext();           // frames the buffered bytes
+  void on_ciphertext(const char* data, std::size_t n);
+  void reject_frame(std::string_view avail, sip::ParseError err);
+  bool raw_write(const uv_buf_t* bufs, unsigned n) noexcept;
+  bool flush_tls() noexcept;
+
+  Worker& w_;
+  uv_tcp_t* tcp_;
+  Source src_;
+  std::unique_ptr<TlsSession> tls_;
+  std::vector<char> buf_;
+  std::size_t begin_ = 0, end_ = 0, max_buf_;
+  std::uint64_t last_rx_ms_ = 0;
+  std::string tls_out_;
+  bool closing_ = false;
+  bool shutting_down_ = false;
+  bool counted_ = true;  // holds a slot in ConnLimits
+};
+
+}  // namespace duet::transport

@@ -1,0 +1,90 @@
+#include "tls_session.hpp"
+
+#include <openssl/err.h>
+
+namespace duet::transport {
+
+TlsSession::TlsSession(SSL_CTX* ctx) {
+  ssl_ = SSL_new(ctx);
+  if (!ssl_) return;
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  if (!rbio_ || !wbio_) {
+    BIO_free(rbio_);
+    BIO_free(wbio_);
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    return;
+  }
+  // An empty read BIO means "wait for more", not end of file.
+  BIO_set_mem_eof_return(rbio_, -1);
+  SSL_set_bio(ssl_, rbio_, wbio_);
+  SSL_set_accept_state(ssl_);
+}
+
+TlsSession::~TlsSession() {
+  if (ssl_) SSL_free(ssl_);
+}
+
+bool TlsSession::put_ciphertext(const char* data, std::size_t n) noexcept {
+  while (n > 0) {
+    const int w = BIO_write(rbio_, data, static_cast<int>(n > 1 << 30 ? 1 << 30 : n));
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+int TlsSession::handshake() noexcept {
+  if (done_) return 1;
+  const int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    done_ = true;
+    return 1;
+  }
+  const int e = SSL_get_error(ssl_, r);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+  ERR_clear_error();
+  return -1;
+}
+
+long TlsSession::read_plain(char* buf, std::size_t cap) noexcept {
+  if (cap == 0) return 0;
+  const int r = SSL_read(ssl_, buf, static_cast<int>(cap > 1 << 30 ? 1 << 30 : cap));
+  if (r > 0) return r;
+  const int e = SSL_get_error(ssl_, r);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+  ERR_clear_error();
+  return -1;
+}
+
+bool TlsSession::write_plain(const char* data, std::size_t n) noexcept {
+  while (n > 0) {
+    const int w = SSL_write(ssl_, data, static_cast<int>(n > 1 << 30 ? 1 << 30 : n));
+    if (w <= 0) {
+      ERR_clear_error();
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void TlsSession::shutdown() noexcept {
+  if (done_) SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+bool TlsSession::take_ciphertext(std::string& out) {
+  const auto pending = BIO_ctrl_pending(wbio_);
+  if (pending == 0) return false;
+  const auto old = out.size();
+  out.resize(old + pending);
+  const int r = BIO_read(wbio_, out.data() + old, static_cast<int>(pending));
+  out.resize(old + (r > 0 ? static_cast<std::size_t>(r) : 0));
+  return r > 0;
+}
+
+}  // namespace duet::transport

@@ -1,0 +1,38 @@
+// One UDP socket of one worker (SO_REUSEPORT: every worker has one per UDP listener). Reads with
+// recvmmsg batches, parses each datagram in place and answers from the same socket.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "duet/transport/source.hpp"
+
+namespace duet::transport {
+
+class Worker;
+
+class UdpEndpoint {
+ public:
+  // Binds (throws std::runtime_error on failure).
+  UdpEndpoint(Worker& w, const sockaddr_storage& addr);
+  const sockaddr_storage& local() const noexcept { return local_; }
+  void start();
+  void stop_reading() noexcept;
+  void close() noexcept;
+  // Datagram to peer; falls back to a queued send (copying) if the socket buffer is full.
+  bool send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept;
+
+ private:
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags);
+  Worker& w_;
+  uv_udp_t udp_{};
+  sockaddr_storage local_{};
+  std::unique_ptr<char[]> buf_;
+  std::size_t buf_size_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace duet::transport

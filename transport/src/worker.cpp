@@ -1,0 +1,143 @@
+#include "duet/transport/worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+#include <string>
+
+#include "duet/transport/address.hpp"
+#include "duet/transport/runtime.hpp"
+#include "runtime_shared.hpp"
+#include "worker_state.hpp"
+
+namespace duet::transport {
+
+namespace {
+
+// Bytes for a connection owned by another worker.
+struct SendTask : Task {
+  std::uint64_t conn_id = 0;
+  std::string bytes;
+};
+
+void run_send_task(Worker& w, Task* t) {
+  auto* s = static_cast<SendTask*>(t);
+  auto& st = w.state();
+  auto it = st.conns.find(s->conn_id);
+  if (st.stopped || it == st.conns.end() || !it->second->write(s->bytes)) st.stats.send_failed.add();
+  delete s;
+}
+
+}  // namespace
+
+WorkerState::WorkerState(Worker& w) : tag_rng(std::random_device{}()) {
+  uv_loop_init(&loop);
+  loop.data = &w;
+  mailbox.init(&loop, &w, &w.runtime().shared().in_flight);
+  uv_timer_init(&loop, &sweep);
+  sweep.data = &w;
+  tls_scratch.resize(64 * 1024);
+}
+
+WorkerState::~WorkerState() = default;
+
+Worker::Worker(Runtime& rt, std::uint16_t index) : rt_(rt), index_(index) {
+  state_ = std::make_unique<WorkerState>(*this);
+}
+
+Worker::~Worker() {
+  auto& st = *state_;
+  st.stopped = true;
+  // Tasks posted after the mailbox closed: run them now so they free themselves (send() fails).
+  st.mailbox.drain();
+  // A worker that never ran (start() failed half-way) still has open handles.
+  uv_walk(
+      &st.loop,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&st.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&st.loop);
+}
+
+std::uint16_t Worker::worker_count() const noexcept {
+  return static_cast<std::uint16_t>(rt_.workers());
+}
+uv_loop_t* Worker::loop() noexcept {
+  return &state_->loop;
+}
+std::uint64_t Worker::now_ms() const noexcept {
+  return uv_now(&state_->loop);
+}
+const Stats& Worker::stats() const noexcept {
+  return state_->stats;
+}
+
+void Worker::post(std::uint16_t target_worker, Task* t) {
+  rt_.worker(target_worker).state().mailbox.push(t);
+}
+
+bool Worker::send(const Source& dst, std::string_view bytes) {
+  const sip::Slice s{bytes.data(), bytes.size()};
+  return sendv(dst, &s, 1);
+}
+
+bool Worker::sendv(const Source& dst, const sip::Slice* slices, std::size_t n) {
+  auto& st = *state_;
+  if (st.stopped) return false;
+  if (dst.proto == Proto::udp) {
+    // The socket bound to the address the request came to; with a wildcard bind, the one of the
+    // same family and port.
+    UdpEndpoint* ep = nullptr;
+    for (auto& u : st.udp) {
+      if (sockaddr_equal(u->local(), dst.local)) {
+        ep = u.get();
+        break;
+      }
+      if (!ep && u->local().ss_family == dst.local.ss_family &&
+          sockaddr_port(u->local()) == sockaddr_port(dst.local)) {
+        ep = u.get();
+      }
+    }
+    if (!ep) {
+      for (auto& u : st.udp) {
+        if (u->local().ss_family == dst.peer.ss_family) {
+          ep = u.get();
+          break;
+        }
+      }
+    }
+    constexpr std::size_t kMaxBufs = 64;
+    if (!ep || n > kMaxBufs) {
+      st.stats.send_failed.add();
+      return false;
+    }
+    uv_buf_t bufs[kMaxBufs];
+    for (std::size_t i = 0; i < n; ++i) {
+      bufs[i] = uv_buf_init(const_cast<char*>(slices[i].data), static_cast<unsigned>(slices[i].size));
+    }
+    if (!ep->send(dst.peer, bufs, static_cast<unsigned>(n))) {
+      st.stats.send_failed.add();
+      return false;
+    }
+    return true;
+  }
+  if (dst.worker != index_) {
+    if (dst.worker >= rt_.workers()) return false;
+    auto* t = new SendTask;
+    t->run = &run_send_task;
+    t->conn_id = dst.conn_id;
+    for (std::size_t i = 0; i < n; ++i) t->bytes.append(slices[i].data, slices[i].size);
+    post(dst.worker, t);
+    return true;
+  }
+  auto it = st.conns.find(dst.conn_id);
+  if (it == st.conns.end() || !it->second->writev(slices, n)) {
+    st.stats.send_failed.add();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace duet::transport

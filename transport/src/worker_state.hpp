@@ -1,0 +1,44 @@
+// Everything a worker owns. Only its own thread touches it once the worker runs.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "duet/sip/message.hpp"
+#include "duet/transport/stats.hpp"
+#include "mailbox.hpp"
+#include "stream_conn.hpp"
+#include "stream_listener.hpp"
+#include "udp_endpoint.hpp"
+
+namespace duet::transport {
+
+struct WorkerState {
+  explicit WorkerState(Worker& w);
+  ~WorkerState();
+
+  uv_loop_t loop{};
+  std::thread thread;
+  Mailbox mailbox;
+  uv_timer_t sweep{};  // idle connections; in the close phase, forces lingering connections shut
+  std::vector<std::unique_ptr<UdpEndpoint>> udp;
+  std::vector<std::unique_ptr<StreamListener>> listeners;
+  std::unordered_map<std::uint64_t, StreamConn*> conns;
+  std::uint64_t next_conn_seq = 1;
+  Stats stats;
+  sip::Message msg;               // reused for every parse on this worker
+  char reply_buf[4096];           // transport-generated responses (400/505/513)
+  std::vector<char> tls_scratch;  // ciphertext as read, before decryption
+  std::minstd_rand tag_rng;       // To tags of transport-generated responses
+  bool stopped = false;           // closed: send() fails, nothing is read
+  bool quiesced = false;
+  Task quiesce_task, close_task, finish_task;  // stop phases, posted by Runtime::stop()
+};
+
+}  // namespace duet::transport
