@@ -1,0 +1,96 @@
+// The bindings of one shard (owned by one event loop, so no locks): an open-addressing index by
+// AOR key whose slots point at the first binding of each AOR, the AOR's bindings chained from it
+// in preference order (q descending, then most recently changed first), and a timer wheel that
+// expires them. Each binding is one allocation; interned ids name the shared strings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "duet/registrar/aor_key.hpp"
+#include "duet/registrar/binding.hpp"
+#include "duet/registrar/change_sink.hpp"
+#include "duet/registrar/interner.hpp"
+#include "duet/registrar/timer_wheel.hpp"
+
+namespace duet::registrar {
+
+class BindingStore {
+ public:
+  BindingStore(std::uint16_t shard, std::uint64_t now_ms, std::string_view site_name,
+               std::uint32_t tick_ms = 1000);
+  ~BindingStore();
+  BindingStore(const BindingStore&) = delete;
+  BindingStore& operator=(const BindingStore&) = delete;
+
+  // Sizes the index for n AORs up front (avoids rehashing while a million phones register).
+  void reserve(std::size_t aors);
+
+  // First binding of the AOR (then follow next_in_aor), or nullptr. May include bindings whose
+  // time has passed but that the wheel has not collected yet: check remaining_s(now).
+  Binding* find(const AorKey& key) const noexcept;
+
+  // Adds a binding to the AOR (created if new). nullptr if a string is too long or memory ran out.
+  Binding* add(const AorKey& key, const BindingData& d);
+  // Rewrites b (same AOR) from d; returns the binding, which moved if its strings outgrew it
+  // (nullptr if that reallocation failed; b is then left untouched).
+  Binding* update(Binding* b, const AorKey& key, const BindingData& d);
+  // Removes and frees b.
+  void remove(Binding* b, const AorKey& key, ChangeKind why = ChangeKind::removed);
+
+  // Expires every binding due by now_ms. Returns how many were removed.
+  std::size_t expire(std::uint64_t now_ms);
+
+  std::size_t aor_count() const noexcept { return aors_; }
+  std::size_t binding_count() const noexcept { return bindings_; }
+  std::size_t index_capacity() const noexcept { return slots_.size(); }
+  std::uint16_t shard() const noexcept { return shard_; }
+  std::uint64_t version() const noexcept { return version_; }
+  std::uint16_t site_id() const noexcept { return site_id_; }
+
+  const Interner& strings() const noexcept { return strings_; }
+  std::string_view domain(const Binding& b) const noexcept { return strings_.text(b.domain_id); }
+  std::string_view user_agent(const Binding& b) const noexcept { return strings_.text(b.user_agent_id); }
+  std::string_view site(const Binding& b) const noexcept { return strings_.text(b.site_id); }
+  std::string_view local(const Binding& b) const noexcept { return strings_.text(b.local_id); }
+
+  void set_change_sink(ChangeSink* sink) noexcept { sink_ = sink; }
+
+  // Visits every AOR's first binding (for dumps and the replication snapshot).
+  template <class F>
+  void for_each_aor(F&& f) const {
+    for (Binding* b : slots_) {
+      if (b != nullptr) f(*b);
+    }
+  }
+
+ private:
+  std::size_t slot_of(const AorKey& key) const noexcept;  // the slot holding key, or npos
+  std::size_t home(std::uint32_t hash) const noexcept { return hash & (slots_.size() - 1); }
+  void grow();
+  void insert_slot(Binding* head);
+  void erase_slot(std::size_t pos) noexcept;
+  // Places b in its AOR's chain by (q desc, version desc); chain_head is the slot's binding.
+  void link_in_aor(Binding* b, std::size_t pos) noexcept;
+  void unlink_from_aor(Binding* b, std::size_t pos) noexcept;
+  void fill(Binding* b, const AorKey& key, const BindingData& d);
+  void release_ids(const Binding& b) noexcept;
+  void notify(ChangeKind kind, const Binding& b) noexcept {
+    if (sink_ != nullptr) sink_->on_binding_change(*this, kind, b);
+  }
+  void destroy(Binding* b) noexcept;
+
+  std::vector<Binding*> slots_;  // power of two; nullptr = empty
+  std::size_t aors_ = 0;
+  std::size_t bindings_ = 0;
+  TimerWheel wheel_;
+  Interner strings_;
+  ChangeSink* sink_ = nullptr;
+  std::uint64_t version_ = 0;
+  std::uint16_t shard_;
+  std::uint16_t site_id_;
+};
+
+}  // namespace duet::registrar

@@ -1,0 +1,232 @@
+#include "duet/registrar/register_request.hpp"
+
+#include <cstring>
+
+#include "duet/sip/header_id.hpp"
+#include "duet/sip/name_addr.hpp"
+#include "duet/sip/params.hpp"
+#include "duet/sip/values.hpp"
+
+namespace duet::registrar {
+namespace {
+
+constexpr std::uint32_t kSaturated = 0xFFFFFFFFu;
+
+// delta-seconds (RFC 3261 §20.19, §25.1): digits only; values beyond 2^32-1 mean "very long" and
+// are capped later rather than rejected.
+bool parse_delta_seconds(std::string_view s, std::uint32_t& out) noexcept {
+  s = sip::trim_lws(s);
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > kSaturated) v = kSaturated;
+  }
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+Verdict fail(int status, std::string_view reason) noexcept {
+  Verdict v;
+  v.status = status;
+  v.reason = reason;
+  return v;
+}
+
+std::string_view unquote(std::string_view s) noexcept {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool supported(const sip::Message& req, std::string_view tag) noexcept {
+  for (const sip::HeaderField* f = req.find(sip::HeaderId::supported); f; f = req.next(*f)) {
+    if (sip::token_list_contains(f->value, tag)) return true;
+  }
+  return false;
+}
+
+// RFC 3261 §8.2.2.3: every Require option tag we do not implement is listed in a 420.
+bool check_require(const sip::Message& req, RegisterRequest& out, Verdict& v) noexcept {
+  std::size_t n = 0;
+  bool ok = true;
+  sip::for_each_value(req, sip::HeaderId::require, [&](std::string_view tag) {
+    if (sip::iequals(tag, "path") || sip::iequals(tag, "outbound")) return true;
+    ok = false;
+    if (n + tag.size() + 2 <= sizeof out.unsupported_buf) {
+      if (n != 0) {
+        out.unsupported_buf[n++] = ',';
+        out.unsupported_buf[n++] = ' ';
+      }
+      std::memcpy(out.unsupported_buf + n, tag.data(), tag.size());
+      n += tag.size();
+    }
+    return true;
+  });
+  if (ok) return true;
+  v = fail(420, "Bad Extension");
+  v.unsupported = std::string_view(out.unsupported_buf, n);
+  return false;
+}
+
+// Path values in order, joined with ","; a single field is used in place.
+bool collect_path(const sip::Message& req, RegisterRequest& out) noexcept {
+  const sip::HeaderField* f = req.find(sip::HeaderId::path);
+  if (f == nullptr) return true;
+  if (req.next(*f) == nullptr) {
+    out.path = f->value;
+    return f->value.size() <= kMaxPathBytes;
+  }
+  std::size_t n = 0;
+  for (; f; f = req.next(*f)) {
+    if (n + f->value.size() + 1 > kMaxPathBytes) return false;
+    if (n != 0) out.path_buf[n++] = ',';
+    std::memcpy(out.path_buf + n, f->value.data(), f->value.size());
+    n += f->value.size();
+  }
+  out.path = std::string_view(out.path_buf, n);
+  return true;
+}
+
+// RFC 5626 §6: with a Path, the edge proxy (the last Path value) must have said ";ob".
+bool first_hop_has_ob(std::string_view path) noexcept {
+  sip::ValueSplitter split(path);
+  std::string_view v, last;
+  while (split.next(v)) last = v;
+  sip::NameAddr na;
+  if (!sip::parse_name_addr(last, na, true) || !na.uri_parsed) return false;
+  return na.uri.ob;
+}
+
+}  // namespace
+
+Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out) noexcept {
+  const Options& opt = policy.options();
+  Verdict v;
+
+  // §10.3 step 1: the Request-URI names our domain.
+  sip::Uri ruri;
+  if (!sip::parse_uri(req.request_uri(), ruri)) return fail(400, "Invalid Request-URI");
+  if (ruri.scheme != sip::UriScheme::sip && ruri.scheme != sip::UriScheme::sips) {
+    return fail(416, "Unsupported URI Scheme");
+  }
+  {
+    char host[kMaxAorDomain];
+    if (ruri.host.size() > sizeof host) return fail(403, "Domain Not Served");
+    for (std::size_t i = 0; i < ruri.host.size(); ++i) {
+      const char c = ruri.host[i];
+      host[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    if (!policy.serves_domain(std::string_view(host, ruri.host.size())))
+      return fail(403, "Domain Not Served");
+  }
+
+  // Step 2: extensions the client requires.
+  if (!check_require(req, out, v)) return v;
+
+  // Step 3: the AOR from To must be ours.
+  const AorStatus as = aor_key_from_request(req, out.aor_buf, out.aor);
+  if (as != AorStatus::ok) return fail(400, aor_status_reason(as));
+  if (!policy.serves_domain(out.aor.domain)) return fail(404, "Not Found");
+  if (!policy.allows_user(out.aor)) return fail(404, "Not Found");
+
+  out.call_id = req.call_id();
+  out.cseq = req.cseq_number();
+  out.user_agent = req.header(sip::HeaderId::user_agent);
+  out.path_supported = supported(req, "path");
+  out.outbound_supported = supported(req, "outbound");
+  if (!collect_path(req, out)) return fail(400, "Path Too Long");
+
+  std::uint32_t header_expires = opt.default_expires;
+  if (const sip::HeaderField* e = req.find(sip::HeaderId::expires)) {
+    if (!parse_delta_seconds(e->value, header_expires)) return fail(400, "Invalid Expires");
+  }
+  const bool has_header_expires = req.has(sip::HeaderId::expires);
+
+  // Step 6: the contacts, all checked before any is applied.
+  bool bad = false, star = false, too_many = false;
+  std::size_t values = 0, outbound_count = 0;
+  Verdict cv;
+  const bool split_ok = sip::for_each_value(req, sip::HeaderId::contact, [&](std::string_view value) {
+    ++values;
+    if (value == "*") {
+      star = true;
+      return true;
+    }
+    if (out.count == kMaxContactsPerRequest) {
+      too_many = true;
+      return false;
+    }
+    sip::NameAddr na;
+    if (!sip::parse_name_addr(value, na, true) || !na.uri_parsed) {
+      bad = true;
+      cv = fail(400, "Invalid Contact");
+      return false;
+    }
+    if (na.star) {
+      star = true;
+      return true;
+    }
+    ContactEntry& c = out.contacts[out.count];
+    c = ContactEntry{};
+    c.uri = na.uri_text;
+    c.parsed = na.uri;
+    std::uint32_t e = header_expires;
+    if (na.has_expires && !parse_delta_seconds(na.expires, e)) {
+      bad = true;
+      cv = fail(400, "Invalid Contact expires");
+      return false;
+    }
+    if (e != 0 && e < opt.min_expires) {
+      bad = true;
+      cv = fail(423, "Interval Too Brief");
+      cv.min_expires = opt.min_expires;
+      return false;
+    }
+    c.expires = e > opt.max_expires ? opt.max_expires : e;
+    const int q = na.q_value();
+    if (q < 0 || q > 1000) {
+      bad = true;
+      cv = fail(400, "Invalid Contact q");
+      return false;
+    }
+    c.q = static_cast<std::uint16_t>(q);
+    if (na.has_instance) c.instance = unquote(na.instance);
+    // RFC 5626 §6: reg-id counts only with an instance and when the UA supports outbound.
+    if (na.has_reg_id && !c.instance.empty() && out.outbound_supported) {
+      std::uint32_t rid = 0;
+      if (!sip::parse_uint32(na.reg_id, rid) || rid == 0 || rid > 0x7FFFFFFFu) {
+        bad = true;
+        cv = fail(400, "Invalid reg-id");
+        return false;
+      }
+      c.reg_id = rid;
+      c.outbound = true;
+      ++outbound_count;
+    }
+    ++out.count;
+    return true;
+  });
+  if (!split_ok) return fail(400, "Invalid Contact");
+  if (bad) return cv;
+  if (too_many) return fail(opt.too_many_contacts_code, "Too Many Registered Contacts");
+
+  if (star) {
+    // §10.3 step 6: "*" only alone and only with Expires: 0.
+    if (values != 1) return fail(400, "Contact * Must Be Alone");
+    if (!has_header_expires || header_expires != 0) return fail(400, "Contact * Requires Expires: 0");
+    out.star = true;
+    return v;
+  }
+  if (outbound_count > 0 && out.count > 1) {
+    return fail(400, "Multiple Contacts With reg-id");  // RFC 5626 §6: one flow per REGISTER
+  }
+  if (outbound_count > 0) {
+    if (!out.path.empty() && !first_hop_has_ob(out.path))
+      return fail(439, "First Hop Lacks Outbound Support");
+    out.outbound_used = true;
+  }
+  return v;
+}
+
+}  // namespace duet::registrar
