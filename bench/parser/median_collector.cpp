@@ -22,7 +22,19 @@ double to_ns(double value, benchmark::TimeUnit unit) {
 }  // namespace
 
 void MedianCollector::ReportRuns(const std::vector<Run>& runs) {
-  benchmark::ConsoleReporter::ReportRuns(runs);
+  // With repetitions, show only the medians on the console: mean, stddev and cv for 28 benchmarks
+  // would bury the table that follows.
+  std::vector<Run> shown;
+  const bool has_median = std::any_of(runs.begin(), runs.end(), [](const Run& r) {
+    return r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+  });
+  for (const Run& run : runs) {
+    if (!has_median || run.error_occurred ||
+        (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")) {
+      shown.push_back(run);
+    }
+  }
+  if (!shown.empty()) benchmark::ConsoleReporter::ReportRuns(shown);
   for (const Run& run : runs) {
     if (run.error_occurred) continue;
     const std::string& name = run.run_name.function_name;
