@@ -222,5 +222,35 @@ TEST(Framer, NeedMoreForPartialBody) {
   EXPECT_EQ(f.kind, FrameKind::need_more);
 }
 
+TEST(Framer, CustomLineLimit) {
+  Limits l;
+  l.max_line_length = 64;
+  const std::string m =
+      crlf(test::kInviteHead) + "Subject: " + std::string(100, 'x') + "\r\nContent-Length: 0\r\n\r\n";
+  const Frame f = next_frame(m, l);
+  EXPECT_EQ(f.kind, FrameKind::error);
+  EXPECT_EQ(f.error, ParseError::header_line_too_long);
+  // The same message frames with the default limits.
+  EXPECT_EQ(next_frame(m).kind, FrameKind::message);
+}
+
+TEST(Framer, FoldedContentLengthValue) {
+  // LWS (including a fold) may precede the value.
+  const std::string m = crlf(test::kInviteHead) + "Content-Length:\r\n 3\r\n\r\nabc";
+  const Frame f = next_frame(m + "tail");
+  EXPECT_EQ(f.kind, FrameKind::message);
+  EXPECT_EQ(f.size, m.size());
+}
+
+TEST(Framer, BareLfMessage) {
+  const std::string m =
+      "OPTIONS sip:bob@biloxi.example.com SIP/2.0\nVia: SIP/2.0/TCP h;branch=z9hG4bKlf\nMax-Forwards: 70\n"
+      "To: <sip:bob@biloxi.example.com>\nFrom: <sip:a@h>;tag=1\nCall-ID: lf\nCSeq: 1 OPTIONS\n"
+      "Content-Length: 2\n\nok";
+  const Frame f = next_frame(m + "NEXT");
+  EXPECT_EQ(f.kind, FrameKind::message);
+  EXPECT_EQ(f.size, m.size());
+}
+
 }  // namespace
 }  // namespace duet::sip

@@ -393,6 +393,52 @@ TEST(Headers, ReusingAMessageLeavesNothingStale) {
   EXPECT_FALSE(m.has(HeaderId::via));
 }
 
+TEST(Headers, EscapedNulInsideQuotedStringIsLegal) {
+  // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): an escaped NUL is part of the grammar
+  // (RFC 4475 exercises it), unlike a raw NUL anywhere in the header block.
+  std::string msg =
+      test::replace_line(test::invite(), "From:", "From: \"Al\\?ce\" <sip:alice@atlanta.example.com>;tag=9");
+  msg[msg.find("\\?") + 1] = '\0';
+  Parsed p(msg);
+  ASSERT_TRUE(p.ok()) << reason(p.r.error);
+  EXPECT_EQ(p.msg.from().tag, "9");
+  EXPECT_EQ(p.msg.from().display_name, std::string_view("\"Al\\\0ce\"", 8));
+}
+
+TEST(Headers, InlineCapacityBoundary) {
+  // kInlineHeaders fields fit inline; one more moves to the overflow storage. Both must behave alike.
+  for (const int total :
+       {Message::kInlineHeaders - 1, Message::kInlineHeaders + 0, Message::kInlineHeaders + 1}) {
+    std::string head(test::kInviteHead);
+    const int extra = total - 9;  // kInviteHead has 8 fields, with_body adds Content-Length
+    for (int i = 0; i < extra; ++i) head += "Route: <sip:r" + std::to_string(i) + ".example.com;lr>\n";
+    Parsed p(with_body(head, test::kSdp));
+    ASSERT_TRUE(p.ok()) << total << ": " << reason(p.r.error);
+    EXPECT_EQ(p.msg.header_count(), total);
+    EXPECT_EQ(p.msg.count(HeaderId::route), extra);
+    EXPECT_EQ(p.msg.header(HeaderId::content_length), std::to_string(test::kSdp.size()));
+    EXPECT_EQ(p.msg.field(static_cast<std::uint16_t>(total - 1)).id, HeaderId::content_length);
+    const HeaderField* last_route = nullptr;
+    for (const HeaderField* f = p.msg.find(HeaderId::route); f; f = p.msg.next(*f)) last_route = f;
+    ASSERT_NE(last_route, nullptr);
+    EXPECT_EQ(last_route->value, "<sip:r" + std::to_string(extra - 1) + ".example.com;lr>");
+  }
+}
+
+TEST(Headers, ContentLengthLeadingZeros) {
+  std::string msg = crlf(test::kInviteHead) + "Content-Length: 0004\r\n\r\nbodyXX";
+  Parsed p(msg);
+  ASSERT_TRUE(p.ok()) << reason(p.r.error);
+  EXPECT_EQ(p.msg.body(), "body");
+}
+
+TEST(Headers, Utf8InValues) {
+  Parsed p(test::replace_line(test::invite(),
+                              "To:", "To: \"J\xC3\xBCrgen \xE2\x98\x8E\" <sip:j@biloxi.example.com>"));
+  ASSERT_TRUE(p.ok()) << reason(p.r.error);
+  EXPECT_EQ(p.msg.to().display_name_unquoted(), "J\xC3\xBCrgen \xE2\x98\x8E");
+}
+
 TEST(Headers, LongValueWithinLimits) {
   const std::string subject(4000, 's');
   Parsed p(with_body(std::string(test::kInviteHead) + "Subject: " + subject + "\n", test::kSdp));
