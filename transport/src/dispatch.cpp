@@ -8,6 +8,7 @@
 #include "duet/transport/reply.hpp"
 #include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
+#include "malformed_reply.hpp"
 #include "worker_state.hpp"
 
 namespace duet::transport {
@@ -30,29 +31,11 @@ Status status_for(sip::ParseError err) noexcept {
   }
 }
 
-bool answerable(const sip::Message& m) noexcept {
-  using sip::HeaderId;
-  return m.is_request() && m.has(HeaderId::via) && m.has(HeaderId::from) && m.has(HeaderId::to) &&
-         m.has(HeaderId::call_id) && m.has(HeaderId::cseq);
-}
-
 }  // namespace
 
-bool answer_malformed(Worker& w, const Source& src, const sip::Message& partial, sip::ParseError err) {
+bool answer_malformed(Worker& w, const Source& src, std::string_view raw, sip::ParseError err) {
   auto& st = w.state();
-  // An ACK gets no response (RFC 3261 §17.2.1); a malformed one is simply dropped.
-  if (!answerable(partial) || partial.method_id() == sip::Method::ack) {
-    st.stats.malformed_dropped.add();
-    spdlog::debug("dropped malformed {} from {} ({}): {}", proto_name(src.proto),
-                  sockaddr_to_string(src.peer), partial.is_request() ? "request" : "response or garbage",
-                  sip::reason(err));
-    return false;
-  }
-  sip::Via via;
-  const bool have_via = top_via(partial, via);
-  char ip[kIpStrLen];
-  const auto fix = have_via ? via_fix(via, src, ip) : sip::ResponseBuilder::ViaFix{};
-  char tag[9];
+  char tag[8];
   static constexpr char kHex[] = "0123456789abcdef";
   auto r = st.tag_rng();
   for (char& c : tag) {
@@ -60,19 +43,19 @@ bool answer_malformed(Worker& w, const Source& src, const sip::Message& partial,
     r >>= 4;
   }
   const auto status = status_for(err);
-  sip::ResponseBuilder b(st.reply_buf, sizeof st.reply_buf);
-  b.start(partial, status.code, status.reason, std::string_view(tag, 8), fix);
-  b.header("Server", "duet");
-  const auto bytes = b.finish();
-  if (bytes.empty()) {
+  const auto reply =
+      build_malformed_reply(raw, status.code, status.reason, src, std::string_view(tag, sizeof tag),
+                            st.reply_buf, sizeof st.reply_buf);
+  if (reply.bytes.empty()) {
     st.stats.malformed_dropped.add();
+    spdlog::debug("dropped malformed {} message from {}: {}", proto_name(src.proto),
+                  sockaddr_to_string(src.peer), sip::reason(err));
     return false;
   }
-  const Source dst = have_via ? response_target(src, via) : src;
   spdlog::debug("answered malformed request from {} with {}: {}", sockaddr_to_string(src.peer), status.code,
                 sip::reason(err));
   st.stats.malformed_answered.add();
-  return w.send(dst, bytes);
+  return w.send(response_target(src, reply.top_via), reply.bytes);
 }
 
 void deliver(Worker& w, const Source& src, std::string_view bytes, sip::Framing mode) {
@@ -90,7 +73,7 @@ void deliver(Worker& w, const Source& src, std::string_view bytes, sip::Framing 
   // A datagram or a framed stream message is complete by construction: need_more here means the
   // body is shorter than its Content-Length.
   const auto err = r.status == sip::ParseStatus::need_more ? sip::ParseError::body_truncated : r.error;
-  answer_malformed(w, src, st.msg, err);
+  answer_malformed(w, src, bytes, err);
 }
 
 }  // namespace duet::transport

@@ -14,9 +14,9 @@ class Worker;
 
 void deliver(Worker& w, const Source& src, std::string_view bytes, sip::Framing mode);
 
-// Answers a malformed request (partial holds what parse() read before the error) with 400 and
-// the parser's reason, 505 or 513, if it has Via, From, To, Call-ID and CSeq; otherwise, or for
-// anything that is not a request, counts it as dropped. Returns true if an answer was sent.
-bool answer_malformed(Worker& w, const Source& src, const sip::Message& partial, sip::ParseError err);
+// Answers a malformed request (raw: its bytes as received) with 400 and the parser's reason, 505 or
+// 513, if it has Via, From, To, Call-ID and CSeq; otherwise, or for anything that is not a request,
+// counts it as dropped. Returns true if an answer was sent.
+bool answer_malformed(Worker& w, const Source& src, std::string_view raw, sip::ParseError err);
 
 }  // namespace duet::transport

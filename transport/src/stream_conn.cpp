@@ -197,13 +197,7 @@ done:
 
 void StreamConn::reject_frame(std::string_view avail, sip::ParseError err) {
   auto& st = w_.state();
-  // Parse what there is so the answer can copy Via/From/To/Call-ID/CSeq from it.
-  sip::ParseOptions opts;
-  opts.mode = sip::Framing::stream;
-  opts.limits.max_message_size = w_.runtime().config().max_message_size;
-  st.msg.reset();
-  sip::parse(avail, st.msg, opts);
-  answer_malformed(w_, src_, st.msg, err);
+  answer_malformed(w_, src_, avail, err);
   st.stats.oversize_closed.add();
   spdlog::debug("{} {}: closing after unframeable input: {}", proto_name(src_.proto),
                 sockaddr_to_string(src_.peer), sip::reason(err));

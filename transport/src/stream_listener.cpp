@@ -1,8 +1,11 @@
 #include "stream_listener.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -16,9 +19,19 @@
 
 namespace duet::transport {
 
+namespace {
+constexpr int kBacklog = 1024;
+}  // namespace
+
 StreamListener::StreamListener(Worker& w, Proto proto, const sockaddr_storage& addr) : w_(w), proto_(proto) {
   const int fd = open_bound_socket(addr, SOCK_STREAM);
   local_ = bound_address(fd);
+  // Listen now, not when the worker thread starts: start() returning means connections are queued.
+  if (::listen(fd, kBacklog) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::runtime_error("listen " + sockaddr_to_string(addr) + ": " + std::strerror(err));
+  }
   int rc = uv_tcp_init(w.loop(), &tcp_);
   if (rc == 0) rc = uv_tcp_open(&tcp_, fd);
   if (rc != 0) {
@@ -30,7 +43,7 @@ StreamListener::StreamListener(Worker& w, Proto proto, const sockaddr_storage& a
 }
 
 void StreamListener::start() {
-  const int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 1024, &StreamListener::on_connection);
+  const int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), kBacklog, &StreamListener::on_connection);
   if (rc != 0) {
     spdlog::error("{} {}: cannot listen: {}", proto_name(proto_), sockaddr_to_string(local_),
                   uv_strerror(rc));

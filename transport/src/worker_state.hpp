@@ -33,7 +33,7 @@ struct WorkerState {
   std::uint64_t next_conn_seq = 1;
   Stats stats;
   sip::Message msg;               // reused for every parse on this worker
-  char reply_buf[4096];           // transport-generated responses (400/505/513)
+  char reply_buf[8192];           // transport-generated responses (400/505/513)
   std::vector<char> tls_scratch;  // ciphertext as read, before decryption
   std::minstd_rand tag_rng;       // To tags of transport-generated responses
   bool stopped = false;           // closed: send() fails, nothing is read

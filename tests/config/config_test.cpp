@@ -1,0 +1,175 @@
+// Loading TOML files: defaults, every key, and errors that say file:line and the key.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace duet::config {
+namespace {
+
+// A config file in a temporary directory, removed afterwards.
+struct TempFile {
+  explicit TempFile(const std::string& text) {
+    char tmpl[] = "/tmp/duet-config-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    path = tmpl;
+    ::close(fd);
+    std::ofstream(path) << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+// The message load_config throws for text, or "" if it loads.
+std::string error_for(const std::string& text, std::string* path_out = nullptr) {
+  TempFile f(text);
+  if (path_out) *path_out = f.path;
+  try {
+    load_config(f.path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void expect_error(const std::string& text, int line, const std::string& key, const std::string& detail = "") {
+  std::string path;
+  const auto msg = error_for(text, &path);
+  ASSERT_FALSE(msg.empty()) << "accepted:\n" << text;
+  EXPECT_NE(msg.find(path + ":" + std::to_string(line) + ":"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'" + key + "'"), std::string::npos) << msg;
+  if (!detail.empty()) {
+    EXPECT_NE(msg.find(detail), std::string::npos) << msg;
+  }
+}
+
+TEST(Config, EmptyFileGivesTheDefaults) {
+  TempFile f("");
+  const auto c = load_config(f.path);
+  EXPECT_EQ(c.site_name, "local");
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(to_string(c.listeners[0]), "udp:127.0.0.1:5060");
+  EXPECT_EQ(to_string(c.listeners[1]), "tcp:127.0.0.1:5060");
+  EXPECT_EQ(c.limits.max_message_size, 65535u);
+  EXPECT_EQ(c.registrar.default_expires, 3600u);
+}
+
+TEST(Config, EveryKeyIsRead) {
+  TempFile f(R"(site_name = "paris"
+workers = 3
+log_level = "debug"
+listen = ["udp:0.0.0.0:5060", "tls:[::1]:5061"]
+[tls]
+cert_file = "/etc/duet/cert.pem"
+key_file = "/etc/duet/key.pem"
+ca_file = "/etc/duet/ca.pem"
+verify_peer = true
+[limits]
+idle_timeout_s = 30
+max_connections = 1000
+max_connections_per_ip = 10
+max_message_size = 8192
+[registrar]
+domains = ["example.com", "example.org"]
+users = ["alice"]
+default_expires = 600
+min_expires = 30
+max_expires = 7200
+max_contacts_per_aor = 4
+too_many_contacts_code = 403
+)");
+  const auto c = load_config(f.path);
+  EXPECT_EQ(c.site_name, "paris");
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.log_level, "debug");
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[1].proto, transport::Proto::tls);
+  EXPECT_EQ(c.listeners[1].ip, "::1");
+  EXPECT_EQ(c.listeners[1].port, 5061);
+  EXPECT_EQ(c.tls.ca_file, "/etc/duet/ca.pem");
+  EXPECT_TRUE(c.tls.verify_peer);
+  EXPECT_EQ(c.limits.idle_timeout_s, 30u);
+  EXPECT_EQ(c.limits.max_connections_per_ip, 10u);
+  EXPECT_EQ(c.registrar.domains.size(), 2u);
+  EXPECT_EQ(c.registrar.users[0], "alice");
+  EXPECT_EQ(c.registrar.min_expires, 30u);
+  EXPECT_EQ(c.registrar.too_many_contacts_code, 403);
+  const auto t = to_transport_config(c);
+  EXPECT_EQ(t.idle_timeout_ms, 30'000u);
+  EXPECT_EQ(t.max_message_size, 8192u);
+  EXPECT_EQ(t.workers, 3u);
+  EXPECT_EQ(t.listeners[0].ip, "0.0.0.0");
+}
+
+TEST(Config, TheExampleConfigLoads) {
+  const auto c = load_config(DUET_EXAMPLE_CONFIG);
+  EXPECT_FALSE(c.listeners.empty());
+}
+
+TEST(Config, WrongTypeNamesLineAndKey) {
+  expect_error("site_name = \"x\"\n[limits]\nidle_timeout_s = \"300\"\n", 3, "limits.idle_timeout_s",
+               "integer");
+  expect_error("workers = true\n", 1, "workers", "integer");
+  expect_error("\n[tls]\nverify_peer = 1\n", 3, "tls.verify_peer");
+  expect_error("[registrar]\ndomains = [\"a\", 3]\n", 2, "registrar.domains");
+}
+
+TEST(Config, OutOfRangeNamesLineAndKey) {
+  expect_error("[limits]\n\nmax_message_size = 10\n", 3, "limits.max_message_size", "out of range");
+  expect_error("workers = -1\n", 1, "workers");
+  expect_error("[registrar]\ntoo_many_contacts_code = 200\n", 2, "registrar.too_many_contacts_code");
+}
+
+TEST(Config, UnknownKeysAreRefused) {
+  expect_error("site_name = \"a\"\nlisten_on = []\n", 2, "listen_on", "unknown key");
+  expect_error("[limits]\nidle_timeout = 5\n", 2, "limits.idle_timeout", "unknown key");
+}
+
+TEST(Config, BadListenerNamesLineAndKey) {
+  expect_error("listen = [\n  \"udp:127.0.0.1:5060\",\n  \"sctp:127.0.0.1:5060\",\n]\n", 3, "listen", "sctp");
+  expect_error("listen = [\"udp:localhost:5060\"]\n", 1, "listen", "numeric");
+  expect_error("listen = [\"udp:127.0.0.1:70000\"]\n", 1, "listen", "port");
+  expect_error("listen = []\n", 1, "listen");
+}
+
+TEST(Config, BadLogLevel) {
+  expect_error("log_level = \"loud\"\n", 1, "log_level", "loud");
+}
+
+TEST(Config, ExpiresMustBeOrdered) {
+  expect_error("[registrar]\nmin_expires = 100\ndefault_expires = 50\n", 3, "registrar.default_expires");
+}
+
+TEST(Config, SectionThatIsNotATable) {
+  expect_error("x = 1\n", 1, "x");
+  expect_error("limits = 5\n", 1, "limits");
+}
+
+TEST(Config, TlsListenerNeedsCertAndKey) {
+  std::string path;
+  const auto msg = error_for("listen = [\"tls:127.0.0.1:5061\"]\n", &path);
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'tls.cert_file'"), std::string::npos) << msg;
+}
+
+TEST(Config, SyntaxErrorNamesFileAndLine) {
+  std::string path;
+  const auto msg = error_for("site_name = \"a\"\nworkers = = 2\n", &path);
+  EXPECT_NE(msg.find(path + ":2:"), std::string::npos) << msg;
+}
+
+TEST(Config, MissingFile) {
+  try {
+    load_config("/nonexistent/duet.toml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/duet.toml"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace duet::config

@@ -1,0 +1,82 @@
+// TLS over memory BIOs: round trips on 127.0.0.1 and ::1, keepalives, handshake failures, bad files.
+#include <gtest/gtest.h>
+
+#include "support/clients.hpp"
+#include "support/handler.hpp"
+#include "support/messages.hpp"
+
+namespace duet::test {
+namespace {
+
+using transport::Proto;
+
+struct TlsFixture : ::testing::Test {
+  TempCert cert;
+  SSL_CTX* client = client_tls_context();
+  ~TlsFixture() override { SSL_CTX_free(client); }
+  transport::TransportConfig config() {
+    auto c = loopback_config({Proto::tls});
+    c.tls.cert_file = cert.cert;
+    c.tls.key_file = cert.key;
+    return c;
+  }
+};
+
+TEST_F(TlsFixture, RoundTripOnBothFamilies) {
+  TestServer s(config());
+  for (int family : {AF_INET, AF_INET6}) {
+    StreamClient c(s.addr(Proto::tls, family), client);
+    ASSERT_TRUE(c.connected()) << family;
+    RequestSpec spec;
+    spec.transport = "TLS";
+    ASSERT_TRUE(c.send(request(spec)));
+    const auto r = c.read_message();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(status_of(*r), 200);
+    ASSERT_TRUE(c.send("\r\n\r\n"));
+    EXPECT_EQ(c.read_exact(2), std::optional<std::string>("\r\n"));
+  }
+  const auto got = s.handler.received();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].src.proto, Proto::tls);
+  EXPECT_NE(got[0].src.conn_id, got[1].src.conn_id);
+}
+
+TEST_F(TlsFixture, LargeMessageSpanningRecords) {
+  TestServer s(config());
+  StreamClient c(s.addr(Proto::tls), client);
+  ASSERT_TRUE(c.connected());
+  RequestSpec spec;
+  spec.transport = "TLS";
+  spec.body = std::string(40000, 'b');
+  ASSERT_TRUE(c.send(request(spec) + request(spec)));
+  ASSERT_TRUE(c.read_message());
+  ASSERT_TRUE(c.read_message());
+  ASSERT_EQ(s.handler.wait_for(2), 2u);
+  EXPECT_EQ(s.handler.received()[1].raw, request(spec));
+}
+
+TEST_F(TlsFixture, PlainTextOnTheTlsPortIsRefused) {
+  TestServer s(config());
+  StreamClient plain(s.addr(Proto::tls));
+  ASSERT_TRUE(plain.send(request({})));
+  EXPECT_TRUE(plain.closed_by_peer());
+  EXPECT_EQ(s.rt->stats().tls_handshake_failed, 1u);
+  EXPECT_EQ(s.handler.received().size(), 0u);
+}
+
+TEST_F(TlsFixture, MissingKeyFileFailsStartNamingIt) {
+  auto c = config();
+  c.tls.key_file = cert.dir + "/nope.pem";
+  RecordingHandler h;
+  transport::Runtime rt(c, h);
+  try {
+    rt.start();
+    FAIL() << "start() accepted a missing key file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.pem"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace duet::test
