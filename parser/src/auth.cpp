@@ -61,60 +61,59 @@ bool split_scheme(std::string_view value, std::string_view& scheme, std::string_
 
 }  // namespace
 
-bool parse_credentials(std::string_view value, DigestCredentials& c) noexcept {
-  reset_in_place(c);
-  if (!split_scheme(value, c.scheme, c.params)) return false;
-  AuthParamIterator it(c.params);
+namespace {
+
+template <class T>
+struct Field {
+  std::string_view name;
+  std::string_view T::*member;
+};
+
+constexpr Field<DigestCredentials> kCredentialFields[] = {
+    {"username", &DigestCredentials::username}, {"realm", &DigestCredentials::realm},
+    {"nonce", &DigestCredentials::nonce},       {"uri", &DigestCredentials::uri},
+    {"response", &DigestCredentials::response}, {"algorithm", &DigestCredentials::algorithm},
+    {"cnonce", &DigestCredentials::cnonce},     {"opaque", &DigestCredentials::opaque},
+    {"qop", &DigestCredentials::qop},           {"nc", &DigestCredentials::nc},
+};
+
+constexpr Field<DigestChallenge> kChallengeFields[] = {
+    {"realm", &DigestChallenge::realm}, {"domain", &DigestChallenge::domain},
+    {"nonce", &DigestChallenge::nonce}, {"opaque", &DigestChallenge::opaque},
+    {"stale", &DigestChallenge::stale}, {"algorithm", &DigestChallenge::algorithm},
+    {"qop", &DigestChallenge::qop},
+};
+
+// "scheme auth-param *(COMMA auth-param)": at least one param (RFC 3261 §25.1 credentials and
+// challenge), known ones copied into their fields, unknown ones skipped.
+template <class T, std::size_t N>
+bool parse_auth(std::string_view value, T& out, const Field<T> (&fields)[N]) noexcept {
+  reset_in_place(out);
+  if (!split_scheme(value, out.scheme, out.params)) return false;
+  AuthParamIterator it(out.params);
   std::string_view name, val;
   bool quoted;
+  std::size_t count = 0;
   while (it.next(name, val, quoted)) {
-    if (iequals(name, "username"))
-      c.username = val;
-    else if (iequals(name, "realm"))
-      c.realm = val;
-    else if (iequals(name, "nonce"))
-      c.nonce = val;
-    else if (iequals(name, "uri"))
-      c.uri = val;
-    else if (iequals(name, "response"))
-      c.response = val;
-    else if (iequals(name, "algorithm"))
-      c.algorithm = val;
-    else if (iequals(name, "cnonce"))
-      c.cnonce = val;
-    else if (iequals(name, "opaque"))
-      c.opaque = val;
-    else if (iequals(name, "qop"))
-      c.qop = val;
-    else if (iequals(name, "nc"))
-      c.nc = val;
+    ++count;
+    for (const auto& f : fields) {
+      if (iequals(name, f.name)) {
+        out.*f.member = val;
+        break;
+      }
+    }
   }
-  return it.ok();
+  return it.ok() && count > 0;
+}
+
+}  // namespace
+
+bool parse_credentials(std::string_view value, DigestCredentials& c) noexcept {
+  return parse_auth(value, c, kCredentialFields);
 }
 
 bool parse_challenge(std::string_view value, DigestChallenge& c) noexcept {
-  reset_in_place(c);
-  if (!split_scheme(value, c.scheme, c.params)) return false;
-  AuthParamIterator it(c.params);
-  std::string_view name, val;
-  bool quoted;
-  while (it.next(name, val, quoted)) {
-    if (iequals(name, "realm"))
-      c.realm = val;
-    else if (iequals(name, "domain"))
-      c.domain = val;
-    else if (iequals(name, "nonce"))
-      c.nonce = val;
-    else if (iequals(name, "opaque"))
-      c.opaque = val;
-    else if (iequals(name, "stale"))
-      c.stale = val;
-    else if (iequals(name, "algorithm"))
-      c.algorithm = val;
-    else if (iequals(name, "qop"))
-      c.qop = val;
-  }
-  return it.ok();
+  return parse_auth(value, c, kChallengeFields);
 }
 
 }  // namespace duet::sip

@@ -287,8 +287,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     ++q;
     const char* const value_begin = q;
     // The logical line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding).
+    // A line may hold max_line_length characters before its CR/LF, folded continuations included.
     const char* const line_limit = (static_cast<std::size_t>(block_limit - name_begin) > lim.max_line_length)
-                                       ? name_begin + lim.max_line_length
+                                       ? name_begin + lim.max_line_length + 1
                                        : block_limit;
     const char* lf;
     bool nul_seen = false;

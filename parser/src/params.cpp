@@ -18,11 +18,14 @@ bool ParamIterator::next(Param& p) noexcept {
     rest_ = rest_.substr(i);
     return false;
   }
-  if (rest_[i] != sep_) {
+  // ';' lists start with their separator; '&' lists (URI headers after '?') do not.
+  if (rest_[i] == sep_) {
+    ++i;
+  } else if (!(first_ && sep_ != ';')) {
     ok_ = false;
     return false;
   }
-  ++i;
+  first_ = false;
   while (i < n && chars::lws(rest_[i])) ++i;
   const std::size_t name_begin = i;
   while (i < n && !chars::is(rest_[i], chars::kNameStop) && rest_[i] != sep_) ++i;

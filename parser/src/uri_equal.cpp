@@ -23,30 +23,51 @@ struct Unescaper {
   }
 };
 
+// The k-th (0-based) parameter called `name` in list, if there is one.
+bool find_nth_param(std::string_view list, std::string_view name, std::size_t k, Param& out) noexcept {
+  ParamIterator it(list);
+  Param p;
+  while (it.next(p)) {
+    if (iequals(p.name, name) && k-- == 0) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+// How many parameters before `before` in list are called `name`.
+std::size_t occurrence(std::string_view list, std::string_view name, const char* before) noexcept {
+  ParamIterator it(list);
+  Param p;
+  std::size_t n = 0;
+  while (it.next(p) && p.name.data() < before) n += iequals(p.name, name);
+  return n;
+}
+
+// Parameters present in both must match; user, ttl, method, maddr and transport present in only one
+// never match (§19.1.4 and its examples); other one-sided parameters are ignored. A repeated name is
+// matched occurrence by occurrence, so equality stays reflexive.
 bool params_equal(std::string_view a, std::string_view b) noexcept {
-  // Parameters present in both must match; user, ttl, method, maddr and transport present in only one
-  // never match (§19.1.4 and its examples); other one-sided parameters are ignored.
   auto one_sided_matters = [](std::string_view name) {
     return iequals(name, "user") || iequals(name, "ttl") || iequals(name, "method") ||
            iequals(name, "maddr") || iequals(name, "transport");
   };
-  ParamIterator ia(a);
-  Param pa;
-  while (ia.next(pa)) {
-    Param pb;
-    if (find_param(b, pa.name, pb)) {
-      if (pa.has_value != pb.has_value || !unescaped_equal(pa.value, pb.value, true)) return false;
-    } else if (one_sided_matters(pa.name)) {
-      return false;
+  auto covered = [&](std::string_view x, std::string_view y, bool compare_values) {
+    ParamIterator it(x);
+    Param px;
+    while (it.next(px)) {
+      Param py;
+      if (find_nth_param(y, px.name, occurrence(x, px.name, px.name.data()), py)) {
+        if (compare_values && (px.has_value != py.has_value || !unescaped_equal(px.value, py.value, true)))
+          return false;
+      } else if (one_sided_matters(px.name)) {
+        return false;
+      }
     }
-  }
-  ParamIterator ib(b);
-  Param pb;
-  while (ib.next(pb)) {
-    Param tmp;
-    if (!find_param(a, pb.name, tmp) && one_sided_matters(pb.name)) return false;
-  }
-  return ia.ok() && ib.ok();
+    return it.ok();
+  };
+  return covered(a, b, true) && covered(b, a, false);
 }
 
 bool headers_equal(std::string_view a, std::string_view b) noexcept {

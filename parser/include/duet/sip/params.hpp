@@ -14,8 +14,8 @@ struct Param {
 };
 
 // Iterates over a parameter list that starts at its first ';' (or is empty). `sep` is ';' for
-// Via/name-addr/URI params and '&' for URI headers. Whitespace around names, '=' and values is
-// tolerated (it is LWS in the grammar of header params; it is a parse failure for URIs).
+// Via/name-addr/URI params and '&' for URI headers (whose list has no leading '&'). Whitespace around names,
+// '=' and values is tolerated (it is LWS in the grammar of header params; it is a parse failure for URIs).
 class ParamIterator {
  public:
   // With stop_at_comma, a ',' where the next parameter would start ends the list cleanly (the next
@@ -32,6 +32,7 @@ class ParamIterator {
   std::string_view rest_;
   char sep_;
   bool stop_at_comma_;
+  bool first_ = true;
   bool ok_ = true;
 };
 
