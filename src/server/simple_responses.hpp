@@ -1,0 +1,25 @@
+// Responses the service writes itself (not the registrar's): OPTIONS to us, and refusals of what
+// we do not serve yet.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "duet/sip/message.hpp"
+#include "duet/sip/writer.hpp"
+
+namespace duet::server {
+
+// Methods this server answers, for Allow (RFC 3261 §20.5).
+inline constexpr std::string_view kAllow = "REGISTER, OPTIONS, ACK";
+inline constexpr std::string_view kSupported = "path, outbound";
+inline constexpr std::string_view kAccept = "application/sdp";
+
+// 200 to OPTIONS (RFC 3261 §11.2): Allow, Accept, Supported.
+std::string_view write_options_ok(const sip::Message& req, const sip::ResponseBuilder::ViaFix& via, char* out,
+                                  std::size_t cap) noexcept;
+// Any status with a reason; 405 gets Allow (RFC 3261 §21.4.6).
+std::string_view write_status(const sip::Message& req, int status, std::string_view reason,
+                              const sip::ResponseBuilder::ViaFix& via, char* out, std::size_t cap) noexcept;
+
+}  // namespace duet::server

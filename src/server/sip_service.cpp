@@ -1,0 +1,235 @@
+#include "sip_service.hpp"
+
+#include <uv.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include "duet/registrar/aor_key.hpp"
+#include "duet/registrar/registrar.hpp"
+#include "duet/sip/header_id.hpp"
+#include "duet/sip/uri.hpp"
+#include "duet/sip/via.hpp"
+#include "duet/transport/reply.hpp"
+#include "duet/transport/worker.hpp"
+#include "simple_responses.hpp"
+#include "source_flow.hpp"
+
+namespace duet::server {
+namespace {
+
+constexpr std::size_t kResponseCap = 65535;
+
+registrar::Options options_from(const config::Config& cfg) {
+  registrar::Options o;
+  o.domains = cfg.registrar.domains;
+  o.users = cfg.registrar.users;
+  o.default_expires = cfg.registrar.default_expires;
+  o.min_expires = cfg.registrar.min_expires;
+  o.max_expires = cfg.registrar.max_expires;
+  o.max_contacts_per_aor = cfg.registrar.max_contacts_per_aor;
+  o.too_many_contacts_code = cfg.registrar.too_many_contacts_code;
+  o.site_name = cfg.site_name;
+  return o;
+}
+
+// Single-writer counter: a plain load/store pair, no locked instruction on the hot path.
+void bump(std::atomic<std::uint64_t>& c) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// A REGISTER on its way to the worker owning its AOR: the raw bytes and where they came from.
+struct ForwardedRegister {
+  transport::Task task;
+  SipService* service;
+  transport::Source src;
+  std::uint32_t size;
+  char bytes[1];  // size bytes follow (allocated with the struct)
+};
+
+}  // namespace
+
+struct SipService::Shard {
+  Shard(const registrar::Policy& p, std::uint16_t index, std::uint64_t now_ms) : reg(p, index, now_ms) {}
+  registrar::Registrar reg;
+  uv_timer_t expiry{};
+  bool timer_running = false;
+  std::atomic<std::uint64_t> registers{0}, forwarded{0}, options{0}, refused{0}, responses_dropped{0},
+      send_failures{0}, bindings{0}, aors{0};
+  char out[kResponseCap];
+
+  void publish_sizes() noexcept {
+    bindings.store(reg.store().binding_count(), std::memory_order_relaxed);
+    aors.store(reg.store().aor_count(), std::memory_order_relaxed);
+  }
+};
+
+SipService::SipService(const config::Config& cfg)
+    : policy_(options_from(cfg)), identity_(cfg), shards_(new std::atomic<Shard*>[kMaxWorkers]) {
+  for (std::size_t i = 0; i < kMaxWorkers; ++i) shards_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+SipService::~SipService() {
+  // The runtime has joined its workers by now (it is declared after the service and destroyed first).
+  for (std::size_t i = 0; i < kMaxWorkers; ++i) delete shards_[i].exchange(nullptr);
+}
+
+SipService::Shard& SipService::shard(transport::Worker& w) {
+  auto& slot = shards_[w.index()];
+  Shard* s = slot.load(std::memory_order_acquire);
+  if (s == nullptr) {
+    s = new Shard(policy_, w.index(), w.now_ms());
+    slot.store(s, std::memory_order_release);
+  }
+  return *s;
+}
+
+void SipService::on_worker_start(transport::Worker& w) {
+  Shard& s = shard(w);
+  uv_timer_init(w.loop(), &s.expiry);
+  s.expiry.data = &s;
+  const std::uint64_t tick = policy_.options().tick_ms;
+  // Expiry runs in the background; the timer must not keep a stopping loop alive.
+  uv_timer_start(
+      &s.expiry,
+      [](uv_timer_t* t) {
+        auto* sh = static_cast<Shard*>(t->data);
+        sh->reg.expire(uv_now(t->loop));
+        sh->publish_sizes();
+      },
+      tick, tick);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&s.expiry));
+  s.timer_running = true;
+}
+
+void SipService::on_worker_stop(transport::Worker& w) {
+  Shard* s = shards_[w.index()].load(std::memory_order_acquire);
+  if (s == nullptr || !s->timer_running) return;
+  s->timer_running = false;
+  uv_timer_stop(&s->expiry);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->expiry), nullptr);
+}
+
+void SipService::on_message(transport::Worker& w, const transport::Source& src, const sip::Message& msg) {
+  if (!msg.is_request()) {
+    bump(shard(w).responses_dropped);  // nothing to match them to until the proxy exists
+    return;
+  }
+  switch (msg.method_id()) {
+    case sip::Method::ack:
+      return;  // ACK to a final response we sent: absorbed
+    case sip::Method::register_:
+      handle_register(w, src, msg);
+      return;
+    case sip::Method::options:
+      handle_options(w, src, msg);
+      return;
+    case sip::Method::unknown:
+      refuse(w, src, msg, 501, "Not Implemented");
+      return;
+    default:
+      refuse(w, src, msg, 405, "Method Not Allowed");
+      return;
+  }
+}
+
+void SipService::handle_register(transport::Worker& w, const transport::Source& src,
+                                 const sip::Message& msg) {
+  // The owner is decided here, on the receiving worker, from the To header alone. A To that
+  // yields no key is answered (400) by the local shard: it changes no binding.
+  registrar::AorKeyBuffer kb;
+  registrar::AorKey key;
+  const std::uint16_t workers = w.worker_count();
+  std::uint16_t owner = w.index();
+  if (registrar::aor_key_from_request(msg, kb, key) == registrar::AorStatus::ok) {
+    owner = registrar::shard_of(key.hash, workers);
+  }
+  if (owner != w.index()) {
+    const std::string_view raw = msg.raw();
+    void* mem = std::malloc(sizeof(ForwardedRegister) + raw.size());
+    if (mem == nullptr) return;  // the phone retransmits
+    auto* f = new (mem) ForwardedRegister{};
+    f->task.run = &SipService::run_forwarded_register;
+    f->service = this;
+    f->src = src;
+    f->size = static_cast<std::uint32_t>(raw.size());
+    std::memcpy(f->bytes, raw.data(), raw.size());
+    bump(shard(w).forwarded);
+    w.post(owner, &f->task);
+    return;
+  }
+
+  Shard& s = shard(w);
+  bump(s.registers);
+  sip::Via via;
+  if (!transport::top_via(msg, via)) return;  // the transport already checked it; nowhere to answer
+  char ip[transport::kIpStrLen];
+  char local_key[kLocalKeySize];
+  registrar::RequestContext ctx;
+  flow_from_source(src, local_key, ctx.flow);
+  ctx.now_ms = w.now_ms();
+  ctx.wall_time_s = static_cast<std::int64_t>(std::time(nullptr));
+  ctx.via = transport::via_fix(via, src, ip);
+  const std::string_view out = s.reg.handle(msg, ctx, s.out, sizeof s.out);
+  s.publish_sizes();
+  if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
+}
+
+void SipService::run_forwarded_register(transport::Worker& w, transport::Task* t) {
+  auto* f = reinterpret_cast<ForwardedRegister*>(t);
+  sip::Message msg;
+  const auto r = sip::parse(std::string_view(f->bytes, f->size), msg, {});
+  if (r.status == sip::ParseStatus::ok) f->service->handle_register(w, f->src, msg);
+  f->~ForwardedRegister();
+  std::free(f);
+}
+
+void SipService::handle_options(transport::Worker& w, const transport::Source& src, const sip::Message& msg) {
+  sip::Uri ruri;
+  // Not ours: it would be proxied, which this build does not do.
+  if (!sip::parse_uri(msg.request_uri(), ruri) || !identity_.is_local(ruri)) {
+    refuse(w, src, msg, 403, "Not Relaying");
+    return;
+  }
+  Shard& s = shard(w);
+  bump(s.options);
+  sip::Via via;
+  if (!transport::top_via(msg, via)) return;
+  char ip[transport::kIpStrLen];
+  // Max-Forwards 0 does not matter here: we are the destination (RFC 3261 §11, §16.3 step 3).
+  const std::string_view out = write_options_ok(msg, transport::via_fix(via, src, ip), s.out, sizeof s.out);
+  if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
+}
+
+void SipService::refuse(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
+                        int status, std::string_view reason) {
+  Shard& s = shard(w);
+  bump(s.refused);
+  sip::Via via;
+  if (!transport::top_via(msg, via)) return;
+  char ip[transport::kIpStrLen];
+  const std::string_view out =
+      write_status(msg, status, reason, transport::via_fix(via, src, ip), s.out, sizeof s.out);
+  if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
+}
+
+ServiceStats SipService::stats() const noexcept {
+  ServiceStats st;
+  for (std::size_t i = 0; i < kMaxWorkers; ++i) {
+    const Shard* s = shards_[i].load(std::memory_order_acquire);
+    if (s == nullptr) continue;
+    st.registers += s->registers.load(std::memory_order_relaxed);
+    st.registers_forwarded += s->forwarded.load(std::memory_order_relaxed);
+    st.options += s->options.load(std::memory_order_relaxed);
+    st.refused += s->refused.load(std::memory_order_relaxed);
+    st.responses_dropped += s->responses_dropped.load(std::memory_order_relaxed);
+    st.send_failures += s->send_failures.load(std::memory_order_relaxed);
+    st.bindings += s->bindings.load(std::memory_order_relaxed);
+    st.aors += s->aors.load(std::memory_order_relaxed);
+  }
+  return st;
+}
+
+}  // namespace duet::server

@@ -1,0 +1,64 @@
+// The SIP service the transport calls for every parsed message (design: notes/server-design.md).
+// Each worker owns one registrar shard; a REGISTER whose AOR another worker owns is copied to
+// that worker's mailbox and handled there, so no binding is ever touched by two threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "duet/registrar/options.hpp"
+#include "duet/transport/handler.hpp"
+#include "duet/transport/task.hpp"
+#include "local_identity.hpp"
+
+namespace duet::server {
+
+// Counters summed over the workers. Each worker writes only its own; reads may race benignly.
+struct ServiceStats {
+  std::uint64_t registers = 0;            // REGISTER handled (by the owning worker)
+  std::uint64_t registers_forwarded = 0;  // REGISTER handed to another worker
+  std::uint64_t options = 0;
+  std::uint64_t refused = 0;            // 403/405/501 for what we do not serve
+  std::uint64_t responses_dropped = 0;  // responses received (no proxy yet)
+  std::uint64_t send_failures = 0;
+  std::uint64_t bindings = 0;  // current bindings, all shards
+  std::uint64_t aors = 0;
+};
+
+class SipService final : public transport::Handler {
+ public:
+  // Workers may be at most kMaxWorkers.
+  static constexpr std::size_t kMaxWorkers = 1024;
+
+  explicit SipService(const config::Config& cfg);
+  ~SipService() override;
+  SipService(const SipService&) = delete;
+  SipService& operator=(const SipService&) = delete;
+
+  void on_message(transport::Worker& w, const transport::Source& src, const sip::Message& msg) override;
+  void on_worker_start(transport::Worker& w) override;
+  void on_worker_stop(transport::Worker& w) override;
+
+  ServiceStats stats() const noexcept;
+  const registrar::Policy& policy() const noexcept { return policy_; }
+
+  struct Shard;  // per-worker state (sip_service.cpp)
+
+ private:
+  Shard& shard(transport::Worker& w);
+  void handle_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg);
+  void handle_options(transport::Worker& w, const transport::Source& src, const sip::Message& msg);
+  void refuse(transport::Worker& w, const transport::Source& src, const sip::Message& msg, int status,
+              std::string_view reason);
+  static void run_forwarded_register(transport::Worker& w, transport::Task* t);
+
+  registrar::Policy policy_;
+  LocalIdentity identity_;
+  // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
+  std::unique_ptr<std::atomic<Shard*>[]> shards_;
+};
+
+}  // namespace duet::server

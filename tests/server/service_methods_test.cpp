@@ -1,0 +1,98 @@
+// Everything but REGISTER: OPTIONS to us, refusals, ACK and stray responses.
+#include <gtest/gtest.h>
+
+#include "duet/sip/header_id.hpp"
+#include "service_fixture.hpp"
+
+namespace duet::server::test {
+namespace {
+
+std::string request(const std::string& method, const std::string& ruri, std::uint16_t via_port,
+                    int max_forwards = 70) {
+  std::string s = method + " " + ruri + " SIP/2.0\r\n";
+  s += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(via_port) + ";branch=z9hG4bK" + method + ";rport\r\n";
+  s += "Max-Forwards: " + std::to_string(max_forwards) + "\r\n";
+  s += "To: <" + ruri + ">\r\n";
+  s += "From: <sip:probe@example.com>;tag=p1\r\n";
+  s += "Call-ID: m-" + method + "@127.0.0.1\r\n";
+  s += "CSeq: 1 " + method + "\r\n";
+  s += "Content-Length: 0\r\n\r\n";
+  return s;
+}
+
+config::Config one_worker_with_domain() {
+  config::Config c;
+  c.workers = 1;
+  c.registrar.domains = {"example.com"};
+  return c;
+}
+
+TEST(ServiceMethods, OptionsToUsIs200WithAllowAcceptSupported) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  for (const std::string ruri : {"sip:127.0.0.1", "sip:example.com", "sip:anyone@EXAMPLE.com"}) {
+    c.send(s.udp_port, request("OPTIONS", ruri, c.port));
+    auto r = parse_response(c.recv());
+    ASSERT_TRUE(r->ok) << ruri;
+    EXPECT_EQ(r->msg.status_code(), 200) << ruri;
+    EXPECT_NE(r->msg.header(sip::HeaderId::allow).find("REGISTER"), std::string_view::npos);
+    EXPECT_NE(r->msg.header(sip::HeaderId::allow).find("OPTIONS"), std::string_view::npos);
+    EXPECT_EQ(r->msg.header(sip::HeaderId::accept), "application/sdp");
+    EXPECT_NE(r->msg.header(sip::HeaderId::supported).find("outbound"), std::string_view::npos);
+    EXPECT_NE(r->msg.header(sip::HeaderId::to).find("tag="), std::string_view::npos);
+  }
+  EXPECT_EQ(s.service().stats().options, 3u);
+}
+
+TEST(ServiceMethods, OptionsWithMaxForwardsZeroIsStillAnswered) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("OPTIONS", "sip:127.0.0.1", c.port, 0));
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 200);
+}
+
+TEST(ServiceMethods, OptionsForSomeoneElsewhereIsNotRelayed) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("OPTIONS", "sip:bob@other.org", c.port));
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 403);
+}
+
+TEST(ServiceMethods, KnownMethodsAre405WithAllowUnknownAre501) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("INVITE", "sip:bob@example.com", c.port));
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 405);
+  EXPECT_NE(r->msg.header(sip::HeaderId::allow).find("REGISTER"), std::string_view::npos);
+  c.send(s.udp_port, request("FROB", "sip:bob@example.com", c.port));
+  auto r2 = parse_response(c.recv());
+  ASSERT_TRUE(r2->ok);
+  EXPECT_EQ(r2->msg.status_code(), 501);
+  EXPECT_EQ(s.service().stats().refused, 2u);
+}
+
+TEST(ServiceMethods, AckAndResponsesGetNoAnswer) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("ACK", "sip:bob@example.com", c.port));
+  c.send(
+      s.udp_port,
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\nTo: <sip:a@example.com>;tag=1\r\n"
+      "From: <sip:b@example.com>;tag=2\r\nCall-ID: stray\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+  // Then something that is answered, to know both were processed.
+  c.send(s.udp_port, request("OPTIONS", "sip:127.0.0.1", c.port));
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.cseq_method(), "OPTIONS");
+  EXPECT_TRUE(c.recv(200).empty());
+  EXPECT_EQ(s.service().stats().responses_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace duet::server::test
