@@ -11,6 +11,7 @@
 #include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
 #include "runtime_shared.hpp"
+#include "worker_lifecycle.hpp"
 #include "worker_state.hpp"
 
 namespace duet::transport {
@@ -317,6 +318,7 @@ void StreamConn::on_closed(uv_handle_t* h) {
   if (self->counted_) w.runtime().shared().limits.release(self->src_.peer);
   delete reinterpret_cast<uv_tcp_t*>(h);
   delete self;
+  connection_closed(w);
 }
 
 }  // namespace duet::transport

@@ -67,6 +67,7 @@ void close_all(Worker& w, Task*) {
   for (auto& [id, c] : st.conns) open.push_back(c);
   for (auto* c : open) c->close_gracefully();
   uv_timer_stop(&st.sweep);
+  st.closing = true;
   if (st.conns.empty()) {
     uv_close(reinterpret_cast<uv_handle_t*>(&st.sweep), nullptr);
   } else {
@@ -95,6 +96,15 @@ void finish(Worker& w, Task*) {
 }
 
 }  // namespace
+
+void connection_closed(Worker& w) {
+  auto& st = w.state();
+  auto* sweep = reinterpret_cast<uv_handle_t*>(&st.sweep);
+  if (st.closing && st.conns.empty() && !uv_is_closing(sweep)) {
+    uv_timer_stop(&st.sweep);
+    uv_close(sweep, nullptr);
+  }
+}
 
 void init_stop_tasks(Worker& w) {
   auto& st = w.state();

@@ -38,6 +38,7 @@ struct WorkerState {
   std::minstd_rand tag_rng;       // To tags of transport-generated responses
   bool stopped = false;           // closed: send() fails, nothing is read
   bool quiesced = false;
+  bool closing = false;                        // close phase: the sweep timer is the linger timer
   Task quiesce_task, close_task, finish_task;  // stop phases, posted by Runtime::stop()
 };
 
