@@ -1,6 +1,7 @@
 // Generic ";name=value" parameter lists (via-params, uri-parameters, generic-param; RFC 3261 §25.1).
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ struct P {
   std::string name, value;
   bool has_value, quoted;
   bool operator==(const P&) const = default;
+  // Readable failure output instead of a byte dump.
+  friend std::ostream& operator<<(std::ostream& os, const P& p) {
+    return os << p.name << (p.has_value ? "=" : "") << (p.quoted ? "\"" : "") << p.value
+              << (p.quoted ? "\"" : "");
+  }
 };
 
 std::vector<P> all(std::string_view list, char sep = ';', bool* ok = nullptr) {
