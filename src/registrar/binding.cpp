@@ -48,7 +48,7 @@ void Binding::set_strings(const BindingData& d) noexcept {
   for (std::size_t i = 0; i < kFieldCount; ++i) {
     const std::string_view s = d.strings[i];
     // Sources may overlap the destination only when the same field is rewritten in place.
-    std::memmove(p, s.data(), s.size());
+    if (!s.empty()) std::memmove(p, s.data(), s.size());  // an empty view may hold nullptr
     len[i] = static_cast<std::uint16_t>(s.size());
     p += s.size();
   }

@@ -81,7 +81,7 @@ bool collect_path(const sip::Message& req, RegisterRequest& out) noexcept {
   for (; f; f = req.next(*f)) {
     if (n + f->value.size() + 1 > kMaxPathBytes) return false;
     if (n != 0) out.path_buf[n++] = ',';
-    std::memcpy(out.path_buf + n, f->value.data(), f->value.size());
+    if (!f->value.empty()) std::memcpy(out.path_buf + n, f->value.data(), f->value.size());
     n += f->value.size();
   }
   out.path = std::string_view(out.path_buf, n);

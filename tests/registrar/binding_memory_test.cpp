@@ -45,7 +45,7 @@ std::string typical_register(int i, bool with_path) {
   return s;
 }
 
-double bytes_per_binding(int n, bool with_path) {
+[[maybe_unused]] double bytes_per_binding(int n, bool with_path) {
   Options o;
   Policy policy(o);
   const std::size_t before = mallinfo2().uordblks;
