@@ -1,6 +1,7 @@
 #include "duet/registrar/binding_store.hpp"
 
 #include <cstddef>
+#include <cstring>
 
 namespace duet::registrar {
 namespace {
@@ -112,17 +113,23 @@ void BindingStore::unlink_from_aor(Binding* b, std::size_t pos) noexcept {
   }
 }
 
-void BindingStore::fill(Binding* b, const AorKey& key, const BindingData& d) {
-  // Take the new references before dropping the old ones: they are often the same string.
-  const std::uint32_t ua = strings_.acquire(d.user_agent);
-  const std::uint32_t local = strings_.acquire(d.flow.local);
-  const std::uint32_t domain = strings_.acquire(key.domain);
-  release_ids(*b);
-  b->user_agent_id = ua;
-  b->local_id = local;
-  b->domain_id = domain;
-  strings_.retain(site_id_);
-  b->site_id = site_id_;
+void BindingStore::fill(Binding* b, const AorKey& key, const BindingData& d, bool fresh) {
+  // A refresh usually carries the same shared strings: keep their ids without a lookup.
+  if (fresh || strings_.text(b->user_agent_id) != d.user_agent) {
+    const std::uint32_t ua = strings_.acquire(d.user_agent);
+    if (!fresh) strings_.release(b->user_agent_id);
+    b->user_agent_id = ua;
+  }
+  if (fresh || strings_.text(b->local_id) != d.flow.local) {
+    const std::uint32_t local = strings_.acquire(d.flow.local);
+    if (!fresh) strings_.release(b->local_id);
+    b->local_id = local;
+  }
+  if (fresh) {
+    b->domain_id = strings_.acquire(key.domain);  // the AOR never changes for a live record
+    strings_.retain(site_id_);
+    b->site_id = site_id_;
+  }
   b->hash = static_cast<std::uint32_t>(key.hash);
   b->cseq = d.cseq;
   b->reg_id = d.reg_id;
@@ -146,7 +153,7 @@ Binding* BindingStore::add(const AorKey& key, const BindingData& d) {
   if (!Binding::string_bytes(d, bytes)) return nullptr;
   Binding* b = Binding::create(bytes);
   if (b == nullptr) return nullptr;
-  fill(b, key, d);
+  fill(b, key, d, true);
   std::size_t pos = slot_of(key);
   if (pos == kNpos) {
     if ((aors_ + 1) * 4 > slots_.size() * 3) grow();
@@ -167,7 +174,8 @@ Binding* BindingStore::update(Binding* b, const AorKey& key, const BindingData& 
   const std::size_t pos = slot_of(key);
   if (pos == kNpos) return nullptr;
   // A refresh keeps contact, Call-ID, instance, path and flow: only the numbers change.
-  bool same = b->conn_id == d.flow.conn_id && b->port == d.flow.port && b->transport == d.flow.transport;
+  bool same = b->conn_id == d.flow.conn_id && b->port == d.flow.port && b->transport == d.flow.transport &&
+              b->family == d.flow.family && std::memcmp(b->addr, d.flow.addr.data(), sizeof b->addr) == 0;
   for (std::size_t i = 0; same && i < kFieldCount; ++i) same = b->str(static_cast<Field>(i)) == d.strings[i];
   unlink_from_aor(b, pos);
   if (bytes > b->capacity) {
@@ -176,12 +184,16 @@ Binding* BindingStore::update(Binding* b, const AorKey& key, const BindingData& 
       link_in_aor(b, pos);
       return nullptr;
     }
+    // The new record takes over the old one's interned references.
+    nb->user_agent_id = b->user_agent_id;
+    nb->local_id = b->local_id;
+    nb->domain_id = b->domain_id;
+    nb->site_id = b->site_id;
     wheel_.cancel(b->timer);
-    release_ids(*b);
     Binding::destroy(b);
     b = nb;
   }
-  fill(b, key, d);
+  fill(b, key, d, false);
   // pos is still valid: nothing was inserted into or erased from the index meanwhile (the slot
   // may have been empty for a moment if b was the AOR's only binding).
   link_in_aor(b, pos);

@@ -21,6 +21,12 @@ Policy::Policy(Options opts) : opts_(std::move(opts)) {
   }
   if (opts_.tick_ms == 0) opts_.tick_ms = 1000;
   for (const auto& d : opts_.domains) domains_.insert(lower(d));
+  request_hosts_ = domains_;
+  for (const auto& h : opts_.local_hosts) {
+    std::string l = lower(h);
+    if (l.size() >= 2 && l.front() == '[' && l.back() == ']') l = l.substr(1, l.size() - 2);
+    request_hosts_.insert(std::move(l));
+  }
   for (const auto& u : opts_.users) {
     const auto at = u.find('@');
     // The domain half of "user@domain" compares case-insensitively, the user half exactly.
@@ -30,6 +36,10 @@ Policy::Policy(Options opts) : opts_(std::move(opts)) {
 
 bool Policy::serves_domain(std::string_view domain) const noexcept {
   return domains_.empty() || domains_.find(domain) != domains_.end();
+}
+
+bool Policy::serves_request_host(std::string_view host) const noexcept {
+  return domains_.empty() || request_hosts_.find(host) != request_hosts_.end();
 }
 
 bool Policy::allows_user(const AorKey& aor) const noexcept {

@@ -39,11 +39,33 @@ std::string_view unquote(std::string_view s) noexcept {
   return s;
 }
 
-bool supported(const sip::Message& req, std::string_view tag) noexcept {
-  for (const sip::HeaderField* f = req.find(sip::HeaderId::supported); f; f = req.next(*f)) {
-    if (sip::token_list_contains(f->value, tag)) return true;
+// One pass over Supported for the two option tags the registrar acts on.
+void read_supported(const sip::Message& req, RegisterRequest& out) noexcept {
+  out.path_supported = false;
+  out.outbound_supported = false;
+  sip::for_each_value(req, sip::HeaderId::supported, [&](std::string_view v) {
+    // RFC 3261 §20.37: comma-separated option tags, so each value is one tag.
+    if (sip::iequals(v, "path")) out.path_supported = true;
+    if (sip::iequals(v, "outbound")) out.outbound_supported = true;
+    return true;
+  });
+}
+
+// Lower-case copy of a host into buf (kMaxAorDomain bytes); false if it does not fit.
+bool lower_host(std::string_view host, char* buf, std::string_view& out) noexcept {
+  if (host.size() > kMaxAorDomain) return false;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const char c = host[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  return false;
+  out = std::string_view(buf, host.size());
+  return true;
+}
+
+// "sip:" or "sips:" (case-insensitive) without parsing the rest: enough when any domain is ours.
+bool has_sip_scheme(std::string_view uri) noexcept {
+  return (uri.size() > 4 && sip::iequals(uri.substr(0, 4), "sip:")) ||
+         (uri.size() > 5 && sip::iequals(uri.substr(0, 5), "sips:"));
 }
 
 // RFC 3261 §8.2.2.3: every Require option tag we do not implement is listed in a 420.
@@ -100,41 +122,47 @@ bool first_hop_has_ob(std::string_view path) noexcept {
 
 }  // namespace
 
-Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out) noexcept {
+Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out,
+                      const AorKey* known_aor) noexcept {
   const Options& opt = policy.options();
   Verdict v;
 
-  // §10.3 step 1: the Request-URI names our domain.
-  sip::Uri ruri;
-  if (!sip::parse_uri(req.request_uri(), ruri)) return fail(400, "Invalid Request-URI");
-  if (ruri.scheme != sip::UriScheme::sip && ruri.scheme != sip::UriScheme::sips) {
-    return fail(416, "Unsupported URI Scheme");
-  }
-  {
-    char host[kMaxAorDomain];
-    if (ruri.host.size() > sizeof host) return fail(403, "Domain Not Served");
-    for (std::size_t i = 0; i < ruri.host.size(); ++i) {
-      const char c = ruri.host[i];
-      host[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  // §10.3 step 1: the Request-URI names our domain (parsed only when some domain is not).
+  if (policy.serves_any_domain()) {
+    if (!has_sip_scheme(req.request_uri())) return fail(416, "Unsupported URI Scheme");
+  } else {
+    sip::Uri ruri;
+    if (!sip::parse_uri(req.request_uri(), ruri)) return fail(400, "Invalid Request-URI");
+    if (ruri.scheme != sip::UriScheme::sip && ruri.scheme != sip::UriScheme::sips) {
+      return fail(416, "Unsupported URI Scheme");
     }
-    if (!policy.serves_domain(std::string_view(host, ruri.host.size())))
-      return fail(403, "Domain Not Served");
+    char host[kMaxAorDomain];
+    std::string_view lowered;
+    if (!lower_host(ruri.host, host, lowered)) return fail(403, "Domain Not Served");
+    bool ours = policy.serves_request_host(lowered);
+    if (!ours && ruri.host_kind == sip::HostKind::ipv6 && lowered.size() >= 2) {
+      ours = policy.serves_request_host(lowered.substr(1, lowered.size() - 2));  // local_hosts: no brackets
+    }
+    if (!ours) return fail(403, "Domain Not Served");
   }
 
   // Step 2: extensions the client requires.
   if (!check_require(req, out, v)) return v;
 
   // Step 3: the AOR from To must be ours.
-  const AorStatus as = aor_key_from_request(req, out.aor_buf, out.aor);
-  if (as != AorStatus::ok) return fail(400, aor_status_reason(as));
+  if (known_aor != nullptr) {
+    out.aor = *known_aor;
+  } else {
+    const AorStatus as = aor_key_from_request(req, out.aor_buf, out.aor);
+    if (as != AorStatus::ok) return fail(400, aor_status_reason(as));
+  }
   if (!policy.serves_domain(out.aor.domain)) return fail(404, "Not Found");
   if (!policy.allows_user(out.aor)) return fail(404, "Not Found");
 
   out.call_id = req.call_id();
   out.cseq = req.cseq_number();
   out.user_agent = req.header(sip::HeaderId::user_agent);
-  out.path_supported = supported(req, "path");
-  out.outbound_supported = supported(req, "outbound");
+  read_supported(req, out);
   if (!collect_path(req, out)) return fail(400, "Path Too Long");
 
   std::uint32_t header_expires = opt.default_expires;

@@ -9,7 +9,7 @@ namespace {
 
 // A To tag derived from the transaction, so a retransmitted REGISTER gets the same response.
 std::string_view make_to_tag(const sip::Message& req, char (&out)[16]) noexcept {
-  std::uint64_t h = aor_hash(req.call_id(), req.header(sip::HeaderId::from));
+  std::uint64_t h = aor_hash(req.call_id(), {});
   h ^= static_cast<std::uint64_t>(req.cseq_number()) * 0x9E3779B97F4A7C15ULL;
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) out[i] = kHex[(h >> (i * 4)) & 0xF];
@@ -189,7 +189,7 @@ std::string_view Registrar::handle(const sip::Message& req, const RequestContext
   req_.star = false;
   req_.outbound_used = false;
   req_.path = {};
-  Verdict v = read_register(req, policy_, req_);
+  Verdict v = read_register(req, policy_, req_, ctx.aor);
   if (v.status == 200) {
     if (req_.star) {
       apply_star(ctx);

@@ -32,6 +32,7 @@ registrar::Options options_from(const config::Config& cfg) {
   o.max_contacts_per_aor = cfg.registrar.max_contacts_per_aor;
   o.too_many_contacts_code = cfg.registrar.too_many_contacts_code;
   o.site_name = cfg.site_name;
+  for (const auto& l : cfg.listeners) o.local_hosts.push_back(l.ip);
   return o;
 }
 
@@ -141,26 +142,19 @@ void SipService::handle_register(transport::Worker& w, const transport::Source& 
   // yields no key is answered (400) by the local shard: it changes no binding.
   registrar::AorKeyBuffer kb;
   registrar::AorKey key;
+  const registrar::AorKey* known = nullptr;
   const std::uint16_t workers = w.worker_count();
-  std::uint16_t owner = w.index();
-  if (registrar::aor_key_from_request(msg, kb, key) == registrar::AorStatus::ok) {
-    owner = registrar::shard_of(key.hash, workers);
+  if (workers > 1) {
+    std::uint16_t owner = w.index();
+    if (registrar::aor_key_from_request(msg, kb, key) == registrar::AorStatus::ok) {
+      owner = registrar::shard_of(key.hash, workers);
+      known = &key;
+    }
+    if (owner != w.index()) {
+      forward_register(w, src, msg, owner);
+      return;
+    }
   }
-  if (owner != w.index()) {
-    const std::string_view raw = msg.raw();
-    void* mem = std::malloc(sizeof(ForwardedRegister) + raw.size());
-    if (mem == nullptr) return;  // the phone retransmits
-    auto* f = new (mem) ForwardedRegister{};
-    f->task.run = &SipService::run_forwarded_register;
-    f->service = this;
-    f->src = src;
-    f->size = static_cast<std::uint32_t>(raw.size());
-    std::memcpy(f->bytes, raw.data(), raw.size());
-    bump(shard(w).forwarded);
-    w.post(owner, &f->task);
-    return;
-  }
-
   Shard& s = shard(w);
   bump(s.registers);
   sip::Via via;
@@ -172,9 +166,25 @@ void SipService::handle_register(transport::Worker& w, const transport::Source& 
   ctx.now_ms = w.now_ms();
   ctx.wall_time_s = static_cast<std::int64_t>(std::time(nullptr));
   ctx.via = transport::via_fix(via, src, ip);
+  ctx.aor = known;
   const std::string_view out = s.reg.handle(msg, ctx, s.out, sizeof s.out);
   s.publish_sizes();
   if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
+}
+
+void SipService::forward_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
+                                  std::uint16_t owner) {
+  const std::string_view raw = msg.raw();
+  void* mem = std::malloc(sizeof(ForwardedRegister) + raw.size());
+  if (mem == nullptr) return;  // the phone retransmits
+  auto* f = new (mem) ForwardedRegister{};
+  f->task.run = &SipService::run_forwarded_register;
+  f->service = this;
+  f->src = src;
+  f->size = static_cast<std::uint32_t>(raw.size());
+  std::memcpy(f->bytes, raw.data(), raw.size());
+  bump(shard(w).forwarded);
+  w.post(owner, &f->task);
 }
 
 void SipService::run_forwarded_register(transport::Worker& w, transport::Task* t) {

@@ -53,6 +53,8 @@ class SipService final : public transport::Handler {
   void handle_options(transport::Worker& w, const transport::Source& src, const sip::Message& msg);
   void refuse(transport::Worker& w, const transport::Source& src, const sip::Message& msg, int status,
               std::string_view reason);
+  void forward_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
+                        std::uint16_t owner);
   static void run_forwarded_register(transport::Worker& w, transport::Task* t);
 
   registrar::Policy policy_;

@@ -76,3 +76,54 @@ TEST(RegisterPolicy, NonSipAorOrRequestUri) {
 
 }  // namespace
 }  // namespace duet::registrar::test
+
+namespace duet::registrar::test {
+namespace {
+
+TEST(RegisterPolicy, OwnAddressesAreAcceptedAsRequestUriButNotAsAor) {
+  Options o;
+  o.domains = {"example.com"};
+  o.local_hosts = {"192.0.2.1", "::1"};
+  Harness h(o);
+  RegisterText t = alice("<sip:alice@192.0.2.10>");
+  t.ruri = "sip:192.0.2.1";
+  EXPECT_EQ(h.send(t)->status(), 200);
+  t.ruri = "sip:[::1]:5060";
+  t.cseq = 2;
+  EXPECT_EQ(h.send(t)->status(), 200);
+  t.ruri = "sip:192.0.2.99";
+  EXPECT_EQ(h.send(t)->status(), 403);
+  RegisterText ip_aor = alice("<sip:alice@192.0.2.10>");
+  ip_aor.ruri = "sip:192.0.2.1";
+  ip_aor.to = "<sip:alice@192.0.2.1>";
+  EXPECT_EQ(h.send(ip_aor)->status(), 404);
+}
+
+TEST(RegisterPolicy, SupportedTagsAreFoundAcrossSeveralHeaders) {
+  Harness h;
+  RegisterText t = alice("<sip:alice@192.0.2.10>");
+  t.extra = {"Supported: outbound", "Supported: timer, path", "Path: <sip:edge.example.com;lr>"};
+  auto r = h.send(t);
+  ASSERT_EQ(r->status(), 200);
+  EXPECT_EQ(r->header(sip::HeaderId::path), "<sip:edge.example.com;lr>");
+}
+
+TEST(RegisterPolicy, PrecomputedAorKeyIsUsed) {
+  Options o;
+  Policy p(o);
+  Registrar reg(p, 0, 0);
+  const std::string text = alice("<sip:alice@192.0.2.10>").build();
+  sip::Message m;
+  ASSERT_EQ(sip::parse(text, m).status, sip::ParseStatus::ok);
+  AorKeyBuffer kb;
+  AorKey key;
+  ASSERT_EQ(aor_key_from_request(m, kb, key), AorStatus::ok);
+  RequestContext ctx;
+  ctx.aor = &key;
+  char buf[4096];
+  EXPECT_EQ(reg.handle(m, ctx, buf, sizeof buf).substr(0, 14), "SIP/2.0 200 OK");
+  EXPECT_NE(reg.store().find(key), nullptr);
+}
+
+}  // namespace
+}  // namespace duet::registrar::test

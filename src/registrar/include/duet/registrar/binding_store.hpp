@@ -75,7 +75,8 @@ class BindingStore {
   // Places b in its AOR's chain by (q desc, version desc); chain_head is the slot's binding.
   void link_in_aor(Binding* b, std::size_t pos) noexcept;
   void unlink_from_aor(Binding* b, std::size_t pos) noexcept;
-  void fill(Binding* b, const AorKey& key, const BindingData& d);
+  // fresh: b holds no interned references yet.
+  void fill(Binding* b, const AorKey& key, const BindingData& d, bool fresh);
   void release_ids(const Binding& b) noexcept;
   void notify(ChangeKind kind, const Binding& b) noexcept {
     if (sink_ != nullptr) sink_->on_binding_change(*this, kind, b);

@@ -16,6 +16,9 @@ namespace duet::registrar {
 
 struct Options {
   std::vector<std::string> domains;  // empty: any domain is ours
+  // Also accepted as the Request-URI host when domains is set: our own addresses ("REGISTER
+  // sip:192.0.2.1"). The AOR in To must still be in domains.
+  std::vector<std::string> local_hosts;
   // Empty: any user. An entry "alice" allows alice in every served domain; "alice@example.com"
   // allows that AOR only.
   std::vector<std::string> users;
@@ -39,6 +42,9 @@ class Policy {
   const Options& options() const noexcept { return opts_; }
   // domain must be lower-case.
   bool serves_domain(std::string_view domain) const noexcept;
+  bool serves_any_domain() const noexcept { return domains_.empty(); }
+  // A served domain or one of local_hosts (lower-case, IPv6 without brackets).
+  bool serves_request_host(std::string_view host) const noexcept;
   bool allows_user(const AorKey& aor) const noexcept;
 
  private:
@@ -48,7 +54,8 @@ class Policy {
   };
   using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
   Options opts_;
-  Set domains_;  // lower-case
+  Set domains_;        // lower-case
+  Set request_hosts_;  // domains_ plus local_hosts
   Set users_;
 };
 

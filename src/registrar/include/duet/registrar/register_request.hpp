@@ -53,6 +53,8 @@ struct RegisterRequest {
 };
 
 // Reads req into out and checks it under the policy. On a non-200 verdict, out is partly filled.
-Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out) noexcept;
+// known_aor: the key of req's To when the caller already computed it (it must outlive the call).
+Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out,
+                      const AorKey* known_aor = nullptr) noexcept;
 
 }  // namespace duet::registrar

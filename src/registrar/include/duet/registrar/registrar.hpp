@@ -21,6 +21,8 @@ struct RequestContext {
   std::uint64_t now_ms = 0;      // monotonic clock driving expiry
   std::int64_t wall_time_s = 0;  // Unix time for the Date header
   sip::ResponseBuilder::ViaFix via{};
+  // The AOR key of the request's To, when the caller already extracted it (e.g. to pick the shard).
+  const AorKey* aor = nullptr;
 };
 
 struct RegistrarStats {
