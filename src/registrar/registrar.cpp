@@ -137,8 +137,8 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
     }
   }
 
-  const std::size_t cap = policy_.options().max_contacts_per_aor;
-  if (after > cap && after > live_now) {
+  const std::size_t cap = policy_.options().max_contacts_per_aor;  // 0: no limit, as in Kamailio
+  if (cap != 0 && after > cap && after > live_now) {
     v.status = policy_.options().too_many_contacts_code;
     v.reason = "Too Many Registered Contacts";
     return false;

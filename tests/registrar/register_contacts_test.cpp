@@ -110,6 +110,17 @@ TEST(RegisterContacts, CapAnswerCodeIsConfigurable) {
   EXPECT_EQ(h.store().binding_count(), 0u);
 }
 
+TEST(RegisterContacts, CapZeroMeansNoLimit) {
+  Options o;
+  o.max_contacts_per_aor = 0;
+  Harness h(o);
+  RegisterText t;
+  for (int i = 0; i < 20; ++i) t.contacts.push_back("<sip:alice@192.0.2." + std::to_string(i) + ">");
+  auto r = h.send(t);
+  EXPECT_EQ(r->status(), 200);
+  EXPECT_EQ(r->contacts.size(), 20u);
+}
+
 TEST(RegisterContacts, ExpiredBindingsDoNotCountTowardsTheCap) {
   Options o;
   o.max_contacts_per_aor = 1;
