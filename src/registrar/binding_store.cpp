@@ -221,16 +221,19 @@ void BindingStore::remove(Binding* b, const AorKey& key, ChangeKind why) {
   destroy(b);
 }
 
-std::size_t BindingStore::expire(std::uint64_t now_ms) {
-  return wheel_.advance(now_ms, [this](TimerNode& n) {
-    Binding* b = from_timer(&n);
-    // Rebuild the key from the binding itself to find its slot.
-    AorKey key;
-    key.user = b->aor_user();
-    key.domain = strings_.text(b->domain_id);
-    key.hash = b->hash;
-    remove(b, key, ChangeKind::expired);
-  });
+std::size_t BindingStore::expire(std::uint64_t now_ms, std::size_t budget) {
+  return wheel_.advance(
+      now_ms,
+      [this](TimerNode& n) {
+        Binding* b = from_timer(&n);
+        // Rebuild the key from the binding itself to find its slot.
+        AorKey key;
+        key.user = b->aor_user();
+        key.domain = strings_.text(b->domain_id);
+        key.hash = b->hash;
+        remove(b, key, ChangeKind::expired);
+      },
+      budget);
 }
 
 }  // namespace duet::registrar

@@ -184,7 +184,9 @@ void Registrar::apply_star(const RequestContext& ctx) {
 std::string_view Registrar::handle(const sip::Message& req, const RequestContext& ctx, char* out,
                                    std::size_t cap) {
   ++stats_.requests;
-  store_.expire(ctx.now_ms);
+  // Keeps the wheel current without making one request pay for a mass expiry (bindings already
+  // past due but not yet collected are treated as gone anyway).
+  store_.expire(ctx.now_ms, kHandleExpiryBudget);
   req_.count = 0;
   req_.star = false;
   req_.outbound_used = false;

@@ -121,5 +121,28 @@ TEST(RegisterExpires, RefreshPostponesExpiry) {
   EXPECT_EQ(h.store().binding_count(), 0u);
 }
 
+TEST(RegisterExpires, PastDueBindingsAreGoneEvenBeforeTheWheelCollectsThem) {
+  Harness h({}, 1'000'400);
+  ASSERT_EQ(h.send(alice("<sip:alice@192.0.2.10>;expires=60"))->status(), 200);
+  for (int i = 0; i < 200; ++i) {  // more due bindings than one request collects
+    RegisterText t = alice("<sip:u@192.0.2.10>;expires=60");
+    t.to = "<sip:user" + std::to_string(i) + "@example.com>";
+    ASSERT_EQ(h.send(t)->status(), 200);
+  }
+  h.now_ms += 60'000;  // due, but the wheel's tick for it has not come
+  RegisterText q;
+  q.cseq = 2;
+  auto r = h.send(q);
+  EXPECT_TRUE(r->contacts.empty());
+  // A later tick collects them all, in batches when asked to.
+  h.now_ms += 1000;
+  std::size_t n = 0;
+  do {
+    n += h.registrar().expire(h.now_ms, 50);
+  } while (h.registrar().expiry_backlog());
+  EXPECT_EQ(n, 201u);
+  EXPECT_EQ(h.store().binding_count(), 0u);
+}
+
 }  // namespace
 }  // namespace duet::registrar::test

@@ -111,5 +111,34 @@ TEST(TimerWheel, FiresWithinOneTickWhenAdvancedEveryTick) {
   }
 }
 
+TEST(TimerWheel, BudgetSpreadsAMassExpiryOverCalls) {
+  TimerWheel w(0, 1000);
+  std::vector<Item> items(1000);
+  for (std::size_t i = 0; i < items.size(); ++i) w.schedule(items[i].node, 5000 + (i % 3) * 1000);  // 3 ticks
+  Item later;
+  w.schedule(later.node, 60'000);
+  auto fire = [](TimerNode& n) { item_of(n)->fired++; };
+  std::size_t total = 0, calls = 0;
+  do {
+    const std::size_t n = w.advance(10'000, fire, 64);
+    EXPECT_LE(n, 64u);
+    total += n;
+    ++calls;
+  } while (w.backlog() && calls < 100);
+  EXPECT_EQ(total, items.size());
+  EXPECT_EQ(calls, (items.size() + 63) / 64);
+  for (const auto& it : items) EXPECT_EQ(it.fired, 1);
+  EXPECT_EQ(later.fired, 0);
+  EXPECT_EQ(w.size(), 1u);
+  // A node scheduled while a backlog is pending still fires on time.
+  Item mid;
+  w.schedule(mid.node, 30'000);
+  w.advance(30'000, fire);
+  EXPECT_EQ(mid.fired, 1);
+  EXPECT_EQ(later.fired, 0);
+  w.advance(60'000, fire);
+  EXPECT_EQ(later.fired, 1);
+}
+
 }  // namespace
 }  // namespace duet::registrar

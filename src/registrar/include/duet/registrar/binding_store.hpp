@@ -40,8 +40,10 @@ class BindingStore {
   // Removes and frees b.
   void remove(Binding* b, const AorKey& key, ChangeKind why = ChangeKind::removed);
 
-  // Expires every binding due by now_ms. Returns how many were removed.
-  std::size_t expire(std::uint64_t now_ms);
+  // Expires bindings due by now_ms, at most budget of them. Returns how many were removed.
+  std::size_t expire(std::uint64_t now_ms, std::size_t budget = static_cast<std::size_t>(-1));
+  // True if the last expire() left due bindings for the next call.
+  bool expiry_backlog() const noexcept { return wheel_.backlog(); }
 
   std::size_t aor_count() const noexcept { return aors_; }
   std::size_t binding_count() const noexcept { return bindings_; }

@@ -23,8 +23,8 @@ struct Options {
   // allows that AOR only.
   std::vector<std::string> users;
   std::uint32_t default_expires = 3600;
-  std::uint32_t min_expires = 60;     // a shorter non-zero expiry is answered 423 + Min-Expires
-  std::uint32_t max_expires = 86400;  // a longer one is capped
+  std::uint32_t min_expires = 60;           // a shorter non-zero expiry is answered 423 + Min-Expires
+  std::uint32_t max_expires = 86400;        // a longer one is capped
   std::uint32_t max_contacts_per_aor = 16;  // 0: no limit (Kamailio's max_contacts=0)
   // Answer when a REGISTER would exceed max_contacts_per_aor: 503 as Kamailio's registrar
   // ("Too many registered contacts"), or 403.

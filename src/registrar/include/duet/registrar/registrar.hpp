@@ -41,8 +41,13 @@ class Registrar {
   // view if even a 500 did not fit in cap.
   std::string_view handle(const sip::Message& req, const RequestContext& ctx, char* out, std::size_t cap);
 
-  // Expires due bindings; call from the loop's timer (handle() also does it first).
-  std::size_t expire(std::uint64_t now_ms) { return store_.expire(now_ms); }
+  // Expires due bindings, at most budget per call; call from the loop's timer, and again soon
+  // while expiry_backlog() (handle() also expires first, within kHandleExpiryBudget).
+  std::size_t expire(std::uint64_t now_ms, std::size_t budget = static_cast<std::size_t>(-1)) {
+    return store_.expire(now_ms, budget);
+  }
+  bool expiry_backlog() const noexcept { return store_.expiry_backlog(); }
+  static constexpr std::size_t kHandleExpiryBudget = 64;
 
   BindingStore& store() noexcept { return store_; }
   const BindingStore& store() const noexcept { return store_; }

@@ -35,9 +35,13 @@ class TimerWheel {
   void cancel(TimerNode& n) noexcept;
 
   // Fires every node due by now_ms: on_fire(TimerNode&) is called with the node already unlinked;
-  // it may free the node, reschedule it, or cancel other nodes. Returns the number fired.
+  // it may free the node, reschedule it, or cancel other nodes. Returns the number fired. At most
+  // budget nodes fire per call (so one loop iteration stays short when a million bindings expire
+  // together); the rest fire on the next calls, first thing.
   template <class F>
-  std::size_t advance(std::uint64_t now_ms, F&& on_fire);
+  std::size_t advance(std::uint64_t now_ms, F&& on_fire, std::size_t budget = static_cast<std::size_t>(-1));
+  // True if the last advance() stopped on its budget with due nodes left.
+  bool backlog() const noexcept { return backlog_; }
 
   std::size_t size() const noexcept { return size_; }
   std::uint32_t tick_ms() const noexcept { return tick_ms_; }
@@ -48,17 +52,47 @@ class TimerWheel {
   static void link(TimerNode& head, TimerNode& n) noexcept;
   static void unlink(TimerNode& n) noexcept;
   void cascade() noexcept;
+  // Fires the due nodes of the current level-0 slot; false if the budget ran out first.
+  template <class F>
+  bool fire_current(F& on_fire, std::size_t& fired, std::size_t budget);
 
   TimerNode slots_[kLevels][kSlots];
   std::uint64_t current_;  // last tick processed
   std::uint32_t tick_ms_;
   std::size_t size_ = 0;
+  bool backlog_ = false;
 };
 
 template <class F>
-std::size_t TimerWheel::advance(std::uint64_t now_ms, F&& on_fire) {
+bool TimerWheel::fire_current(F& on_fire, std::size_t& fired, std::size_t budget) {
+  TimerNode& head = slots_[0][current_ & (kSlots - 1)];
+  while (head.next != &head) {
+    if (fired == budget) return false;
+    TimerNode& n = *head.next;
+    unlink(n);
+    --size_;
+    const std::uint64_t t = tick_of(n.due_ms);
+    if (t > current_) {  // parked beyond the wheel's span: file again
+      file(n, t);
+      ++size_;
+      continue;
+    }
+    ++fired;
+    on_fire(n);
+  }
+  return true;
+}
+
+template <class F>
+std::size_t TimerWheel::advance(std::uint64_t now_ms, F&& on_fire, std::size_t budget) {
   const std::uint64_t target = now_ms / tick_ms_;
   std::size_t fired = 0;
+  backlog_ = false;
+  // A previous call may have stopped inside the current slot: only due nodes can be left there.
+  if (!fire_current(on_fire, fired, budget)) {
+    backlog_ = true;
+    return fired;
+  }
   while (current_ < target) {
     if (size_ == 0) {  // nothing to do for the ticks in between
       current_ = target;
@@ -66,19 +100,9 @@ std::size_t TimerWheel::advance(std::uint64_t now_ms, F&& on_fire) {
     }
     ++current_;
     if ((current_ & (kSlots - 1)) == 0) cascade();
-    TimerNode& head = slots_[0][current_ & (kSlots - 1)];
-    while (head.next != &head) {
-      TimerNode& n = *head.next;
-      unlink(n);
-      --size_;
-      const std::uint64_t t = tick_of(n.due_ms);
-      if (t > current_) {  // parked beyond the wheel's span: file again
-        file(n, t);
-        ++size_;
-        continue;
-      }
-      ++fired;
-      on_fire(n);
+    if (!fire_current(on_fire, fired, budget)) {
+      backlog_ = true;
+      return fired;
     }
   }
   return fired;
