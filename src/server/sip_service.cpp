@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <stdexcept>
 
 #include "duet/registrar/aor_key.hpp"
 #include "duet/registrar/registrar.hpp"
@@ -82,6 +83,8 @@ void on_expiry_tick(uv_timer_t* t) {
 
 SipService::SipService(const config::Config& cfg)
     : policy_(options_from(cfg)), identity_(cfg), shards_(new std::atomic<Shard*>[kMaxWorkers]) {
+  if (cfg.workers > kMaxWorkers)
+    throw std::invalid_argument("workers: at most 1024 (one registrar shard each)");
   for (std::size_t i = 0; i < kMaxWorkers; ++i) shards_[i].store(nullptr, std::memory_order_relaxed);
 }
 
