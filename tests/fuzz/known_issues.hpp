@@ -8,12 +8,12 @@ namespace duet::fuzz {
 
 // uri_equal(u, u) is false when u repeats a parameter with different values
 // ("sip:a@b;user=x;user=y"): params_equal() looks each name up with find_param(), which finds the
-// first occurrence only.
-inline constexpr bool kKnownUriDuplicateParams = true;
+// first occurrence only. Fixed in c9e98dc.
+inline constexpr bool kKnownUriDuplicateParams = false;
 
 // next_frame() rejects a header line still waiting for its LF once it exceeds max_line_length, but
 // accepts a complete line of max_line_length + 2 bytes: a line of max_line_length characters passes
-// when it arrives in one read and closes the stream when TCP splits it.
-inline constexpr bool kKnownFramerPartialLineLimit = true;
+// when it arrives in one read and closes the stream when TCP splits it. Fixed in c9e98dc.
+inline constexpr bool kKnownFramerPartialLineLimit = false;
 
 }  // namespace duet::fuzz
