@@ -26,6 +26,7 @@ struct Options {
   std::string log_level;
   int workers = -1;
   bool check_only = false;
+  bool no_recvmmsg = false;
 };
 
 duet::config::Config load(const Options& o) {
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off");
   app.add_option("-w,--workers", o.workers, "worker threads (0: one per core)")->check(CLI::Range(0, 1024));
   app.add_flag("--check-config", o.check_only, "check the config and exit");
+  app.add_flag("--no-recvmmsg", o.no_recvmmsg, "read UDP one datagram per system call (for measurements)");
   CLI11_PARSE(app, argc, argv);
 
   duet::config::Config cfg;
@@ -75,7 +77,9 @@ int main(int argc, char** argv) {
   duet::daemon::BuiltinHandler handler;
   spdlog::warn("built without src/server: using the built-in handler (OPTIONS 200, others 501)");
 #endif
-  duet::transport::Runtime runtime(duet::config::to_transport_config(cfg), handler);
+  auto tcfg = duet::config::to_transport_config(cfg);
+  tcfg.udp_recvmmsg = !o.no_recvmmsg;
+  duet::transport::Runtime runtime(tcfg, handler);
   try {
     runtime.start();
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 
 #include "dispatch.hpp"
 #include "duet/transport/address.hpp"
+#include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
 #include "socket_open.hpp"
 #include "worker_state.hpp"
@@ -34,7 +35,8 @@ UdpEndpoint::UdpEndpoint(Worker& w, const sockaddr_storage& addr) : w_(w) {
   const int fd = open_bound_socket(addr, SOCK_DGRAM);
   local_ = bound_address(fd);
   // AF_UNSPEC: no socket of libuv's own; the flag turns on recvmmsg for the one we open.
-  int rc = uv_udp_init_ex(w.loop(), &udp_, AF_UNSPEC | UV_UDP_RECVMMSG);
+  const unsigned batch = w.runtime().config().udp_recvmmsg ? UV_UDP_RECVMMSG : 0;
+  int rc = uv_udp_init_ex(w.loop(), &udp_, AF_UNSPEC | batch);
   if (rc == 0) rc = uv_udp_open(&udp_, fd);
   if (rc != 0) {
     ::close(fd);
