@@ -129,9 +129,10 @@ TEST(Tcp, MissingContentLengthGets400AndClose) {
 }
 
 TEST(Tcp, GarbageClosesWithoutAnswer) {
+  static constexpr char kGarbage[] = "\x16\x03\x01 not sip at all\r\n\r\n";
   TestServer s(loopback_config({Proto::tcp}));
   StreamClient c(s.addr(Proto::tcp));
-  ASSERT_TRUE(c.send(std::string("\x16\x03\x01 not sip at all\r\n\r\n", 24)));
+  ASSERT_TRUE(c.send(std::string_view(kGarbage, sizeof kGarbage - 1)));
   EXPECT_TRUE(c.closed_by_peer());
   EXPECT_EQ(s.handler.received().size(), 0u);
 }
