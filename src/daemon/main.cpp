@@ -27,6 +27,7 @@ struct Options {
   int workers = -1;
   bool check_only = false;
   bool no_recvmmsg = false;
+  bool no_sendmmsg = false;
 };
 
 duet::config::Config load(const Options& o) {
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   app.add_option("-w,--workers", o.workers, "worker threads (0: one per core)")->check(CLI::Range(0, 1024));
   app.add_flag("--check-config", o.check_only, "check the config and exit");
   app.add_flag("--no-recvmmsg", o.no_recvmmsg, "read UDP one datagram per system call (for measurements)");
+  app.add_flag("--no-sendmmsg", o.no_sendmmsg, "send UDP replies one per system call (for measurements)");
   CLI11_PARSE(app, argc, argv);
 
   duet::config::Config cfg;
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
 #endif
   auto tcfg = duet::config::to_transport_config(cfg);
   tcfg.udp_recvmmsg = !o.no_recvmmsg;
+  tcfg.udp_sendmmsg = !o.no_sendmmsg;
   duet::transport::Runtime runtime(tcfg, handler);
   try {
     runtime.start();

@@ -1,6 +1,9 @@
 // UDP: round trips on 127.0.0.1 and ::1, response routing, malformed input.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "duet/sip/message.hpp"
 #include "duet/transport/address.hpp"
 #include "support/clients.hpp"
@@ -128,6 +131,37 @@ TEST(Udp, FloodOfMalformedDatagramsStillServesValidRegisters) {
   EXPECT_EQ(status_of(*r), 200);
   EXPECT_EQ(header_of(*r, "Call-ID"), "after-flood");
   EXPECT_GT(s.rt->stats().malformed_dropped, 0u);
+}
+
+// A burst arrives in recvmmsg batches and the replies leave in sendmmsg batches: none may be lost
+// or sent to the wrong client.
+TEST(Udp, BurstFromManyClientsIsAnsweredToEachOfThem) {
+  TestServer s(loopback_config({Proto::udp}));
+  constexpr int kClients = 4, kEach = 60;
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<UdpClient>());
+  for (int n = 0; n < kEach; ++n) {
+    for (int i = 0; i < kClients; ++i) {
+      RequestSpec spec;
+      spec.call_id = "burst-" + std::to_string(i);
+      spec.cseq = static_cast<std::uint32_t>(n + 1);
+      clients[i]->send_to(s.addr(Proto::udp), request(spec));
+    }
+  }
+  for (int i = 0; i < kClients; ++i) {
+    std::vector<bool> seen(kEach + 1, false);
+    int got = 0;
+    while (auto r = clients[i]->recv(1000)) {
+      ASSERT_EQ(header_of(*r, "Call-ID"), "burst-" + std::to_string(i));
+      const auto cseq = std::stoi(header_of(*r, "CSeq"));
+      ASSERT_GE(cseq, 1);
+      ASSERT_LE(cseq, kEach);
+      EXPECT_FALSE(seen[cseq]) << "duplicate reply " << cseq;
+      seen[cseq] = true;
+      if (++got == kEach) break;
+    }
+    EXPECT_EQ(got, kEach) << "client " << i;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "udp_endpoint.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -44,6 +45,9 @@ UdpEndpoint::UdpEndpoint(Worker& w, const sockaddr_storage& addr) : w_(w) {
   }
   udp_.data = this;
   buf_size_ = uv_udp_using_recvmmsg(&udp_) ? kSlot * kBatch : kSlot;
+  // Replies are only held inside a recvmmsg batch, whose end libuv signals with UV_UDP_MMSG_FREE.
+  use_sendmmsg_ = w.runtime().config().udp_sendmmsg && uv_udp_using_recvmmsg(&udp_);
+  if (use_sendmmsg_) held_.reserve(kMaxHeld);
   buf_.reset(new char[buf_size_]);
 }
 
@@ -58,6 +62,8 @@ void UdpEndpoint::stop_reading() noexcept {
 
 void UdpEndpoint::close() noexcept {
   if (closed_) return;
+  flush_held();
+  hold_replies_ = false;
   closed_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&udp_), nullptr);
 }
@@ -70,8 +76,13 @@ void UdpEndpoint::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
 
 void UdpEndpoint::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
                           unsigned flags) {
-  if (flags & UV_UDP_MMSG_FREE) return;  // the batch buffer is ours and reused
   auto* self = static_cast<UdpEndpoint*>(h->data);
+  if (flags & UV_UDP_MMSG_FREE) {  // end of a batch (the buffer itself is ours and reused)
+    self->flush_held();
+    self->hold_replies_ = false;
+    return;
+  }
+  if ((flags & UV_UDP_MMSG_CHUNK) && self->use_sendmmsg_) self->hold_replies_ = true;
   if (nread < 0) {
     spdlog::debug("udp {}: read error: {}", sockaddr_to_string(self->local_),
                   uv_strerror(static_cast<int>(nread)));
@@ -97,6 +108,46 @@ void UdpEndpoint::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const
 
 bool UdpEndpoint::send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept {
   if (closed_) return false;
+  if (hold_replies_) {
+    if (held_.size() == kMaxHeld) flush_held();
+    std::size_t size = 0;
+    for (unsigned i = 0; i < n; ++i) size += bufs[i].len;
+    held_.push_back({peer, static_cast<std::uint32_t>(held_bytes_.size()), static_cast<std::uint32_t>(size)});
+    for (unsigned i = 0; i < n; ++i) held_bytes_.append(bufs[i].base, bufs[i].len);
+    return true;
+  }
+  return send_now(peer, bufs, n);
+}
+
+void UdpEndpoint::flush_held() noexcept {
+  if (held_.empty()) return;
+  mmsghdr msgs[kMaxHeld];
+  iovec iov[kMaxHeld];
+  const std::size_t n = held_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i] = {held_bytes_.data() + held_[i].offset, held_[i].size};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_name = &held_[i].to;
+    msgs[i].msg_hdr.msg_namelen = sockaddr_len(held_[i].to);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  uv_os_fd_t fd = -1;
+  int sent = 0;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&udp_), &fd) == 0) {
+    sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
+    if (sent < 0) sent = 0;
+  }
+  // What the kernel did not take (a full socket buffer) goes the one-by-one way, queued if need be.
+  for (std::size_t i = static_cast<std::size_t>(sent); i < n; ++i) {
+    const uv_buf_t b = uv_buf_init(held_bytes_.data() + held_[i].offset, held_[i].size);
+    if (!send_now(held_[i].to, &b, 1)) w_.state().stats.send_failed.add();
+  }
+  held_.clear();
+  held_bytes_.clear();
+}
+
+bool UdpEndpoint::send_now(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept {
   const auto* to = reinterpret_cast<const sockaddr*>(&peer);
   const int rc = uv_udp_try_send(&udp_, bufs, n, to);
   if (rc >= 0) return true;

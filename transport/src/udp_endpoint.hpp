@@ -5,7 +5,10 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "duet/transport/source.hpp"
 
@@ -21,7 +24,8 @@ class UdpEndpoint {
   void start();
   void stop_reading() noexcept;
   void close() noexcept;
-  // Datagram to peer; falls back to a queued send (copying) if the socket buffer is full.
+  // Datagram to peer; falls back to a queued send (copying) if the socket buffer is full. While a
+  // recvmmsg batch is being handled, replies are held and leave together in one sendmmsg.
   bool send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept;
 
  private:
@@ -30,7 +34,19 @@ class UdpEndpoint {
   Worker& w_;
   uv_udp_t udp_{};
   sockaddr_storage local_{};
+  bool send_now(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept;
+  void flush_held() noexcept;
+
+  struct Held {
+    sockaddr_storage to;
+    std::uint32_t offset, size;  // in held_bytes_
+  };
+  static constexpr std::size_t kMaxHeld = 64;
   std::unique_ptr<char[]> buf_;
+  bool hold_replies_ = false;  // inside a recvmmsg batch, with sendmmsg on
+  bool use_sendmmsg_ = false;
+  std::vector<Held> held_;
+  std::string held_bytes_;
   std::size_t buf_size_ = 0;
   bool closed_ = false;
 };

@@ -29,6 +29,7 @@ struct TransportConfig {
   std::uint32_t max_connections_per_ip = 256;
   std::uint32_t max_message_size = 65'535;  // header block + body, as the parser's Limits
   bool udp_recvmmsg = true;                 // batch UDP reads (off only to measure what it saves)
+  bool udp_sendmmsg = true;  // replies made while handling a recvmmsg batch leave in one sendmmsg
   // Seconds-granularity sweeps are enough in production; tests shorten the idle timeout and the
   // sweep follows (a quarter of the timeout, at least 20 ms, at most 1 s).
 };
