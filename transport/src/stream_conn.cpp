@@ -20,6 +20,7 @@ namespace {
 // A peer that does not read its responses must not make us buffer without bound.
 constexpr std::size_t kMaxQueuedWrite = 4 << 20;
 constexpr std::size_t kInitialBuf = 4096;
+constexpr std::size_t kKeepBuf = 16 * 1024;
 
 struct WriteReq {
   uv_write_t req;
@@ -193,7 +194,12 @@ void StreamConn::on_plaintext() {
     if (f.size == 0 && f.kind != sip::FrameKind::need_more) break;  // never spin on a zero-size frame
   }
 done:
-  if (begin_ == end_) begin_ = end_ = 0;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    // One large message must not pin its buffer for the life of a connection that is mostly idle
+    // (50,000 connections x 64 KiB would be 3 GiB).
+    if (buf_.size() > kKeepBuf) std::vector<char>().swap(buf_);
+  }
 }
 
 void StreamConn::reject_frame(std::string_view avail, sip::ParseError err) {
