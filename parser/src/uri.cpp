@@ -157,10 +157,7 @@ bool parse_uri(std::string_view text, Uri& u) noexcept {
   const auto rest = text.substr(i + 1);
   u.opaque = rest;
   if (rest.empty()) return false;
-  for (char c : rest) {
-    const auto uc = static_cast<unsigned char>(c);
-    if (uc <= 0x20 || uc == 0x7F || c == '<' || c == '>' || c == '"') return false;
-  }
+  // sip, sips and tel validate every component's characters as they parse it.
   if (scheme_is(u.scheme_text, "sip")) {
     u.scheme = UriScheme::sip;
     return parse_sip(rest, u);
@@ -174,6 +171,10 @@ bool parse_uri(std::string_view text, Uri& u) noexcept {
     return parse_tel(rest, u);
   }
   u.scheme = UriScheme::other;
+  for (char c : rest) {
+    const auto uc = static_cast<unsigned char>(c);
+    if (uc <= 0x20 || uc == 0x7F || c == '<' || c == '>' || c == '"') return false;
+  }
   return true;
 }
 

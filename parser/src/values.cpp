@@ -20,13 +20,6 @@ std::string_view trim_lws(std::string_view s) noexcept {
   return chars::trim(s);
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (chars::lower(a[i]) != chars::lower(b[i])) return false;
-  return true;
-}
-
 bool parse_uint32(std::string_view s, std::uint32_t& out, std::uint32_t max) noexcept {
   s = chars::trim(s);
   if (s.empty()) return false;

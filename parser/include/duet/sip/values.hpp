@@ -46,8 +46,18 @@ struct CSeq {
 };
 bool parse_cseq(std::string_view value, CSeq& out) noexcept;
 
-// Case-insensitive ASCII compare.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Case-insensitive ASCII compare. Inline: it mostly compares a parsed name with a literal, where the
+// length test alone settles most calls.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // True if the comma/whitespace separated token list (Require, Supported, Unsupported,
 // Proxy-Require, Allow) contains token, case-insensitively.
