@@ -89,14 +89,16 @@ void ConfigModel::emit(Kind k, const std::string& id, bool deleted) {
   ConfigRecord rec;
   rec.key = record_key(k, id);
   rec.deleted = deleted;
+  Stamp* stamp = nullptr;
   if (deleted) {
-    rec.stamp = tombstones(k).find(id)->second;
+    stamp = &tombstones_[index(k)].find(id)->second;
   } else {
-    const auto* e = find(k, id);
-    rec.stamp = e->stamp;
-    rec.payload = to_json(e->object).dump();
+    auto& e = table_mut(k).find(id)->second;
+    stamp = &e.stamp;
+    rec.payload = to_json(e.object).dump();
   }
-  hook_(rec);
+  rec.stamp = *stamp;
+  if (const auto v = hook_(rec)) stamp->version = v;
 }
 
 // --- rules

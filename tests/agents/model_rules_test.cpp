@@ -14,7 +14,10 @@ Dn ext(const std::string& n) {
 class ModelRules : public ::testing::Test {
  protected:
   void SetUp() override {
-    m.set_change_hook([this](const ConfigRecord& r) { records.push_back(r); });
+    m.set_change_hook([this](const ConfigRecord& r) {
+      records.push_back(r);
+      return std::uint64_t{0};
+    });
     ASSERT_FALSE(m.create(ext("1001")));
     ASSERT_FALSE(m.create(ext("2001")));
     ASSERT_FALSE(m.create(Dn{"7000", DnType::acd_queue, RegistrationMode::single}));
@@ -145,6 +148,25 @@ TEST_F(ModelRules, InvalidIdIsRefused) {
   auto err = m.create(User{"a/b", ""});
   ASSERT_TRUE(err);
   EXPECT_EQ(err->code, ErrorCode::invalid);
+}
+
+}  // namespace
+}  // namespace duet::agents
+
+namespace duet::agents {
+namespace {
+
+// The replication layer may number the record itself (its per-origin sequence): the model keeps
+// that number, so that forget_tombstones() after the peer's ACK finds the tombstone.
+TEST(ChangeHook, VersionReturnedByTheHookIsKept) {
+  ConfigModel m("a");
+  std::uint64_t seq = 500;
+  m.set_change_hook([&](const ConfigRecord&) { return ++seq; });
+  ASSERT_FALSE(m.create(User{"u", ""}));
+  EXPECT_EQ(m.find(Kind::user, "u")->stamp.version, 501u);
+  ASSERT_FALSE(m.remove(Kind::user, "u"));
+  EXPECT_EQ(m.tombstones(Kind::user).at("u").version, 502u);
+  EXPECT_EQ(m.forget_tombstones("a", 502), 1u);
 }
 
 }  // namespace

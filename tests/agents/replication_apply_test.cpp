@@ -56,7 +56,10 @@ TEST(Apply, OlderRecordIsRejectedAndLocalChangesBeatWhatWasSeen) {
   EXPECT_EQ(name_of(m, "u1"), "peer");
   // A later local edit must win at both sites even though our wall clock lags: the HLC saw peer_hlc.
   std::vector<ConfigRecord> out;
-  m.set_change_hook([&](const ConfigRecord& r) { out.push_back(r); });
+  m.set_change_hook([&](const ConfigRecord& r) {
+    out.push_back(r);
+    return std::uint64_t{0};
+  });
   ASSERT_FALSE(m.update(User{"u1", "local"}));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_GT(out[0].stamp.hlc, peer_hlc);

@@ -37,7 +37,9 @@ class ConfigModel {
   };
   using Table = std::map<std::string, Entry, std::less<>>;
   using Tombstones = std::map<std::string, Stamp, std::less<>>;
-  using ChangeHook = std::function<void(const ConfigRecord&)>;
+  // Returns the version the replication layer gave the record (e.g. Replicator::publish() with
+  // the record's hlc), which the model keeps for tombstone collection; 0 keeps the model's own.
+  using ChangeHook = std::function<std::uint64_t(const ConfigRecord&)>;
   using VersionSource = std::function<std::uint64_t()>;
 
   // site: this site's name, the origin of local changes. wall_ms: the clock behind the HLC.
