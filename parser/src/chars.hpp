@@ -24,6 +24,7 @@ enum : std::uint16_t {
   kLws = 1 << 12,           // SP / HTAB / CR / LF (whitespace inside a possibly folded value)
   kValueStop = 1 << 13,     // ends an unquoted parameter value: ; , " < > and LWS
   kNameStop = 1 << 14,      // ends a parameter name: kValueStop and '='
+  kSplitStop = 1 << 15,     // what ValueSplitter must look at: , " <
 };
 
 struct Table {
@@ -46,6 +47,7 @@ struct Table {
     for (char c : std::string_view(";,\"<> \t\r\n"))
       v[static_cast<unsigned char>(c)] |= kValueStop | kNameStop;
     v[static_cast<unsigned char>('=')] |= kNameStop;
+    for (char c : std::string_view(",\"<")) v[static_cast<unsigned char>(c)] |= kSplitStop;
     v[static_cast<unsigned char>(' ')] |= kWs | kLws;
     v[static_cast<unsigned char>('\t')] |= kWs | kLws;
     v[static_cast<unsigned char>('\r')] |= kLws;
@@ -95,6 +97,36 @@ inline bool all_of(std::string_view s, std::uint16_t cls, bool escapes) noexcept
     return false;
   }
   return true;
+}
+
+// Skips characters of cls and valid %HH escapes in [p, e); returns the first other position. An
+// escape counts only if both hex digits lie inside [p, e), as all_of() requires.
+inline const char* skip_escaped(const char* p, const char* e, std::uint16_t cls) noexcept {
+  for (;;) {
+    while (p < e && is(*p, cls)) ++p;
+    if (e - p > 2 && *p == '%' && hex(p[1]) && hex(p[2])) {
+      p += 3;
+      continue;
+    }
+    return p;
+  }
+}
+
+// Case-insensitive compare of n bytes at p with a lowercase literal of the same length. Only the
+// literal's letters fold, so a byte that is not a letter must match exactly (no OR-0x20 aliasing of
+// e.g. VT onto '+'). With the length a constant the loop unrolls into a few compares.
+template <std::size_t N>
+inline bool lit_iequals(const char* p, const char (&lit)[N]) noexcept {
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    const char l = lit[i];
+    const char fold = (l >= 'a' && l <= 'z') ? 0x20 : 0;
+    if (static_cast<char>(p[i] | fold) != l) return false;
+  }
+  return true;
+}
+template <std::size_t N>
+inline bool lit_iequals(std::string_view s, const char (&lit)[N]) noexcept {
+  return s.size() == N - 1 && lit_iequals(s.data(), lit);
 }
 
 inline std::string_view trim(std::string_view s) noexcept {

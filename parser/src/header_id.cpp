@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "header_id_internal.hpp"
+
 namespace duet::sip {
 namespace {
 
@@ -77,20 +79,35 @@ constexpr Entry kEntries[] = {
 };
 
 constexpr std::size_t kMaxLen = 24;
-constexpr std::size_t kMaxPerLen = 12;
+constexpr std::size_t kWords = kMaxLen / 8;
 
-// Entries grouped by name length, so a lookup compares against a handful of candidates.
-struct ByLength {
-  std::array<std::array<std::uint8_t, kMaxPerLen>, kMaxLen + 1> idx{};
-  std::array<std::uint8_t, kMaxLen + 1> n{};
-  constexpr ByLength() {
+// Open-addressed table keyed by (length, first and last letter), so a lookup hashes three values
+// and compares against one candidate. The compare folds case only where the name has a letter.
+constexpr std::size_t kSlots = 256;
+constexpr std::size_t slot_of(std::size_t len, char first, char last) noexcept {
+  const auto f = static_cast<unsigned char>(first | 0x20), l = static_cast<unsigned char>(last | 0x20);
+  return (len + f * 11u + l * 20u) % kSlots;  // no two known names collide
+}
+
+struct Lookup {
+  std::array<std::uint8_t, kSlots> slot{};  // entry index + 1; 0 = empty
+  // The lowercase names as little-endian words, and per byte the 0x20 that folds a letter.
+  std::array<std::array<std::uint64_t, kWords>, std::size(kEntries)> word{}, fold{};
+  constexpr Lookup() {
     for (std::size_t i = 0; i < std::size(kEntries); ++i) {
-      const auto len = kEntries[i].lower.size();
-      idx[len][n[len]++] = static_cast<std::uint8_t>(i);
+      const auto name = kEntries[i].lower;
+      std::size_t h = slot_of(name.size(), name.front(), name.back());
+      while (slot[h] != 0) h = (h + 1) % kSlots;
+      slot[h] = static_cast<std::uint8_t>(i + 1);
+      for (std::size_t k = 0; k < name.size(); ++k) {
+        const auto c = static_cast<std::uint64_t>(static_cast<unsigned char>(name[k]));
+        word[i][k / 8] |= c << (8 * (k % 8));
+        if (name[k] >= 'a' && name[k] <= 'z') fold[i][k / 8] |= std::uint64_t{0x20} << (8 * (k % 8));
+      }
     }
   }
 };
-constexpr ByLength kByLength{};
+constexpr Lookup kLookup{};
 
 struct Compact {
   std::array<HeaderId, 26> id{};
@@ -127,30 +144,59 @@ struct Canonical {
 };
 constexpr Canonical kCanonical{};
 
-// Header names are tokens. OR-ing 0x20 folds A-Z onto a-z and leaves '-' and digits alone; no other
-// token character folds onto a lowercase letter or '-', so this is an exact case-insensitive test.
-inline bool name_equals(std::string_view raw, std::string_view lower) noexcept {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (static_cast<char>(raw[i] | 0x20) != lower[i]) return false;
+// Exact case-insensitive compare of raw with entry e's lowercase name (same length): only the
+// name's letters fold, so no other byte can alias onto a letter or '-'.
+inline bool name_equals(const char* raw, std::size_t len, std::size_t e) noexcept {
+  const std::string_view lower = kEntries[e].lower;
+  for (std::size_t i = 0; i < len; ++i) {
+    const char fold = (lower[i] >= 'a' && lower[i] <= 'z') ? 0x20 : 0;
+    if (static_cast<char>(raw[i] | fold) != lower[i]) return false;
   }
   return true;
 }
 
+// The same compare a word at a time; reads kMaxLen bytes from raw, which the caller guarantees.
+inline bool name_equals_wide(const char* raw, std::size_t len, std::size_t e) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const auto& word = kLookup.word[e];
+  const auto& fold = kLookup.fold[e];
+  std::size_t k = 0;
+  for (; (k + 1) * 8 <= len; ++k) {
+    std::uint64_t w;
+    std::memcpy(&w, raw + 8 * k, 8);
+    if ((w | fold[k]) != word[k]) return false;
+  }
+  if (const std::size_t tail = len % 8) {
+    std::uint64_t w;
+    std::memcpy(&w, raw + 8 * k, 8);
+    const std::uint64_t mask = (std::uint64_t{1} << (8 * tail)) - 1;
+    if (((w | fold[k]) & mask) != word[k]) return false;
+  }
+  return true;
+#else
+  return name_equals(raw, len, e);
+#endif
+}
+
 }  // namespace
 
-HeaderId header_id_from_name(std::string_view name) noexcept {
-  const auto len = name.size();
+HeaderId header_id_lookup(const char* name, std::size_t len, bool wide_read_ok) noexcept {
   if (len == 1) {
     const char c = static_cast<char>(name[0] | 0x20);
-    return (c >= 'a' && c <= 'z') ? kCompact.id[c - 'a'] : HeaderId::other;
+    return (c >= 'a' && c <= 'z') ? kCompact.id[static_cast<std::size_t>(c - 'a')] : HeaderId::other;
   }
   if (len == 0 || len > kMaxLen) return HeaderId::other;
-  const auto& group = kByLength.idx[len];
-  for (std::size_t i = 0; i < kByLength.n[len]; ++i) {
-    const Entry& e = kEntries[group[i]];
-    if (name_equals(name, e.lower)) return e.id;
+  for (std::size_t h = slot_of(len, name[0], name[len - 1]);; h = (h + 1) % kSlots) {
+    const std::size_t s = kLookup.slot[h];
+    if (s == 0) return HeaderId::other;
+    const std::size_t e = s - 1;
+    if (kEntries[e].lower.size() != len) continue;
+    if (wide_read_ok ? name_equals_wide(name, len, e) : name_equals(name, len, e)) return kEntries[e].id;
   }
-  return HeaderId::other;
+}
+
+HeaderId header_id_from_name(std::string_view name) noexcept {
+  return header_id_lookup(name.data(), name.size(), false);
 }
 
 std::string_view header_canonical_name(HeaderId id) noexcept {

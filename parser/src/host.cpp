@@ -1,6 +1,7 @@
 // Host syntax (RFC 3261 §25.1 hostname / IPv4address / IPv6reference; RFC 5118 for IPv6 in SIP).
 #include "chars.hpp"
 #include "duet/sip/uri.hpp"
+#include "host_internal.hpp"
 
 namespace duet::sip {
 namespace {
@@ -89,6 +90,26 @@ HostKind classify_host(std::string_view host) noexcept {
   }
   if (chars::digit(host.front()) && ipv4(host)) return HostKind::ipv4;
   return hostname(host) ? HostKind::name : HostKind::none;
+}
+
+HostKind classify_plain_host(std::string_view host) noexcept {
+  // Same answers as classify_host() for these characters. A valid IPv4 address has a digit top
+  // label, a valid hostname an alpha one, so the top label's first character picks the test.
+  const char* b = host.data();
+  const char* e = b + host.size();
+  if (b == e) return HostKind::none;
+  const char* const full_end = e;
+  if (e[-1] == '.') --e;  // a hostname may end in '.'; an IPv4 address may not (ipv4() rejects it)
+  const char* label = b;
+  for (const char* p = b; p < e; ++p) {
+    if (*p != '.') continue;
+    if (p == label || *label == '-' || p[-1] == '-') return HostKind::none;
+    label = p + 1;
+  }
+  if (label == e || *label == '-' || e[-1] == '-') return HostKind::none;
+  if (chars::is(*label, chars::kAlpha)) return HostKind::name;
+  const std::string_view whole(b, static_cast<std::size_t>(full_end - b));
+  return (chars::digit(*b) && ipv4(whole)) ? HostKind::ipv4 : HostKind::none;
 }
 
 }  // namespace duet::sip

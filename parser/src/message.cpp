@@ -11,6 +11,7 @@
 
 #include "chars.hpp"
 #include "duet/sip/values.hpp"
+#include "header_id_internal.hpp"
 #include "via_internal.hpp"
 
 namespace duet::sip {
@@ -29,29 +30,31 @@ void Message::reset() noexcept {
   // last_[id] is read only once first_[id] is set, and the typed views are assigned whole by parse().
 }
 
-bool Message::push_field(const HeaderField& f, std::uint16_t max_headers) noexcept {
-  if (header_count_ >= max_headers) return false;
+HeaderField* Message::push_field(HeaderId id, std::uint16_t max_headers) noexcept {
+  if (header_count_ >= max_headers) return nullptr;
   if (header_count_ == capacity_) {
     // Rare: more headers than fit inline. Grow once to the configured limit.
     const std::uint16_t cap = std::min<std::uint16_t>(max_headers, kNoHeader - 1);
-    if (cap <= capacity_) return false;
+    if (cap <= capacity_) return nullptr;
     std::unique_ptr<HeaderField[]> grown(new (std::nothrow) HeaderField[cap]);
-    if (!grown) return false;
+    if (!grown) return nullptr;
     std::copy(fields_, fields_ + header_count_, grown.get());
     overflow_ = std::move(grown);
     fields_ = overflow_.get();
     capacity_ = cap;
   }
   const std::uint16_t i = header_count_++;
-  fields_[i] = f;
-  const auto id = static_cast<std::size_t>(f.id);
-  if (first_[id] == kNoHeader) {
-    first_[id] = i;
+  HeaderField* const f = &fields_[i];
+  f->id = id;
+  f->next = kNoHeader;
+  const auto k = static_cast<std::size_t>(id);
+  if (first_[k] == kNoHeader) {
+    first_[k] = i;
   } else {
-    fields_[last_[id]].next = i;
+    fields_[last_[k]].next = i;
   }
-  last_[id] = i;
-  return true;
+  last_[k] = i;
+  return f;
 }
 
 std::uint16_t Message::count(HeaderId id) const noexcept {
@@ -148,18 +151,24 @@ ParseError parse_start_line(std::string_view line, Message& m, std::string_view&
 }
 
 bool call_id_valid(std::string_view v) noexcept {
-  // callid = word [ "@" word ]
-  if (v.empty()) return false;
+  // callid = word [ "@" word ]: a run of word characters, at most one '@' that neither starts nor
+  // ends it. Four characters per step, since Call-IDs are long and this runs on every message.
+  if (v.empty() || v.front() == '@' || v.back() == '@') return false;
+  const char* p = v.data();
+  const char* const e = p + v.size();
   bool at = false;
-  for (char c : v) {
-    if (chars::is(c, chars::kWord)) continue;
-    if (c == '@' && !at) {
-      at = true;
-      continue;
-    }
-    return false;
+  for (;;) {
+    while (e - p >= 4 && (chars::kTable.v[static_cast<unsigned char>(p[0])] &
+                          chars::kTable.v[static_cast<unsigned char>(p[1])] &
+                          chars::kTable.v[static_cast<unsigned char>(p[2])] &
+                          chars::kTable.v[static_cast<unsigned char>(p[3])] & chars::kWord))
+      p += 4;
+    while (p < e && chars::is(*p, chars::kWord)) ++p;
+    if (p == e) return true;
+    if (*p != '@' || at) return false;
+    at = true;
+    ++p;
   }
-  return v.front() != '@' && v.back() != '@';
 }
 
 // NUL is legal in a header only as an escaped character of a quoted string (quoted-pair allows
@@ -328,18 +337,16 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     while (vb < ve && chars::lws(*vb)) ++vb;
     while (ve > vb && chars::lws(ve[-1])) --ve;
 
-    HeaderField f;
-    f.name = std::string_view(name_begin, static_cast<std::size_t>(name_end - name_begin));
-    f.value = std::string_view(vb, static_cast<std::size_t>(ve - vb));
-    f.line_begin = static_cast<std::uint32_t>(name_begin - p);
-    f.line_end = static_cast<std::uint32_t>(lf + 1 - p);
-    f.id = header_id_from_name(f.name);
+    const auto name_len = static_cast<std::size_t>(name_end - name_begin);
+    const HeaderId id = header_id_lookup(name_begin, name_len,
+                                         static_cast<std::size_t>(end - name_begin) >= kHeaderNameWideRead);
+    const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
     q = lf + 1;
 
-    switch (f.id) {
+    switch (id) {
       case HeaderId::content_length: {
         std::uint32_t n;
-        if (!parse_uint32(f.value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
+        if (!parse_uint32(value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
         if (m.has_content_length_ && n != content_length) return fail(ParseError::conflicting_content_length);
         content_length = n;
         m.has_content_length_ = true;
@@ -349,7 +356,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         if (cseq_seen) return fail(ParseError::duplicate_header);
         cseq_seen = true;
         CSeq c;
-        if (!parse_cseq(f.value, c)) return fail(ParseError::bad_cseq);
+        if (!parse_cseq(value, c)) return fail(ParseError::bad_cseq);
         m.cseq_number_ = c.number;
         m.cseq_method_ = c.method;
         break;
@@ -357,23 +364,28 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       case HeaderId::max_forwards: {
         if (m.max_forwards_ >= 0) return fail(ParseError::duplicate_header);
         std::uint32_t n;
-        if (!parse_uint32(f.value, n, 255)) return fail(ParseError::bad_max_forwards);
+        if (!parse_uint32(value, n, 255)) return fail(ParseError::bad_max_forwards);
         m.max_forwards_ = static_cast<int>(n);
         break;
       }
       case HeaderId::call_id:
         if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
           return fail(ParseError::duplicate_header);
-        if (!call_id_valid(f.value)) return fail(ParseError::bad_call_id);
+        if (!call_id_valid(value)) return fail(ParseError::bad_call_id);
         break;
       case HeaderId::from:
       case HeaderId::to:
-        if (m.first_[static_cast<std::size_t>(f.id)] != kNoHeader) return fail(ParseError::duplicate_header);
+        if (m.first_[static_cast<std::size_t>(id)] != kNoHeader) return fail(ParseError::duplicate_header);
         break;
       default:
         break;
     }
-    if (!m.push_field(f, opts.limits.max_headers)) return fail(ParseError::too_many_headers);
+    HeaderField* const f = m.push_field(id, opts.limits.max_headers);
+    if (!f) return fail(ParseError::too_many_headers);
+    f->name = std::string_view(name_begin, name_len);
+    f->value = value;
+    f->line_begin = static_cast<std::uint32_t>(name_begin - p);
+    f->line_end = static_cast<std::uint32_t>(lf + 1 - p);
   }
 
   // Mandatory headers (RFC 3261 §8.1.1); checked in the order a reader would list them.

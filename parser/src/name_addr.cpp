@@ -1,55 +1,69 @@
 // name-addr / addr-spec with header params (RFC 3261 §20.10, §25.1).
 #include "duet/sip/name_addr.hpp"
 
+#include <cstring>
+
 #include "chars.hpp"
 #include "duet/sip/params.hpp"
 #include "duet/sip/values.hpp"
+#include "param_scan.hpp"
+#include "uri_internal.hpp"
 
 namespace duet::sip {
 namespace {
 
+// Records one header param if it is a known one. Called again with the same params when the
+// list needs ParamIterator's whitespace handling, so it only assigns.
+void pick_header_param(const Param& p, NameAddr& na) noexcept {
+  const char* n = p.name.data();
+  switch (p.name.size()) {
+    case 1:
+      if (chars::lower(n[0]) == 'q') {
+        na.q = p.value;
+        na.has_q = true;
+      }
+      break;
+    case 3:
+      if (chars::lit_iequals(n, "tag")) na.tag = p.value;
+      break;
+    case 6:
+      if (chars::lit_iequals(n, "reg-id")) {
+        na.reg_id = p.value;
+        na.has_reg_id = true;
+      }
+      break;
+    case 7:
+      if (chars::lit_iequals(n, "expires")) {
+        na.expires = p.value;
+        na.has_expires = true;
+      } else if (chars::lit_iequals(n, "methods")) {
+        na.methods = p.value;
+      }
+      break;
+    case 8:
+      if (chars::lit_iequals(n, "received")) na.received = p.value;
+      break;
+    case 13:
+      if (chars::lit_iequals(n, "+sip.instance")) {
+        na.instance = p.value;
+        na.has_instance = true;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
 bool pick_header_params(std::string_view params, NameAddr& na) noexcept {
+  std::string_view rest;
+  const auto r = scan_params(params, false, rest, [&](const Param& p) {
+    pick_header_param(p, na);
+    return true;
+  });
+  if (r != ParamScan::has_whitespace) return r == ParamScan::ok;
   ParamIterator it(params);
   Param p;
-  while (it.next(p)) {
-    const auto& n = p.name;
-    switch (n.size()) {
-      case 1:
-        if (chars::lower(n[0]) == 'q') {
-          na.q = p.value;
-          na.has_q = true;
-        }
-        break;
-      case 3:
-        if (iequals(n, "tag")) na.tag = p.value;
-        break;
-      case 6:
-        if (iequals(n, "reg-id")) {
-          na.reg_id = p.value;
-          na.has_reg_id = true;
-        }
-        break;
-      case 7:
-        if (iequals(n, "expires")) {
-          na.expires = p.value;
-          na.has_expires = true;
-        } else if (iequals(n, "methods")) {
-          na.methods = p.value;
-        }
-        break;
-      case 8:
-        if (iequals(n, "received")) na.received = p.value;
-        break;
-      case 13:
-        if (iequals(n, "+sip.instance")) {
-          na.instance = p.value;
-          na.has_instance = true;
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  while (it.next(p)) pick_header_param(p, na);
   return it.ok();
 }
 
@@ -85,44 +99,48 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   reset_in_place(na);
   const auto v = chars::trim(value);
   if (v.empty()) return false;
-  if (v == "*") {
+  if (v.size() == 1 && v[0] == '*') {
     na.star = true;
     return true;
   }
-  std::size_t i = 0;
-  std::size_t lt = std::string_view::npos;
-  if (v[0] == '"') {
+  const char* const b = v.data();
+  const char* const e = b + v.size();
+  const char* lt = nullptr;
+  if (*b == '<') {
+    lt = b;  // the usual "<sip:...>": no display name
+    na.display_name = v.substr(0, 0);
+  } else if (*b == '"') {
     // quoted-string display name; backslash escapes any character but CR/LF.
-    i = 1;
-    while (i < v.size() && v[i] != '"') {
-      if (v[i] == '\\') {
-        if (i + 1 >= v.size() || v[i + 1] == '\r' || v[i + 1] == '\n') return false;
-        ++i;
+    const char* p = b + 1;
+    while (p < e && *p != '"') {
+      if (*p == '\\') {
+        if (e - p < 2 || p[1] == '\r' || p[1] == '\n') return false;
+        ++p;
       }
-      ++i;
+      ++p;
     }
-    if (i >= v.size()) return false;
-    na.display_name = v.substr(0, i + 1);
-    ++i;
-    while (i < v.size() && chars::lws(v[i])) ++i;
-    if (i >= v.size() || v[i] != '<') return false;
-    lt = i;
+    if (p >= e) return false;
+    na.display_name = std::string_view(b, static_cast<std::size_t>(p + 1 - b));
+    ++p;
+    while (p < e && chars::lws(*p)) ++p;
+    if (p >= e || *p != '<') return false;
+    lt = p;
   } else {
     // Either *(token LWS) "<" ... or an addr-spec. Tokens and LWS only may precede '<'.
-    std::size_t k = 0;
-    while (k < v.size() && (chars::token(v[k]) || chars::lws(v[k]))) ++k;
-    if (k < v.size() && v[k] == '<') {
-      lt = k;
-      na.display_name = chars::trim(v.substr(0, k));
+    const char* p = b;
+    while (p < e && chars::is(*p, chars::kToken | chars::kLws)) ++p;
+    if (p < e && *p == '<') {
+      lt = p;
+      na.display_name = chars::trim(std::string_view(b, static_cast<std::size_t>(p - b)));
     }
   }
   std::string_view params;
-  if (lt != std::string_view::npos) {
-    const auto gt = v.find('>', lt + 1);
-    if (gt == std::string_view::npos) return false;
+  if (lt) {
+    const auto* gt = static_cast<const char*>(std::memchr(lt + 1, '>', static_cast<std::size_t>(e - lt - 1)));
+    if (!gt) return false;
     na.angle_brackets = true;
-    na.uri_text = v.substr(lt + 1, gt - lt - 1);
-    params = chars::trim(v.substr(gt + 1));
+    na.uri_text = std::string_view(lt + 1, static_cast<std::size_t>(gt - lt - 1));
+    params = chars::trim(std::string_view(gt + 1, static_cast<std::size_t>(e - gt - 1)));
     if (!params.empty() && params[0] != ';') return false;
   } else {
     // addr-spec: parameters after it belong to the header, so the URI ends at the first ';'.
@@ -136,7 +154,7 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   na.params = params;
   if (!pick_header_params(params, na)) return false;
   if (want_uri) {
-    if (!parse_uri(na.uri_text, na.uri)) return false;
+    if (!parse_uri_into_reset(na.uri_text, na.uri)) return false;
     na.uri_parsed = true;
   }
   return true;

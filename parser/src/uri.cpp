@@ -1,100 +1,127 @@
 // SIP/SIPS/tel URI parsing into views (RFC 3261 §19.1.1, §25.1; RFC 3966).
 #include "duet/sip/uri.hpp"
 
+#include <cstring>
+
 #include "chars.hpp"
 #include "duet/sip/params.hpp"
 #include "duet/sip/values.hpp"
+#include "host_internal.hpp"
+#include "uri_internal.hpp"
 
 namespace duet::sip {
 namespace {
 
-bool scheme_is(std::string_view s, std::string_view lower) noexcept {
-  return iequals(s, lower);
-}
-
 // uri-parameters: each ";pname[=pvalue]" with paramchar = param-unreserved / unreserved / escaped.
+// One pass validates, splits and picks the known names. A value may contain '=' (ParamIterator,
+// which this replaces here, splits at the first one); names and values may not be empty.
 bool pick_uri_params(std::string_view params, Uri& u) noexcept {
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const char c = params[i];
-    if (c == ';' || c == '=' || chars::is(c, chars::kUnreserved | chars::kParamExtra)) continue;
-    if (c == '%' && i + 2 < params.size() && chars::hex(params[i + 1]) && chars::hex(params[i + 2])) {
-      i += 2;
-      continue;
+  constexpr std::uint16_t kParamChar = chars::kUnreserved | chars::kParamExtra;
+  const char* p = params.data();
+  const char* const e = p + params.size();
+  while (p < e) {
+    if (*p != ';') return false;
+    const char* const name_begin = ++p;
+    p = chars::skip_escaped(p, e, kParamChar);
+    const std::size_t name_len = static_cast<std::size_t>(p - name_begin);
+    if (name_len == 0) return false;
+    std::string_view value;
+    if (p < e && *p == '=') {
+      const char* const vb = ++p;
+      for (;;) {  // the value: paramchars, escapes and '='
+        p = chars::skip_escaped(p, e, kParamChar);
+        if (p < e && *p == '=') {
+          ++p;
+          continue;
+        }
+        break;
+      }
+      if (p == vb) return false;
+      value = std::string_view(vb, static_cast<std::size_t>(p - vb));
     }
-    return false;
-  }
-  ParamIterator it(params);
-  Param p;
-  while (it.next(p)) {
-    if (p.quoted) return false;
-    switch (p.name.size()) {
+    if (p < e && *p != ';') return false;
+    const char* n = name_begin;
+    switch (name_len) {
       case 2:
-        if (iequals(p.name, "lr")) u.lr = true;
-        if (iequals(p.name, "ob")) u.ob = true;
+        if (chars::lit_iequals(n, "lr")) u.lr = true;
+        if (chars::lit_iequals(n, "ob")) u.ob = true;
         break;
       case 3:
-        if (iequals(p.name, "ttl")) u.ttl = p.value;
+        if (chars::lit_iequals(n, "ttl")) u.ttl = value;
         break;
       case 4:
-        if (iequals(p.name, "user")) u.user_param = p.value;
+        if (chars::lit_iequals(n, "user")) u.user_param = value;
         break;
       case 5:
-        if (iequals(p.name, "maddr")) u.maddr = p.value;
+        if (chars::lit_iequals(n, "maddr")) u.maddr = value;
         break;
       case 6:
-        if (iequals(p.name, "method")) u.method = p.value;
+        if (chars::lit_iequals(n, "method")) u.method = value;
         break;
       case 9:
-        if (iequals(p.name, "transport")) u.transport = p.value;
+        if (chars::lit_iequals(n, "transport")) u.transport = value;
         break;
       default:
         break;
     }
   }
-  return it.ok();
+  return true;
+}
+
+bool parse_userinfo(std::string_view userinfo, Uri& u) noexcept {
+  const char* const b = userinfo.data();
+  const char* const e = b + userinfo.size();
+  // The user runs to the first ':' (user chars exclude ':'); anything else that stops it is invalid.
+  const char* p = chars::skip_escaped(b, e, chars::kUnreserved | chars::kUserExtra);
+  if (p == b) return false;
+  u.user = std::string_view(b, static_cast<std::size_t>(p - b));
+  if (p < e) {
+    if (*p != ':') return false;
+    u.password = std::string_view(p + 1, static_cast<std::size_t>(e - p - 1));
+    if (!chars::all_of(u.password, chars::kUnreserved | chars::kPasswordExtra, true)) return false;
+  }
+  u.has_user = true;
+  return true;
 }
 
 bool parse_sip(std::string_view rest, Uri& u) noexcept {
+  const char* const b = rest.data();
+  const char* const e = b + rest.size();
   // userinfo: everything up to the first '@' (user may contain ';' '?' '/', so '@' decides).
-  const auto at = rest.find('@');
-  std::string_view hostpart = rest;
-  if (at != std::string_view::npos) {
-    const auto userinfo = rest.substr(0, at);
-    hostpart = rest.substr(at + 1);
-    const auto colon = userinfo.find(':');
-    u.user = userinfo.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      u.password = userinfo.substr(colon + 1);
-      if (!chars::all_of(u.password, chars::kUnreserved | chars::kPasswordExtra, true)) return false;
-    }
-    if (u.user.empty() || !chars::all_of(u.user, chars::kUnreserved | chars::kUserExtra, true)) return false;
-    u.has_user = true;
+  const char* h = b;
+  if (const auto* at = static_cast<const char*>(std::memchr(b, '@', rest.size()))) {
+    if (!parse_userinfo(std::string_view(b, static_cast<std::size_t>(at - b)), u)) return false;
+    h = at + 1;
   }
   // hostport
-  std::size_t i = 0;
-  if (!hostpart.empty() && hostpart[0] == '[') {
-    const auto close = hostpart.find(']');
-    if (close == std::string_view::npos) return false;
-    i = close + 1;
+  const char* p = h;
+  if (p < e && *p == '[') {
+    const auto* close = static_cast<const char*>(std::memchr(p, ']', static_cast<std::size_t>(e - p)));
+    if (!close) return false;
+    p = close + 1;
+    u.host = std::string_view(h, static_cast<std::size_t>(p - h));
+    u.host_kind = classify_host(u.host);
   } else {
-    while (i < hostpart.size() && hostpart[i] != ':' && hostpart[i] != ';' && hostpart[i] != '?') ++i;
+    // Only hostname characters may form a host; the host must end at ':', ';', '?' or the end.
+    while (p < e && chars::is(*p, chars::kHostChar)) ++p;
+    if (p < e && *p != ':' && *p != ';' && *p != '?') return false;
+    u.host = std::string_view(h, static_cast<std::size_t>(p - h));
+    u.host_kind = classify_plain_host(u.host);
   }
-  u.host = hostpart.substr(0, i);
-  u.host_kind = classify_host(u.host);
   if (u.host_kind == HostKind::none) return false;
-  if (i < hostpart.size() && hostpart[i] == ':') {
-    const std::size_t b = ++i;
+  if (p < e && *p == ':') {
+    const char* const pb = ++p;
     std::uint32_t port = 0;
-    while (i < hostpart.size() && chars::digit(hostpart[i])) {
-      port = port * 10 + static_cast<unsigned>(hostpart[i] - '0');
+    while (p < e && chars::digit(*p)) {
+      port = port * 10 + static_cast<unsigned>(*p - '0');
       if (port > 65535) return false;
-      ++i;
+      ++p;
     }
-    if (i == b) return false;
+    if (p == pb) return false;
     u.port = static_cast<std::uint16_t>(port);
     u.has_port = true;
   }
-  const auto tail = hostpart.substr(i);
+  const std::string_view tail(p, static_cast<std::size_t>(e - p));
   const auto q = tail.find('?');
   u.params = tail.substr(0, q);
   if (!u.params.empty() && u.params[0] != ';') return false;
@@ -146,6 +173,10 @@ std::uint16_t Uri::port_or_default() const noexcept {
 
 bool parse_uri(std::string_view text, Uri& u) noexcept {
   reset_in_place(u);
+  return parse_uri_into_reset(text, u);
+}
+
+bool parse_uri_into_reset(std::string_view text, Uri& u) noexcept {
   u.text = text;
   std::size_t i = 0;
   if (text.empty() || !chars::is(text[0], chars::kAlpha)) return false;
@@ -158,15 +189,16 @@ bool parse_uri(std::string_view text, Uri& u) noexcept {
   u.opaque = rest;
   if (rest.empty()) return false;
   // sip, sips and tel validate every component's characters as they parse it.
-  if (scheme_is(u.scheme_text, "sip")) {
+  const char* const s = text.data();
+  if (i == 3 && chars::lit_iequals(s, "sip")) {
     u.scheme = UriScheme::sip;
     return parse_sip(rest, u);
   }
-  if (scheme_is(u.scheme_text, "sips")) {
+  if (i == 4 && chars::lit_iequals(s, "sips")) {
     u.scheme = UriScheme::sips;
     return parse_sip(rest, u);
   }
-  if (scheme_is(u.scheme_text, "tel")) {
+  if (i == 3 && chars::lit_iequals(s, "tel")) {
     u.scheme = UriScheme::tel;
     return parse_tel(rest, u);
   }

@@ -1,5 +1,7 @@
 #include "duet/sip/values.hpp"
 
+#include <cstring>
+
 #include "chars.hpp"
 
 namespace duet::sip {
@@ -56,34 +58,41 @@ bool parse_cseq(std::string_view value, CSeq& out) noexcept {
 bool ValueSplitter::next(std::string_view& out) noexcept {
   std::size_t i = 0;
   const auto n = rest_.size();
-  while (i < n && (chars::lws(rest_[i]) || rest_[i] == ',')) ++i;
+  const char* const d = rest_.data();
+  while (i < n && (chars::lws(d[i]) || d[i] == ',')) ++i;
   if (i >= n) {
     rest_ = {};
     return false;
   }
   const std::size_t start = i;
-  bool quoted = false;
-  int angle = 0;
-  for (; i < n; ++i) {
-    const char c = rest_[i];
-    if (quoted) {
-      if (c == '\\') {
-        ++i;  // quoted-pair: skip the escaped character
-      } else if (c == '"') {
-        quoted = false;
-      }
-    } else if (angle > 0) {
-      if (c == '>') --angle;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
+  // Only , " < matter outside quotes and brackets; a quoted string ends at an unescaped '"', a
+  // bracketed URI at the first '>' (quotes inside it are not special).
+  while (i < n) {
+    const char c = d[i];
+    if (!chars::is(c, chars::kSplitStop)) {
+      ++i;
     } else if (c == ',') {
       break;
+    } else if (c == '"') {
+      ++i;
+      while (i < n && d[i] != '"') i += (d[i] == '\\') ? 2 : 1;  // quoted-pair skips a character
+      if (i >= n) {
+        ok_ = false;
+        i = n;
+        break;
+      }
+      ++i;
+    } else {  // '<'
+      const auto* gt = static_cast<const char*>(std::memchr(d + i + 1, '>', n - i - 1));
+      if (!gt) {
+        ok_ = false;
+        i = n;
+        break;
+      }
+      i = static_cast<std::size_t>(gt - d) + 1;
     }
   }
-  if (quoted || angle > 0) ok_ = false;
-  out = chars::trim(rest_.substr(start, std::min(i, n) - start));
+  out = chars::trim(rest_.substr(start, i - start));
   rest_ = i < n ? rest_.substr(i + 1) : std::string_view{};
   return true;
 }

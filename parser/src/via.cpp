@@ -1,10 +1,14 @@
 // Via (RFC 3261 §20.42, §25.1 via-parm; RFC 3581 rport).
 #include "duet/sip/via.hpp"
 
+#include <cstring>
+
 #include "chars.hpp"
 #include "duet/sip/params.hpp"
 #include "duet/sip/uri.hpp"
 #include "duet/sip/values.hpp"
+#include "host_internal.hpp"
+#include "param_scan.hpp"
 #include "via_internal.hpp"
 
 namespace duet::sip {
@@ -14,6 +18,53 @@ bool Via::transport_is(std::string_view t) const noexcept {
 }
 
 namespace {
+
+// Records a known via-param, rejecting malformed values of the ones the transaction layer uses.
+// Called again with the same params when the list needs ParamIterator, so it only assigns.
+bool pick_via_param(const Param& p, Via& v) noexcept {
+  const char* n = p.name.data();
+  switch (p.name.size()) {
+    case 6:
+      if (chars::lit_iequals(n, "branch")) {
+        if (!p.has_value || p.quoted) return false;
+        v.branch = p.value;
+        v.has_branch = true;
+      }
+      break;
+    case 8:
+      if (chars::lit_iequals(n, "received")) {
+        if (!p.has_value) return false;
+        v.received = p.value;
+        v.has_received = true;
+      }
+      break;
+    case 5:
+      if (chars::lit_iequals(n, "rport")) {
+        v.has_rport = true;
+        if (p.has_value) {
+          std::uint32_t port;
+          if (!parse_uint32(p.value, port, 65535)) return false;
+          v.rport = port;
+        }
+      } else if (chars::lit_iequals(n, "maddr")) {
+        if (!p.has_value) return false;
+        v.maddr = p.value;
+        v.has_maddr = true;
+      }
+      break;
+    case 3:
+      if (chars::lit_iequals(n, "ttl")) {
+        std::uint32_t ttl;
+        if (!p.has_value || !parse_uint32(p.value, ttl, 255)) return false;
+        v.ttl = p.value;
+        v.has_ttl = true;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
 
 // Parses one via-parm from the start of value. rest receives what follows it: empty, or text
 // starting with the ',' before the next via-parm.
@@ -32,15 +83,21 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     return i > b;
   };
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
-  if (!token(v.protocol_name)) return false;
-  skip_lws();
-  if (i >= n || s[i] != '/') return false;
-  ++i;
-  skip_lws();
-  if (!token(v.protocol_version)) return false;
-  skip_lws();
-  if (i >= n || s[i] != '/') return false;
-  ++i;
+  if (n > 8 && std::memcmp(s.data(), "SIP/2.0/", 8) == 0) {  // what every UA writes
+    v.protocol_name = s.substr(0, 3);
+    v.protocol_version = s.substr(4, 3);
+    i = 8;
+  } else {
+    if (!token(v.protocol_name)) return false;
+    skip_lws();
+    if (i >= n || s[i] != '/') return false;
+    ++i;
+    skip_lws();
+    if (!token(v.protocol_version)) return false;
+    skip_lws();
+    if (i >= n || s[i] != '/') return false;
+    ++i;
+  }
   skip_lws();
   if (!token(v.transport)) return false;
   if (i >= n || !chars::lws(s[i])) return false;
@@ -51,11 +108,13 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     while (i < n && s[i] != ']') ++i;
     if (i >= n) return false;
     ++i;
+    v.host = s.substr(hb, i - hb);
+    if (classify_host(v.host) == HostKind::none) return false;
   } else {
     while (i < n && (chars::is(s[i], chars::kHostChar))) ++i;
+    v.host = s.substr(hb, i - hb);
+    if (classify_plain_host(v.host) == HostKind::none) return false;
   }
-  v.host = s.substr(hb, i - hb);
-  if (classify_host(v.host) == HostKind::none) return false;
   skip_lws();
   if (i < n && s[i] == ':') {
     ++i;
@@ -72,38 +131,18 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     v.has_port = true;
   }
   skip_lws();
-  ParamIterator it(s.substr(i), ';', true);
-  Param p;
-  while (it.next(p)) {
-    const auto& name = p.name;
-    if (iequals(name, "branch")) {
-      if (!p.has_value || p.quoted) return false;
-      v.branch = p.value;
-      v.has_branch = true;
-    } else if (iequals(name, "received")) {
-      if (!p.has_value) return false;
-      v.received = p.value;
-      v.has_received = true;
-    } else if (iequals(name, "rport")) {
-      v.has_rport = true;
-      if (p.has_value) {
-        std::uint32_t port;
-        if (!parse_uint32(p.value, port, 65535)) return false;
-        v.rport = port;
-      }
-    } else if (iequals(name, "maddr")) {
-      if (!p.has_value) return false;
-      v.maddr = p.value;
-      v.has_maddr = true;
-    } else if (iequals(name, "ttl")) {
-      std::uint32_t ttl;
-      if (!p.has_value || !parse_uint32(p.value, ttl, 255)) return false;
-      v.ttl = p.value;
-      v.has_ttl = true;
-    }
+  const auto list = s.substr(i);
+  auto on_param = [&v](const Param& p) { return pick_via_param(p, v); };
+  const auto scanned = scan_params(list, true, rest, on_param);
+  if (scanned == ParamScan::malformed) return false;
+  if (scanned == ParamScan::has_whitespace) {
+    ParamIterator it(list, ';', true);
+    Param p;
+    while (it.next(p))
+      if (!on_param(p)) return false;
+    if (!it.ok()) return false;
+    rest = it.rest();
   }
-  if (!it.ok()) return false;
-  rest = it.rest();
   if (!rest.empty() && rest[0] != ',') return false;
   const std::size_t param_end = static_cast<std::size_t>(rest.data() - s.data());
   v.params = chars::trim(s.substr(i, param_end - i));

@@ -140,7 +140,9 @@ class Message {
 
  private:
   friend ParseResult parse(std::string_view, Message&, const ParseOptions&) noexcept;
-  bool push_field(const HeaderField& f, std::uint16_t max_headers) noexcept;
+  // Appends a field with this id, linked into its id's chain; the caller fills in the rest.
+  // nullptr when max_headers is reached (or growing failed).
+  HeaderField* push_field(HeaderId id, std::uint16_t max_headers) noexcept;
 
   std::string_view raw_, start_line_, method_, request_uri_, reason_phrase_, version_, body_;
   std::string_view cseq_method_;

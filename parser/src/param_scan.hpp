@@ -1,0 +1,68 @@
+// The fast path of ParamIterator for header parameters (Via, name-addr): one forward pass over a
+// list written without whitespace, which is how nearly every UA writes it. Whitespace is legal
+// (LWS around ';' and '=') but rare, so rather than duplicate ParamIterator's LWS rules this scanner
+// stops and tells the caller to run ParamIterator over the whole list instead.
+#pragma once
+
+#include <string_view>
+
+#include "chars.hpp"
+#include "duet/sip/params.hpp"
+
+namespace duet::sip {
+
+enum class ParamScan : unsigned char { ok, malformed, has_whitespace };
+
+// Calls on_param(const Param&) for each ";name[=value]" of list; on_param returns false to reject
+// the list (malformed). With stop_at_comma a ',' where a ';' is expected ends the list and rest
+// starts there; otherwise rest is empty. Results match ParamIterator(list, ';', stop_at_comma)
+// exactly whenever the answer is not has_whitespace, so on_param may be called again by the slow
+// path and must only record what it is given.
+template <class F>
+inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::string_view& rest,
+                             F&& on_param) noexcept {
+  const char* p = list.data();
+  const char* const e = p + list.size();
+  while (p < e) {
+    if (*p != ';') {
+      if (chars::lws(*p)) return ParamScan::has_whitespace;
+      if (stop_at_comma && *p == ',') {
+        rest = std::string_view(p, static_cast<std::size_t>(e - p));
+        return ParamScan::ok;
+      }
+      return ParamScan::malformed;
+    }
+    ++p;
+    const char* const name_begin = p;
+    while (p < e && !chars::is(*p, chars::kNameStop)) ++p;
+    if (p < e && chars::lws(*p)) return ParamScan::has_whitespace;
+    if (p == name_begin) return ParamScan::malformed;
+    Param prm;
+    prm.name = std::string_view(name_begin, static_cast<std::size_t>(p - name_begin));
+    if (p < e && *p == '=') {
+      ++p;
+      if (p < e && *p == '"') {
+        const char* const vb = ++p;
+        while (p < e && *p != '"') {
+          if (*p == '\\' && e - p < 2) return ParamScan::malformed;  // escape runs off the end
+          p += (*p == '\\') ? 2 : 1;
+        }
+        if (p >= e) return ParamScan::malformed;
+        prm.value = std::string_view(vb, static_cast<std::size_t>(p - vb));
+        prm.quoted = true;
+        ++p;
+      } else {
+        const char* const vb = p;
+        while (p < e && !chars::is(*p, chars::kValueStop)) ++p;
+        if (p == vb) return (p < e && chars::lws(*p)) ? ParamScan::has_whitespace : ParamScan::malformed;
+        prm.value = std::string_view(vb, static_cast<std::size_t>(p - vb));
+      }
+      prm.has_value = true;
+    }
+    if (!on_param(prm)) return ParamScan::malformed;
+  }
+  rest = {};
+  return ParamScan::ok;
+}
+
+}  // namespace duet::sip
