@@ -7,18 +7,20 @@ namespace duet::sip {
 namespace {
 
 bool ipv4(std::string_view s) noexcept {
-  int parts = 0;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t b = i;
-    unsigned v = 0;
-    while (i < s.size() && chars::digit(s[i]) && i - b < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
-    if (i == b || v > 255) return false;
-    ++parts;
-    if (i == s.size()) return parts == 4;
-    if (s[i] != '.' || parts == 4) return false;
-    ++i;
+  // Four dot-separated parts of 1 to 3 digits, each at most 255 (leading zeros allowed).
+  const char* p = s.data();
+  const char* const e = p + s.size();
+  for (int part = 0; part < 4; ++part) {
+    if (p == e || !chars::digit(*p)) return false;
+    unsigned v = static_cast<unsigned>(*p++ - '0');
+    for (int k = 0; k < 2 && p < e && chars::digit(*p); ++k) v = v * 10 + static_cast<unsigned>(*p++ - '0');
+    if (v > 255) return false;
+    if (part < 3) {
+      if (p == e || *p != '.') return false;
+      ++p;
+    }
   }
+  return p == e;
 }
 
 bool ipv6(std::string_view s) noexcept {

@@ -279,7 +279,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       break;
     }
     const char* const name_begin = q;
-    while (q < block_limit && chars::token(*q)) ++q;
+    q = chars::skip_in(q, block_limit, chars::kToken);
     const char* const name_end = q;
     if (name_end == name_begin) {
       // A line starting with whitespace here would fold into the start line.

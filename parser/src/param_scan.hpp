@@ -34,7 +34,7 @@ inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::str
     }
     ++p;
     const char* const name_begin = p;
-    while (p < e && !chars::is(*p, chars::kNameStop)) ++p;
+    p = chars::skip_to(p, e, chars::kNameStop);
     if (p < e && chars::lws(*p)) return ParamScan::has_whitespace;
     if (p == name_begin) return ParamScan::malformed;
     Param prm;
@@ -53,7 +53,7 @@ inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::str
         ++p;
       } else {
         const char* const vb = p;
-        while (p < e && !chars::is(*p, chars::kValueStop)) ++p;
+        p = chars::skip_to(p, e, chars::kValueStop);
         if (p == vb) return (p < e && chars::lws(*p)) ? ParamScan::has_whitespace : ParamScan::malformed;
         prm.value = std::string_view(vb, static_cast<std::size_t>(p - vb));
       }

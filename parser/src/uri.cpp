@@ -103,7 +103,7 @@ bool parse_sip(std::string_view rest, Uri& u) noexcept {
     u.host_kind = classify_host(u.host);
   } else {
     // Only hostname characters may form a host; the host must end at ':', ';', '?' or the end.
-    while (p < e && chars::is(*p, chars::kHostChar)) ++p;
+    p = chars::skip_in(p, e, chars::kHostChar);
     if (p < e && *p != ':' && *p != ';' && *p != '?') return false;
     u.host = std::string_view(h, static_cast<std::size_t>(p - h));
     u.host_kind = classify_plain_host(u.host);

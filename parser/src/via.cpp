@@ -111,7 +111,7 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     v.host = s.substr(hb, i - hb);
     if (classify_host(v.host) == HostKind::none) return false;
   } else {
-    while (i < n && (chars::is(s[i], chars::kHostChar))) ++i;
+    i = static_cast<std::size_t>(chars::skip_in(s.data() + i, s.data() + n, chars::kHostChar) - s.data());
     v.host = s.substr(hb, i - hb);
     if (classify_plain_host(v.host) == HostKind::none) return false;
   }
