@@ -1,0 +1,51 @@
+// What the HTTP API needs from the rest of duet. The daemon implements it (gathering bindings
+// from the workers, the replication status, the agents model); tests implement a fake. Every
+// call is made on the API's loop thread (the control loop).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "duet/agents/config_model.hpp"
+
+namespace duet::api {
+
+// One binding as the API shows it, local or from the peer's replicated view.
+struct BindingInfo {
+  std::string site;          // the site it registered at
+  std::string aor;           // "sip:1001@example.com"
+  std::string contact;       // the Contact URI
+  std::int64_t expires = 0;  // seconds remaining
+  std::string received;      // "ip:port" it came from
+  std::string transport;     // "udp", "tcp", "tls"
+  std::string user_agent;    // may be empty
+};
+
+// The peer link as GET /api/v1/peer shows it.
+struct PeerInfo {
+  std::string state = "disabled";       // disabled | connecting | syncing | up | down
+  std::string peer_site;                // empty without [peer]
+  std::uint64_t last_sync_unix_ms = 0;  // 0: never
+  bool whole = false;                   // the peer's snapshot is complete here (its SYNC_COMPLETE arrived)
+  std::uint64_t lag_versions = 0;
+  std::uint64_t lag_ms = 0;
+  std::uint64_t queue_depth = 0;
+  std::uint64_t queue_full = 0;
+};
+
+class ApiContext {
+ public:
+  virtual ~ApiContext() = default;
+  // The bindings of one AOR (aor empty: all), local and the peer's. done must be called exactly
+  // once, on the API's loop thread, now or later (the daemon asks every worker and answers when
+  // the last one has replied). The API copes with the connection being gone by then.
+  virtual void registrations(const std::string& aor, std::function<void(std::vector<BindingInfo>)> done) = 0;
+  virtual PeerInfo peer() = 0;
+  // The configuration objects, changed in place by POST/PUT/DELETE (the model's change hook
+  // replicates them).
+  virtual agents::ConfigModel& agents() = 0;
+};
+
+}  // namespace duet::api

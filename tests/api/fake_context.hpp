@@ -1,0 +1,39 @@
+// An ApiContext for tests: canned bindings and peer status, a real agents model.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "duet/api/api_context.hpp"
+
+namespace duet::api::testing {
+
+class FakeContext : public ApiContext {
+ public:
+  FakeContext() : model("site-a") {}
+
+  void registrations(const std::string& aor, std::function<void(std::vector<BindingInfo>)> done) override {
+    last_aor = aor;
+    std::vector<BindingInfo> out;
+    for (const auto& b : bindings) {
+      if (aor.empty() || b.aor == aor) out.push_back(b);
+    }
+    if (defer) {
+      pending.push_back([out, done = std::move(done)] { done(out); });
+    } else {
+      done(std::move(out));
+    }
+  }
+  PeerInfo peer() override { return peer_info; }
+  agents::ConfigModel& agents() override { return model; }
+
+  agents::ConfigModel model;
+  std::vector<BindingInfo> bindings;
+  PeerInfo peer_info;
+  bool defer = false;  // keep registrations' answers until the test runs them
+  std::vector<std::function<void()>> pending;
+  std::string last_aor;
+};
+
+}  // namespace duet::api::testing
