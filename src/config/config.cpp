@@ -1,5 +1,8 @@
 // TOML to Config with toml11. Every error names the file, the line and the dotted key, because the
 // person reading it is editing that file at 3 a.m.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <toml.hpp>
 
 #include <algorithm>
@@ -99,7 +102,10 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   Reader r(origin);
   Config c;
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
-  r.only(root, "", {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar"});
+  r.only(root, "",
+         {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api",
+          // agent configuration: read by src/agents from the same file
+          "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
   if (const auto* v = r.find(root, "site_name"); v && c.site_name.empty()) r.fail(*v, "site_name", "empty");
   r.get(root, "", "workers", c.workers, 0, 1024);
@@ -159,11 +165,39 @@ Config from_toml(const toml::value& root, const std::string& origin) {
                  ", " + std::to_string(g.default_expires) + ", " + std::to_string(g.max_expires) + ")");
     }
   }
+  if (const auto* t = r.section(root, "api")) {
+    r.only(*t, "api.", {"listen", "token"});
+    if (const auto* v = r.find(*t, "listen")) {
+      if (!v->is_string())
+        r.fail(*v, "api.listen", "expected a string like \"127.0.0.1:8080\", got " + type_name(*v));
+      try {
+        const auto l = parse_listener("tcp:" + v->as_string().str);
+        c.api.ip = l.ip;
+        c.api.port = l.port;
+      } catch (const ConfigError& err) {
+        r.fail(*v, "api.listen", err.what());
+      }
+    }
+    r.get(*t, "api.", "token", c.api.token);
+    if (const auto* v = r.find(*t, "listen"); v && c.api.token.empty() && !is_loopback_ip(c.api.ip)) {
+      r.fail(*v, "api.listen", c.api.ip + " is beyond loopback: set api.token");
+    }
+  }
   validate(c, origin);
   return c;
 }
 
 }  // namespace
+
+bool is_loopback_ip(const std::string& ip) noexcept {
+  in_addr a4{};
+  if (inet_pton(AF_INET, ip.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, ip.c_str(), &a6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+  }
+  return false;
+}
 
 void validate(const Config& c, const std::string& origin) {
   if (c.listeners.empty()) throw ConfigError(origin + ": key 'listen': no listeners");
@@ -179,6 +213,10 @@ void validate(const Config& c, const std::string& origin) {
   }
   if (!valid_log_level(c.log_level)) {
     throw ConfigError(origin + ": key 'log_level': '" + c.log_level + "' is not a log level");
+  }
+  if (c.api.token.empty() && !is_loopback_ip(c.api.ip)) {
+    throw ConfigError(origin + ": key 'api.token': required when api.listen (" + c.api.ip +
+                      ") is beyond loopback");
   }
 }
 

@@ -39,6 +39,13 @@ struct RegistrarConfig {
   std::uint16_t too_many_contacts_code = 503;
 };
 
+// [api]: the HTTP API (src/api). Beyond loopback a token is required (validate()).
+struct ApiConfig {
+  std::string ip = "127.0.0.1";  // from listen = "ip:port" ("[::1]:8080" for IPv6)
+  std::uint16_t port = 8080;
+  std::string token;  // "Authorization: Bearer <token>"; empty: none asked (loopback only)
+};
+
 struct Config {
   std::string site_name = "local";
   std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
@@ -48,6 +55,8 @@ struct Config {
   TlsConfig tls;
   LimitsConfig limits;
   RegistrarConfig registrar;
+  ApiConfig api;
+  // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };
 
 // A config that cannot be used. what() names the file, the line and the key when there is one:
@@ -69,6 +78,9 @@ void validate(const Config& c, const std::string& origin);
 // "udp:127.0.0.1:5060", "tcp:[::1]:5060", "tls:0.0.0.0:5061". Throws ConfigError.
 Listener parse_listener(std::string_view text);
 std::string to_string(const Listener& l);
+
+// 127.0.0.0/8, ::1, ::ffff:127.x.y.z (numeric addresses only).
+bool is_loopback_ip(const std::string& ip) noexcept;
 
 // The log levels spdlog knows, as the config spells them.
 bool valid_log_level(std::string_view level) noexcept;

@@ -1,6 +1,9 @@
 // The TOML sections: what loads, and errors that name the file, the line and the key.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+
 #include "duet/agents/toml_loader.hpp"
 
 namespace duet::agents {
@@ -101,6 +104,34 @@ TEST(TomlLoader, SyntaxErrorAndMissingFile) {
   EXPECT_NE(load_error("[[dns]\n").find("duet.toml:1: TOML syntax error"), std::string::npos);
   ConfigModel m("a");
   EXPECT_THROW(load_agents_file(m, "/nonexistent/duet.toml"), LoadError);
+}
+
+}  // namespace
+}  // namespace duet::agents
+
+namespace duet::agents {
+namespace {
+
+// The commented-out agent sections of config/duet.example.toml, uncommented, load cleanly: the
+// documentation cannot drift from what the loader accepts.
+TEST(TomlLoader, ExampleConfigSectionsLoad) {
+  std::ifstream in(DUET_EXAMPLE_CONFIG);
+  ASSERT_TRUE(in) << DUET_EXAMPLE_CONFIG;
+  // Only commented TOML ("# [[dns]]", "# key = value") is uncommented, not the prose around it.
+  const std::regex kTomlLine(R"(# (\[\[\w+\]\]|\w+ = .*))");
+  std::string line, text;
+  bool agents = false;
+  while (std::getline(in, line)) {
+    if (line == "# [[dns]]") agents = true;
+    if (agents && std::regex_match(line, kTomlLine)) line = line.substr(2);
+    text += line + '\n';
+  }
+  ASSERT_TRUE(agents);
+  ConfigModel m("a");
+  parse_agents_toml(m, text, "duet.example.toml");
+  EXPECT_EQ(m.table(Kind::dn).size(), 2u);
+  EXPECT_EQ(std::get<Dn>(m.find(Kind::dn, "2001")->object).mode, RegistrationMode::active_backup);
+  EXPECT_EQ(std::get<AgentLogin>(m.find(Kind::login, "1001")->object).peer_dn, "2001");
 }
 
 }  // namespace
