@@ -13,7 +13,9 @@
 #include "duet/sip/header_id.hpp"
 #include "duet/sip/uri.hpp"
 #include "duet/sip/via.hpp"
+#include "duet/transport/address.hpp"
 #include "duet/transport/reply.hpp"
+#include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
 #include "simple_responses.hpp"
 #include "source_flow.hpp"
@@ -114,10 +116,12 @@ void SipService::on_worker_start(transport::Worker& w) {
   // The timer must not keep a stopping loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(&s.expiry));
   s.timer_running = true;
+  if (hooks_) hooks_->on_shard_start(w, s.reg.store());
 }
 
 void SipService::on_worker_stop(transport::Worker& w) {
   Shard* s = shards_[w.index()].load(std::memory_order_acquire);
+  if (hooks_ && s != nullptr) hooks_->on_shard_stop(w);
   if (s == nullptr || !s->timer_running) return;
   s->timer_running = false;
   uv_timer_stop(&s->expiry);
@@ -234,6 +238,102 @@ void SipService::refuse(transport::Worker& w, const transport::Source& src, cons
   const std::string_view out =
       write_status(msg, status, reason, transport::via_fix(via, src, ip), s.out, sizeof s.out);
   if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
+}
+
+void SipService::collect_bindings(transport::Worker& w, std::string_view aor, std::vector<BindingRow>& out) {
+  Shard& s = shard(w);
+  const auto& store = s.reg.store();
+  const std::uint64_t now = w.now_ms();
+  auto add_chain = [&](const registrar::Binding* b) {
+    for (; b != nullptr; b = b->next_in_aor) {
+      const std::uint32_t left = b->remaining_s(now);
+      if (left == 0) continue;  // due, not collected yet
+      BindingRow r;
+      r.site = store.site(*b);
+      r.aor.append(b->aor_user()).append("@").append(store.domain(*b));
+      r.contact = b->contact();
+      r.expires = left;
+      r.user_agent = store.user_agent(*b);
+      char ip[transport::kIpStrLen] = {};
+      if (b->family == 4 || b->family == 6) {
+        sockaddr_storage ss{};
+        if (b->family == 4) {
+          auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+          sin->sin_family = AF_INET;
+          std::memcpy(&sin->sin_addr, b->addr, 4);
+        } else {
+          auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+          sin6->sin6_family = AF_INET6;
+          std::memcpy(&sin6->sin6_addr, b->addr, 16);
+        }
+        static constexpr const char* kProto[] = {"udp", "tcp", "tls", "other"};
+        const auto t = static_cast<unsigned>(b->transport);
+        if (uv_ip_name(reinterpret_cast<const sockaddr*>(&ss), ip, sizeof ip) == 0) {
+          r.received = (b->family == 6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":" +
+                       std::to_string(b->port) + "/" + (t < 4 ? kProto[t] : "other");
+        }
+      }
+      out.push_back(std::move(r));
+    }
+  };
+  if (aor.empty()) {
+    store.for_each_aor([&](const registrar::Binding& head) { add_chain(&head); });
+  } else {
+    const auto at = aor.rfind('@');
+    if (at != std::string_view::npos) {
+      const auto user = aor.substr(0, at), domain = aor.substr(at + 1);
+      const registrar::AorKey k{user, domain, registrar::aor_hash(user, domain)};
+      // Only the owning shard holds it; the others find nothing.
+      add_chain(store.find(k));
+    }
+  }
+  if (hooks_) hooks_->collect_remote(w, aor, out);
+}
+
+namespace {
+
+struct QueryState {
+  std::atomic<std::size_t> left;
+  std::vector<std::vector<BindingRow>> parts;
+  std::function<void(std::vector<BindingRow>)> done;
+};
+
+struct QueryTask {
+  transport::Task task;
+  SipService* service;
+  std::shared_ptr<QueryState> state;
+  std::string aor;
+};
+
+}  // namespace
+
+void SipService::query_bindings(transport::Runtime& rt, std::string aor,
+                                std::function<void(std::vector<BindingRow>)> done) {
+  const std::size_t n = rt.workers();
+  if (n == 0) {
+    done({});
+    return;
+  }
+  auto st = std::make_shared<QueryState>();
+  st->left.store(n);
+  st->parts.resize(n);
+  st->done = std::move(done);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* t = new QueryTask{{}, this, st, aor};
+    t->task.run = [](transport::Worker& w, transport::Task* task) {
+      std::unique_ptr<QueryTask> q(reinterpret_cast<QueryTask*>(task));
+      // Each worker writes only its own part; the last one (acq_rel) sees them all.
+      q->service->collect_bindings(w, q->aor, q->state->parts[w.index()]);
+      if (q->state->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::vector<BindingRow> all;
+        for (auto& p : q->state->parts) {
+          for (auto& r : p) all.push_back(std::move(r));
+        }
+        q->state->done(std::move(all));
+      }
+    };
+    rt.worker(0).post(static_cast<std::uint16_t>(i), &t->task);
+  }
 }
 
 ServiceStats SipService::stats() const noexcept {

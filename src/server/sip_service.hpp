@@ -5,14 +5,22 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
+#include "duet/registrar/binding_store.hpp"
 #include "duet/registrar/options.hpp"
 #include "duet/transport/handler.hpp"
 #include "duet/transport/task.hpp"
 #include "local_identity.hpp"
+
+namespace duet::transport {
+class Runtime;
+}
 
 namespace duet::server {
 
@@ -26,6 +34,27 @@ struct ServiceStats {
   std::uint64_t send_failures = 0;
   std::uint64_t bindings = 0;  // current bindings, all shards
   std::uint64_t aors = 0;
+};
+
+// One binding as the API lists it (local, or the peer's replicated view), as plain values.
+struct BindingRow {
+  std::string site;  // where it registered
+  std::string aor;   // user@domain
+  std::string contact;
+  std::uint32_t expires = 0;  // seconds left
+  std::string received;       // "ip:port/transport", "" if unknown
+  std::string user_agent;
+  bool local = true;  // registered here (false: the peer's, from replication)
+};
+
+// Per-shard extensions (the replication layer): called on each worker's own thread.
+class ShardHooks {
+ public:
+  virtual ~ShardHooks() = default;
+  virtual void on_shard_start(transport::Worker& w, registrar::BindingStore& store) = 0;
+  virtual void on_shard_stop(transport::Worker& w) = 0;
+  // Appends the rows of bindings held for other sites on this shard (aor "" = all).
+  virtual void collect_remote(transport::Worker& w, std::string_view aor, std::vector<BindingRow>& out) = 0;
 };
 
 class SipService final : public transport::Handler {
@@ -43,6 +72,15 @@ class SipService final : public transport::Handler {
   void on_worker_stop(transport::Worker& w) override;
 
   ServiceStats stats() const noexcept;
+
+  // Before the runtime starts. Not owned.
+  void set_shard_hooks(ShardHooks* hooks) noexcept { hooks_ = hooks; }
+  // On worker w's thread: this shard's bindings (local, then remote) whose AOR is aor ("" = all).
+  void collect_bindings(transport::Worker& w, std::string_view aor, std::vector<BindingRow>& out);
+  // Any thread: collects from every worker of rt (a task on each); done(rows) runs once, on the
+  // thread of the worker that finishes last.
+  void query_bindings(transport::Runtime& rt, std::string aor,
+                      std::function<void(std::vector<BindingRow>)> done);
   const registrar::Policy& policy() const noexcept { return policy_; }
 
   struct Shard;  // per-worker state (sip_service.cpp)
@@ -59,6 +97,7 @@ class SipService final : public transport::Handler {
 
   registrar::Policy policy_;
   LocalIdentity identity_;
+  ShardHooks* hooks_ = nullptr;
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;
 };

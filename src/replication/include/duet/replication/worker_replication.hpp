@@ -1,0 +1,80 @@
+// The replication layer's side of the workers, owned by the daemon: one ShardFeed and one
+// RemoteView per worker, the control-loop drain of the feeds into the Replicator, and the
+// RemoteSink that applies the peer's bindings on the worker owning each AOR (config records go
+// to an optional ConfigApplier on the control loop).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "duet/control/control_loop.hpp"
+#include "duet/replication/change_feed.hpp"
+#include "duet/replication/remote_view.hpp"
+#include "duet/replication/replicator.hpp"
+
+namespace duet::transport {
+class Runtime;
+class Worker;
+}  // namespace duet::transport
+
+namespace duet::registrar {
+class BindingStore;
+}
+
+namespace duet::replication {
+
+// Config objects and (later) agent state: applied on the control loop by their owner (src/agents).
+class ConfigApplier {
+ public:
+  virtual ~ConfigApplier() = default;
+  virtual void apply_remote(const Record& r) = 0;
+};
+
+class WorkerReplication final : public RemoteSink {
+ public:
+  // Construct before the control loop and the workers start (creates a handle on control.loop()).
+  WorkerReplication(control::ControlLoop& control, std::size_t workers, std::size_t ring_bytes = 8u << 20);
+  ~WorkerReplication() override;
+
+  // Before start(): the replicator the feeds drain into, the runtime whose workers own the views.
+  void bind(Replicator& r, transport::Runtime& rt) noexcept {
+    replicator_ = &r;
+    runtime_ = &rt;
+  }
+  void set_config_applier(ConfigApplier* a) noexcept { config_ = a; }
+
+  // Worker thread, at its start/stop (SipService's shard hooks).
+  void attach(transport::Worker& w, registrar::BindingStore& store);
+  void detach(transport::Worker& w);
+  // Worker thread of worker i only.
+  RemoteView& view(std::size_t i) noexcept { return *views_[i]; }
+
+  // RemoteSink (control loop).
+  void begin_snapshot(const std::string& origin, std::uint64_t generation) override;
+  void apply(const std::string& origin, std::uint64_t generation, std::vector<Record>&& records,
+             std::function<void()> done) override;
+  void end_snapshot(const std::string& origin, std::uint64_t generation) override;
+
+  // Control loop: the replicator's status with the feeds' queue figures.
+  PeerStatus status() const;
+
+ private:
+  static void on_wake(uv_async_t* a);
+  void drain();
+  void post_to_worker(std::size_t i, std::function<void(transport::Worker&)> fn);
+
+  control::ControlLoop& control_;
+  uv_async_t* wake_;
+  std::vector<std::unique_ptr<ShardFeed>> feeds_;
+  std::vector<std::unique_ptr<RemoteView>> views_;
+  std::vector<std::uint64_t> drained_;
+  Replicator* replicator_ = nullptr;
+  transport::Runtime* runtime_ = nullptr;
+  ConfigApplier* config_ = nullptr;
+};
+
+}  // namespace duet::replication
