@@ -98,12 +98,70 @@ class Reader {
   std::string origin_;
 };
 
+// "ip:port" (IPv6 in brackets) for the [peer] addresses.
+void read_address(const Reader& r, const toml::value& t, const std::string& key, std::string& ip,
+                  std::uint16_t& port) {
+  const auto* v = r.find(t, key);
+  if (!v) return;
+  if (!v->is_string())
+    r.fail(*v, "peer." + key, "expected a string like \"127.0.0.2:7070\", got " + type_name(*v));
+  try {
+    const auto l = parse_listener("tcp:" + v->as_string().str);
+    ip = l.ip;
+    port = l.port;
+  } catch (const ConfigError& err) {
+    r.fail(*v, "peer." + key, err.what());
+  }
+  if (port == 0) r.fail(*v, "peer." + key, "port 0 is not allowed here");
+}
+
+// [site] and [peer] (the replication engineer's keys).
+void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
+  if (const auto* t = r.section(root, "site")) {
+    r.only(*t, "site.", {"name"});
+    if (const auto* v = r.find(*t, "name")) {
+      const std::string before = c.site_name;
+      r.get(*t, "site.", "name", c.site_name);
+      if (c.site_name.empty()) r.fail(*v, "site.name", "empty");
+      if (r.find(root, "site_name") && before != c.site_name)
+        r.fail(*v, "site.name", "'" + c.site_name + "' differs from site_name '" + before + "'");
+      if (c.site_name.size() > 255) r.fail(*v, "site.name", "longer than 255 bytes");
+    }
+  }
+  const auto* t = r.section(root, "peer");
+  if (!t) return;
+  auto& p = c.peer;
+  p.enabled = true;
+  r.only(*t, "peer.",
+         {"name", "replication", "sip", "listen", "heartbeat_ms", "down_after_ms", "change_log"});
+  r.get(*t, "peer.", "name", p.name);
+  r.get(*t, "peer.", "sip", p.sip);
+  read_address(r, *t, "replication", p.replication_ip, p.replication_port);
+  read_address(r, *t, "listen", p.listen_ip, p.listen_port);
+  r.get(*t, "peer.", "heartbeat_ms", p.heartbeat_ms, 10, 60000);
+  r.get(*t, "peer.", "down_after_ms", p.down_after_ms, 50, 600000);
+  r.get(*t, "peer.", "change_log", p.change_log, 1024, 1 << 26);
+  const auto where = [&](const char* key) { return r.find(*t, key) ? r.find(*t, key) : t; };
+  if (p.name.empty()) r.fail(*where("name"), "peer.name", "required in [peer] (the peer's site name)");
+  if (p.name.size() > 255) r.fail(*where("name"), "peer.name", "longer than 255 bytes");
+  if (p.name == c.site_name)
+    r.fail(*where("name"), "peer.name", "'" + p.name + "' is this site's own name (site.name)");
+  if (p.replication_ip.empty())
+    r.fail(*t, "peer.replication",
+           "required in [peer] (the peer's replication address, e.g. \"127.0.0.2:7070\")");
+  if (!p.sip.empty() && p.sip.rfind("sip:", 0) != 0 && p.sip.rfind("sips:", 0) != 0)
+    r.fail(*where("sip"), "peer.sip", "expected a sip: or sips: URI, got '" + p.sip + "'");
+  if (p.heartbeat_ms >= p.down_after_ms)
+    r.fail(*where("down_after_ms"), "peer.down_after_ms",
+           "must be larger than heartbeat_ms (" + std::to_string(p.heartbeat_ms) + ")");
+}
+
 Config from_toml(const toml::value& root, const std::string& origin) {
   Reader r(origin);
   Config c;
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
   r.only(root, "",
-         {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api",
+         {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api", "site", "peer",
           // agent configuration: read by src/agents from the same file
           "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
@@ -183,6 +241,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
       r.fail(*v, "api.listen", c.api.ip + " is beyond loopback: set api.token");
     }
   }
+  read_site_and_peer(r, root, c);
   validate(c, origin);
   return c;
 }

@@ -46,8 +46,22 @@ struct ApiConfig {
   std::string token;  // "Authorization: Bearer <token>"; empty: none asked (loopback only)
 };
 
+// [peer]: the other site of a two-site deployment (src/replication). Absent: a single site.
+struct PeerConfig {
+  bool enabled = false;        // a [peer] section was given
+  std::string name;            // the peer's site name
+  std::string replication_ip;  // the peer's replication address ("ip:port" in the file)
+  std::uint16_t replication_port = 7070;
+  std::string sip;                      // the trunk to the peer, e.g. "sip:127.0.0.2:5060"
+  std::string listen_ip = "127.0.0.1";  // our replication listener; we dial from this address
+  std::uint16_t listen_port = 7070;
+  std::uint32_t heartbeat_ms = 200;
+  std::uint32_t down_after_ms = 1000;
+  std::uint32_t change_log = 1u << 20;  // changes kept for resuming a cut link without a snapshot
+};
+
 struct Config {
-  std::string site_name = "local";
+  std::string site_name = "local";  // also [site] name
   std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
                                   {transport::Proto::tcp, "127.0.0.1", 5060}};
   unsigned workers = 0;  // 0 = one per core
@@ -56,6 +70,7 @@ struct Config {
   LimitsConfig limits;
   RegistrarConfig registrar;
   ApiConfig api;
+  PeerConfig peer;
   // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "builtin_handler.hpp"
@@ -16,6 +17,17 @@
 #include "signals.hpp"
 #if DUET_HAVE_SIP_SERVICE
 #include "sip_service.hpp"
+#endif
+#if DUET_HAVE_REPLICATION
+#include "duet/control/control_loop.hpp"
+#include "duet/replication/replicator.hpp"
+#include "duet/replication/server_hooks.hpp"
+#include "duet/replication/worker_replication.hpp"
+#endif
+#if DUET_HAVE_API
+#include "api_bridge.hpp"
+#include "duet/agents/toml_loader.hpp"
+#include "duet/api/api_server.hpp"
 #endif
 
 namespace {
@@ -82,11 +94,85 @@ int main(int argc, char** argv) {
   auto tcfg = duet::config::to_transport_config(cfg);
   tcfg.udp_recvmmsg = !o.no_recvmmsg;
   tcfg.udp_sendmmsg = !o.no_sendmmsg;
+  // Resolved here so that the replication layer sizes its per-worker feeds the same way.
+  if (tcfg.workers == 0) tcfg.workers = std::max(1u, std::thread::hardware_concurrency());
+    // Declared before the runtime: destroyed after it, once no worker can touch them any more.
+#if DUET_HAVE_REPLICATION
+  duet::control::ControlLoop control;
+  std::unique_ptr<duet::replication::WorkerReplication> wrepl;
+  std::unique_ptr<duet::replication::ServerHooks> hooks;
+  std::unique_ptr<duet::replication::Replicator> repl;
+  if (cfg.peer.enabled) {
+    wrepl = std::make_unique<duet::replication::WorkerReplication>(control, tcfg.workers);
+    hooks = std::make_unique<duet::replication::ServerHooks>(*wrepl);
+    handler.set_shard_hooks(hooks.get());
+    duet::replication::PeerOptions po;
+    po.site = cfg.site_name;
+    po.peer_site = cfg.peer.name;
+    po.listen_ip = cfg.peer.listen_ip;
+    po.listen_port = cfg.peer.listen_port;
+    po.peer_ip = cfg.peer.replication_ip;
+    po.peer_port = cfg.peer.replication_port;
+    po.heartbeat_ms = cfg.peer.heartbeat_ms;
+    po.down_after_ms = cfg.peer.down_after_ms;
+    po.log_capacity = cfg.peer.change_log;
+    repl = std::make_unique<duet::replication::Replicator>(control.loop(), po, *wrepl);
+  }
+#endif
   duet::transport::Runtime runtime(tcfg, handler);
+#if DUET_HAVE_API
+  duet::agents::ConfigModel agents_model(cfg.site_name);
+  if (!o.config_path.empty()) {
+    try {
+      duet::agents::load_agents_file(agents_model, o.config_path);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "duet: bad config: %s\n", e.what());
+      return 2;
+    }
+    for (const auto& [key, err] : agents_model.check_all()) {
+      std::fprintf(stderr, "duet: bad config: %s: %s: %s\n", o.config_path.c_str(), key.c_str(),
+                   err.message.c_str());
+      return 2;
+    }
+  }
+  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model);
+  duet::api::ApiOptions api_opts;
+  api_opts.ip = cfg.api.ip;
+  api_opts.port = cfg.api.port;
+  api_opts.token = cfg.api.token;
+  duet::api::ApiServer api(control.loop(), api_opts, api_bridge);
+  control.on_stop([&api] { api.stop(); });
+#endif
+#if DUET_HAVE_REPLICATION
+  if (repl) {
+    wrepl->bind(*repl, runtime);
+#if DUET_HAVE_API
+    api_bridge.attach_replication(*repl, *wrepl);
+#endif
+    repl->subscribe([](const duet::replication::PeerEvent& e) {
+      spdlog::info("peer '{}' is {}", e.peer_site,
+                   e.kind == duet::replication::PeerEvent::up ? "UP (whole)" : "DOWN");
+    });
+    control.on_stop([&repl] { repl->stop(); });
+  }
+#endif
   try {
     runtime.start();
+#if DUET_HAVE_API
+    api.start();
+    spdlog::info("API listening on {}:{}", cfg.api.ip, api.bound_port());
+#endif
+#if DUET_HAVE_REPLICATION
+    if (repl) {
+      repl->start();
+      spdlog::info("replication listening on {}:{}, peer '{}' at {}:{}", cfg.peer.listen_ip,
+                   repl->bound_port(), cfg.peer.name, cfg.peer.replication_ip, cfg.peer.replication_port);
+    }
+    control.start();
+#endif
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
+    runtime.stop();
     return 1;
   }
   for (const auto& b : runtime.bound()) {
@@ -102,7 +188,10 @@ int main(int argc, char** argv) {
 
   const int sig = duet::daemon::wait_for_stop_signal();
   spdlog::info("{} received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  runtime.stop();
+  runtime.stop();  // first: the workers stop feeding the control loop
+#if DUET_HAVE_REPLICATION
+  control.stop();
+#endif
   const auto s = runtime.stats();
   spdlog::info(
       "stopped: {} messages, {} malformed answered, {} malformed dropped, {} connections accepted, {} "

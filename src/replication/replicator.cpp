@@ -207,6 +207,7 @@ void Replicator::on_frame(Session& s, Frame& f) {
       if (f.mark.origin == opt_.site && f.mark.node_id == node_id_) {
         peer_acked_ = std::max(peer_acked_, std::min(f.mark.version, store_.newest()));
         store_.collect(peer_acked_);
+        if (on_acked_) on_acked_(peer_acked_);
       }
       return;
     case FrameType::heartbeat:
@@ -370,7 +371,9 @@ void Replicator::on_records(Session& s, Frame& f) {
   std::uint64_t max_peer_version = 0;
   const std::uint64_t wall = wall_ms();
   for (const auto& rv : f.records) {
-    if (rv.origin == opt_.site) continue;  // our own records, relayed back: we know better
+    // Our own bindings relayed back: we know better. Config records may come back from the
+    // peer's snapshot (we may have restarted and lost run-time changes): the conflict rule decides.
+    if (rv.kind == RecordKind::binding && rv.origin == opt_.site) continue;
     clock_.observe(rv.hlc, wall);
     if (rv.origin == opt_.peer_site) max_peer_version = std::max(max_peer_version, rv.version);
     recs.push_back(Record::from(rv));

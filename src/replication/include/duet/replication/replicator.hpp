@@ -97,6 +97,8 @@ class Replicator {
   // Points the dialer elsewhere (tests put a proxy in between).
   void set_peer_address(const std::string& ip, std::uint16_t port);
   void set_snapshot_extra(SnapshotExtra* extra) noexcept { extra_ = extra; }
+  // Called with the highest of our versions the peer acknowledged (tombstone collection elsewhere).
+  void set_on_acked(std::function<void(std::uint64_t)> fn) { on_acked_ = std::move(fn); }
 
   // A change made here. hlc 0: stamped now. Returns the version (0: delete of an unknown key).
   std::uint64_t publish(RecordKind kind, std::string_view key, std::string_view payload, bool deleted,
@@ -149,6 +151,7 @@ class Replicator {
   PeerOptions opt_;
   RemoteSink& sink_;
   SnapshotExtra* extra_ = nullptr;
+  std::function<void(std::uint64_t)> on_acked_;
   std::uint64_t node_id_;
   HybridClock clock_;
   LocalStore store_;

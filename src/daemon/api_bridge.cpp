@@ -1,0 +1,98 @@
+#include "api_bridge.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "duet/control/control_loop.hpp"
+
+namespace duet::daemon {
+
+ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
+                     agents::ConfigModel& model)
+    : control_(control), service_(service), runtime_(runtime), model_(model) {}
+
+void ApiBridge::attach_replication(replication::Replicator& r, replication::WorkerReplication& wr) {
+  repl_ = &r;
+  wr_ = &wr;
+  wr.set_config_applier(this);
+  r.set_snapshot_extra(this);
+  model_.set_change_hook([this](const agents::ConfigRecord& rec) {
+    const auto v =
+        repl_->publish(replication::RecordKind::config, rec.key, rec.payload, rec.deleted, 0, rec.stamp.hlc);
+    repl_->flush();
+    return v;
+  });
+  r.set_on_acked([this](std::uint64_t acked) { model_.forget_tombstones(model_.site(), acked); });
+}
+
+void ApiBridge::registrations(const std::string& aor,
+                              std::function<void(std::vector<api::BindingInfo>)> done) {
+  std::string key = aor;
+  for (const char* scheme : {"sip:", "sips:"}) {
+    if (key.rfind(scheme, 0) == 0) key.erase(0, std::string_view(scheme).size());
+  }
+  auto* control = &control_;
+  service_.query_bindings(
+      runtime_, key, [control, done = std::move(done)](std::vector<server::BindingRow> rows) {
+        control->post([done, rows = std::move(rows)] {
+          std::vector<api::BindingInfo> out;
+          out.reserve(rows.size());
+          for (const auto& r : rows) {
+            api::BindingInfo b;
+            b.site = r.site;
+            b.aor = "sip:" + r.aor;
+            b.contact = r.contact;
+            b.expires = r.expires;
+            const auto slash = r.received.rfind('/');
+            b.received = slash == std::string::npos ? r.received : r.received.substr(0, slash);
+            b.transport = slash == std::string::npos ? "" : r.received.substr(slash + 1);
+            b.user_agent = r.user_agent;
+            out.push_back(std::move(b));
+          }
+          done(std::move(out));
+        });
+      });
+}
+
+api::PeerInfo ApiBridge::peer() {
+  api::PeerInfo p;
+  if (wr_ == nullptr) return p;  // no [peer]: disabled
+  const auto st = wr_->status();
+  p.state = std::string(replication::link_state_name(st.state));
+  p.peer_site = st.peer_site;
+  p.last_sync_unix_ms = st.last_sync_wall_ms;
+  p.whole = st.whole;
+  p.lag_versions = st.lag_versions;
+  p.lag_ms = st.lag_ms;
+  p.queue_depth = st.queue_depth;
+  p.queue_full = st.queue_full;
+  return p;
+}
+
+void ApiBridge::apply_remote(const replication::Record& r) {
+  if (r.kind != replication::RecordKind::config) return;  // agent state: next issue
+  agents::ConfigRecord rec{r.key, agents::Stamp{r.hlc, r.origin, r.version}, r.deleted, r.payload};
+  const auto res = model_.apply(rec);
+  if (res == agents::ApplyResult::rejected_invalid) {
+    spdlog::warn("replication: config record '{}' from '{}' refused: {}", r.key, r.origin,
+                 agents::to_string(res));
+  }
+}
+
+std::vector<replication::Record> ApiBridge::snapshot_records() {
+  std::vector<replication::Record> out;
+  for (const auto& rec : model_.snapshot()) {
+    replication::Record r;
+    r.kind = replication::RecordKind::config;
+    r.key = rec.key;
+    r.deleted = rec.deleted;
+    // Objects loaded from the file carry no origin/version: they are this site's, version 1.
+    r.origin = rec.stamp.origin.empty() ? model_.site() : rec.stamp.origin;
+    r.version = rec.stamp.version == 0 ? 1 : rec.stamp.version;
+    r.hlc = rec.stamp.hlc;
+    r.payload = rec.payload;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace duet::daemon

@@ -1,0 +1,50 @@
+// The daemon's side of the HTTP API (src/api): bindings gathered from the workers, the peer
+// link's status, and the agent configuration model, whose changes it publishes as replication
+// records and whose peer records it applies. Everything here runs on the control loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "duet/agents/config_model.hpp"
+#include "duet/api/api_context.hpp"
+#include "duet/replication/replicator.hpp"
+#include "duet/replication/worker_replication.hpp"
+#include "sip_service.hpp"
+
+namespace duet::transport {
+class Runtime;
+}
+namespace duet::control {
+class ControlLoop;
+}
+
+namespace duet::daemon {
+
+class ApiBridge final : public api::ApiContext,
+                        public replication::ConfigApplier,
+                        public replication::SnapshotExtra {
+ public:
+  ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
+            agents::ConfigModel& model);
+  // With a peer: local config changes become records, the peer's are applied, snapshots carry all.
+  void attach_replication(replication::Replicator& r, replication::WorkerReplication& wr);
+
+  void registrations(const std::string& aor,
+                     std::function<void(std::vector<api::BindingInfo>)> done) override;
+  api::PeerInfo peer() override;
+  agents::ConfigModel& agents() override { return model_; }
+
+  void apply_remote(const replication::Record& r) override;
+  std::vector<replication::Record> snapshot_records() override;
+
+ private:
+  control::ControlLoop& control_;
+  server::SipService& service_;
+  transport::Runtime& runtime_;
+  agents::ConfigModel& model_;
+  replication::Replicator* repl_ = nullptr;
+  replication::WorkerReplication* wr_ = nullptr;
+};
+
+}  // namespace duet::daemon
