@@ -78,25 +78,24 @@ constexpr Entry kEntries[] = {
     {"www-authenticate", "WWW-Authenticate", HeaderId::www_authenticate},
 };
 
-constexpr std::size_t kMaxLen = 24;
+constexpr std::size_t kMaxLen = kHeaderNameMaxLen;
 constexpr std::size_t kWords = kMaxLen / 8;
-
-// Open-addressed table keyed by (length, first and last letter), so a lookup hashes three values
-// and compares against one candidate. The compare folds case only where the name has a letter.
-constexpr std::size_t kSlots = 256;
-constexpr std::size_t slot_of(std::size_t len, char first, char last) noexcept {
-  const auto f = static_cast<unsigned char>(first | 0x20), l = static_cast<unsigned char>(last | 0x20);
-  return (len + f * 11u + l * 20u) % kSlots;  // no two known names collide
+constexpr std::size_t kSlots = kHeaderNameSlots;
+constexpr std::size_t slot_of(std::string_view name) noexcept {
+  return header_name_slot(name.data(), name.size());
 }
 
 struct Lookup {
   std::array<std::uint8_t, kSlots> slot{};  // entry index + 1; 0 = empty
   // The lowercase names as little-endian words, and per byte the 0x20 that folds a letter.
   std::array<std::array<std::uint64_t, kWords>, std::size(kEntries)> word{}, fold{};
+  // Every name sits in its home slot, so one probe decides (header_id_fast() relies on it).
+  bool collision_free = true;
   constexpr Lookup() {
     for (std::size_t i = 0; i < std::size(kEntries); ++i) {
       const auto name = kEntries[i].lower;
-      std::size_t h = slot_of(name.size(), name.front(), name.back());
+      std::size_t h = slot_of(name);
+      if (slot[h] != 0) collision_free = false;
       while (slot[h] != 0) h = (h + 1) % kSlots;
       slot[h] = static_cast<std::uint8_t>(i + 1);
       for (std::size_t k = 0; k < name.size(); ++k) {
@@ -108,6 +107,7 @@ struct Lookup {
   }
 };
 constexpr Lookup kLookup{};
+static_assert(kLookup.collision_free, "two header names share a slot: change header_name_slot()");
 
 struct Compact {
   std::array<HeaderId, 26> id{};
@@ -135,6 +135,19 @@ struct Compact {
   }
 };
 constexpr Compact kCompact{};
+
+struct SlotTable {
+  std::array<HeaderNameSlot, kSlots> slot{};
+  constexpr SlotTable() {
+    for (const auto& e : kEntries) {
+      auto& s = slot[slot_of(e.lower)];
+      for (std::size_t k = 0; k < e.lower.size(); ++k) s.lower[k] = e.lower[k];
+      s.len = static_cast<std::uint8_t>(e.lower.size());
+      s.id = e.id;
+    }
+  }
+};
+constexpr SlotTable kSlotTable{};
 
 struct Canonical {
   std::array<std::string_view, kHeaderIdCount> name{};
@@ -180,13 +193,16 @@ inline bool name_equals_wide(const char* raw, std::size_t len, std::size_t e) no
 
 }  // namespace
 
+alignas(64) const std::array<HeaderNameSlot, kHeaderNameSlots> kHeaderNameTable = kSlotTable.slot;
+const std::array<HeaderId, 26> kCompactHeaderIds = kCompact.id;
+
 HeaderId header_id_lookup(const char* name, std::size_t len, bool wide_read_ok) noexcept {
   if (len == 1) {
     const char c = static_cast<char>(name[0] | 0x20);
     return (c >= 'a' && c <= 'z') ? kCompact.id[static_cast<std::size_t>(c - 'a')] : HeaderId::other;
   }
   if (len == 0 || len > kMaxLen) return HeaderId::other;
-  for (std::size_t h = slot_of(len, name[0], name[len - 1]);; h = (h + 1) % kSlots) {
+  for (std::size_t h = header_name_slot(name, len);; h = (h + 1) % kSlots) {
     const std::size_t s = kLookup.slot[h];
     if (s == 0) return HeaderId::other;
     const std::size_t e = s - 1;

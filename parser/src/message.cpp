@@ -30,19 +30,23 @@ void Message::reset() noexcept {
   // last_[id] is read only once first_[id] is set, and the typed views are assigned whole by parse().
 }
 
-HeaderField* Message::push_field(HeaderId id, std::uint16_t max_headers) noexcept {
+// Rare: more headers than fit inline. Grows once to the configured limit; false when it cannot.
+bool Message::grow_fields(std::uint16_t max_headers) noexcept {
+  const std::uint16_t cap = std::min<std::uint16_t>(max_headers, kNoHeader - 1);
+  if (cap <= capacity_) return false;
+  std::unique_ptr<HeaderField[]> grown(new (std::nothrow) HeaderField[cap]);
+  if (!grown) return false;
+  std::copy(fields_, fields_ + header_count_, grown.get());
+  overflow_ = std::move(grown);
+  fields_ = overflow_.get();
+  capacity_ = cap;
+  return true;
+}
+
+// Defined here, before parse(), its only caller, so that it inlines there.
+inline HeaderField* Message::push_field(HeaderId id, std::uint16_t max_headers) noexcept {
   if (header_count_ >= max_headers) return nullptr;
-  if (header_count_ == capacity_) {
-    // Rare: more headers than fit inline. Grow once to the configured limit.
-    const std::uint16_t cap = std::min<std::uint16_t>(max_headers, kNoHeader - 1);
-    if (cap <= capacity_) return nullptr;
-    std::unique_ptr<HeaderField[]> grown(new (std::nothrow) HeaderField[cap]);
-    if (!grown) return nullptr;
-    std::copy(fields_, fields_ + header_count_, grown.get());
-    overflow_ = std::move(grown);
-    fields_ = overflow_.get();
-    capacity_ = cap;
-  }
+  if (header_count_ == capacity_ && !grow_fields(max_headers)) return nullptr;
   const std::uint16_t i = header_count_++;
   HeaderField* const f = &fields_[i];
   f->id = id;
@@ -211,6 +215,40 @@ const char* find_cr_lf_nul(const char* p, const char* end) noexcept {
   return nullptr;
 }
 
+#if defined(__SSE2__)
+// Per byte of x, a bit set when it is a letter or '-': the characters of nearly every header name.
+// For those, OR-ing 0x20 lowercases letters and leaves '-' alone.
+inline unsigned name_char_mask(__m128i x) noexcept {
+  const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+  const __m128i letter =
+      _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')))));
+}
+
+inline unsigned cr_lf_nul_mask(__m128i x) noexcept {
+  const __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
+      _mm_cmpeq_epi8(x, _mm_setzero_si128()));
+  return static_cast<unsigned>(_mm_movemask_epi8(hit));
+}
+
+// header_id_lookup() for a name of n (1..31) letters and '-' at p, whose first 32 bytes are a, b.
+inline HeaderId header_id_fast(const char* p, unsigned n, __m128i a, __m128i b) noexcept {
+  if (n == 1)
+    return p[0] == '-' ? HeaderId::other : kCompactHeaderIds[static_cast<unsigned>((p[0] | 0x20) - 'a')];
+  if (n > kHeaderNameMaxLen) return HeaderId::other;
+  const HeaderNameSlot& s = kHeaderNameTable[header_name_slot(p, n)];
+  const __m128i fold = _mm_set1_epi8(0x20);
+  const __m128i ea = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower));
+  const __m128i eb = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower + 16));
+  const unsigned same =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(a, fold), ea))) |
+      (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(b, fold), eb))) << 16);
+  const unsigned want = (1u << n) - 1;
+  return (s.len == n && (same & want) == want) ? s.id : HeaderId::other;
+}
+#endif
 }  // namespace
 
 ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) noexcept {
@@ -279,31 +317,58 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       break;
     }
     const char* const name_begin = q;
-    q = chars::skip_in(q, block_limit, chars::kToken);
-    const char* const name_end = q;
-    if (name_end == name_begin) {
-      // A line starting with whitespace here would fold into the start line.
-      return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
-    }
-    while (q < block_limit && chars::ws(*q)) ++q;
-    if (q >= block_limit)
-      return block_limit < end ? fail(ParseError::message_too_large)
-                               : incomplete(ParseError::unterminated_headers);
-    if (*q != ':') {
-      if (*q == '\r' || *q == '\n') return fail(ParseError::missing_colon);
-      return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
-    }
-    ++q;
-    const char* const value_begin = q;
+    const char* name_end;
+    const char* c = nullptr;  // the value's first CR, LF or NUL once found
+    const char* scan_from;    // where the search for it goes on when not yet found
+    HeaderId id = HeaderId::other;
+    bool id_known = false;
     // The logical line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding).
     // A line may hold max_line_length characters before its CR/LF, folded continuations included.
     const char* const line_limit = (static_cast<std::size_t>(block_limit - name_begin) > lim.max_line_length)
                                        ? name_begin + lim.max_line_length + 1
                                        : block_limit;
+#if defined(__SSE2__)
+    if (line_limit - q >= 32) {
+      // Fast path, one pass over the line's first 32 bytes: a name of letters and '-' directly
+      // followed by ':' (nearly every real header), its id, and the value's first CR/LF/NUL.
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+      const unsigned name_mask = name_char_mask(a) | (name_char_mask(b) << 16);
+      const unsigned n = static_cast<unsigned>(__builtin_ctz(~name_mask | 0x80000000u));
+      if (n != 0 && q[n] == ':') {
+        name_end = q + n;
+        id = header_id_fast(q, n, a, b);
+        id_known = true;
+        const unsigned stops = (cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16)) & ~((2u << n) - 1);
+        if (stops) c = q + __builtin_ctz(stops);
+        scan_from = q + 32;
+        q += n;
+      }
+    }
+#endif
+    if (!id_known) {
+      q = chars::skip_in(q, block_limit, chars::kToken);
+      name_end = q;
+      if (name_end == name_begin) {
+        // A line starting with whitespace here would fold into the start line.
+        return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
+      }
+      while (q < block_limit && chars::ws(*q)) ++q;
+      if (q >= block_limit)
+        return block_limit < end ? fail(ParseError::message_too_large)
+                                 : incomplete(ParseError::unterminated_headers);
+      if (*q != ':') {
+        if (*q == '\r' || *q == '\n') return fail(ParseError::missing_colon);
+        return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
+      }
+      scan_from = q + 1;
+    }
+    ++q;
+    const char* const value_begin = q;
     const char* lf;
     bool nul_seen = false;
+    if (!c) c = find_cr_lf_nul(scan_from, line_limit);
     for (;;) {
-      const char* c = find_cr_lf_nul(q, line_limit);
       if (!c) {
         if (line_limit < block_limit) return fail(ParseError::header_line_too_long);
         if (block_limit < end) return fail(ParseError::message_too_large);
@@ -311,7 +376,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       }
       if (*c == '\0') {
         nul_seen = true;
-        q = c + 1;
+        c = find_cr_lf_nul(c + 1, line_limit);
         continue;
       }
       if (c + 1 >= end) return incomplete(ParseError::unterminated_headers);
@@ -323,7 +388,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         lf = c;
       }
       if (lf[1] == ' ' || lf[1] == '\t') {
-        q = lf + 1;
+        c = find_cr_lf_nul(lf + 1, line_limit);
         continue;
       }
       break;
@@ -338,8 +403,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     while (ve > vb && chars::lws(ve[-1])) --ve;
 
     const auto name_len = static_cast<std::size_t>(name_end - name_begin);
-    const HeaderId id = header_id_lookup(name_begin, name_len,
-                                         static_cast<std::size_t>(end - name_begin) >= kHeaderNameWideRead);
+    if (!id_known)
+      id = header_id_lookup(name_begin, name_len,
+                            static_cast<std::size_t>(end - name_begin) >= kHeaderNameWideRead);
     const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
     q = lf + 1;
 
@@ -355,10 +421,10 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       case HeaderId::cseq: {
         if (cseq_seen) return fail(ParseError::duplicate_header);
         cseq_seen = true;
-        CSeq c;
-        if (!parse_cseq(value, c)) return fail(ParseError::bad_cseq);
-        m.cseq_number_ = c.number;
-        m.cseq_method_ = c.method;
+        CSeq cs;
+        if (!parse_cseq(value, cs)) return fail(ParseError::bad_cseq);
+        m.cseq_number_ = cs.number;
+        m.cseq_method_ = cs.method;
         break;
       }
       case HeaderId::max_forwards: {

@@ -143,6 +143,7 @@ class Message {
   // Appends a field with this id, linked into its id's chain; the caller fills in the rest.
   // nullptr when max_headers is reached (or growing failed).
   HeaderField* push_field(HeaderId id, std::uint16_t max_headers) noexcept;
+  bool grow_fields(std::uint16_t max_headers) noexcept;
 
   std::string_view raw_, start_line_, method_, request_uri_, reason_phrase_, version_, body_;
   std::string_view cseq_method_;
