@@ -117,6 +117,11 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
     return 0;
   }
   int on_headers_complete() {
+    if (parser_.http_major != 1) {
+      reject_ = 400;
+      reject_message_ = "only HTTP/1.0 and HTTP/1.1 are supported";
+      return -1;
+    }
     // Content-Length is known now: refuse a big body before reading it.
     if (parser_.content_length != ULLONG_MAX && parser_.content_length > server_.opts_.max_body_bytes) {
       reject_ = 413;

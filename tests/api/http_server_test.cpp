@@ -3,9 +3,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -25,10 +28,17 @@ class ServerTest : public ::testing::Test {
     server_->start();
     port_ = server_->bound_port();
     uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      static_cast<ApiServer*>(a->data)->stop();
+      auto* self = static_cast<ServerTest*>(a->data);
+      self->server_->stop();
       uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->hop_), nullptr);
     });
-    stop_.data = server_.get();
+    stop_.data = this;
+    uv_async_init(&loop_, &hop_, [](uv_async_t* a) {
+      auto* self = static_cast<ServerTest*>(a->data);
+      if (self->hop_fn_) self->hop_fn_();
+    });
+    hop_.data = this;
     thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
   }
   void TearDown() override {
@@ -99,6 +109,8 @@ class ServerTest : public ::testing::Test {
   testing::FakeContext ctx_;
   uv_loop_t loop_{};
   uv_async_t stop_{};
+  uv_async_t hop_{};  // runs hop_fn_ on the loop thread
+  std::function<void()> hop_fn_;
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;
@@ -198,6 +210,98 @@ TEST_F(ServerTest, DeleteAnswers204WithoutBody) {
   const auto r = exchange("DELETE /api/v1/config/users/u1 HTTP/1.1\r\n\r\n");
   EXPECT_EQ(r.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << r;
   EXPECT_EQ(r.find("Content-Length"), std::string::npos);
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  ApiOptions o;
+  o.idle_timeout_ms = 100;
+  start(o);
+  const int fd = connect_client();
+  send_all(fd, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(read_responses(fd, 1).rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_TRUE(closed_by_peer(fd));  // within the 3 s receive timeout, after ~100 ms of silence
+  ::close(fd);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheCapAreClosed) {
+  ApiOptions o;
+  o.max_connections = 1;
+  start(o);
+  const int first = connect_client();
+  send_all(first, "GET /healthz HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(read_responses(first, 1).rfind("HTTP/1.1 200", 0), 0u);
+  const int second = connect_client();
+  send_all(second, "GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(read_responses(second, 1), "");  // closed without an answer
+  ::close(second);
+  send_all(first, "GET /healthz HTTP/1.1\r\n\r\n");  // the first one still works
+  EXPECT_EQ(read_responses(first, 1).rfind("HTTP/1.1 200", 0), 0u);
+  ::close(first);
+}
+
+TEST_F(ServerTest, AnswersGivenLaterStillGoOutInOrder) {
+  ctx_.defer = true;
+  start();
+  const int fd = connect_client();
+  send_all(fd, "GET /api/v1/registrations HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
+  // /healthz is answered at once but must wait behind the registrations query.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The context belongs to the loop thread: answer the deferred query there, through hop_.
+  hop_fn_ = [this] {
+    if (ctx_.pending.empty()) {  // the request has not been parsed yet: try again
+      uv_async_send(&hop_);
+      return;
+    }
+    for (auto& f : ctx_.pending) f();
+    ctx_.pending.clear();
+  };
+  uv_async_send(&hop_);
+  const auto r = read_responses(fd, 2);
+  const auto a = r.find("\"registrations\""), b = r.find("\"status\":\"ok\"");
+  EXPECT_NE(a, std::string::npos) << r;
+  EXPECT_NE(b, std::string::npos) << r;
+  EXPECT_LT(a, b) << r;
+  ::close(fd);
+}
+
+// A request dribbled in one byte per segment: URL, header names/values and the body are split
+// across reads and must be put back together (token included, so a split Authorization counts).
+TEST_F(ServerTest, RequestSplitIntoSingleBytes) {
+  ApiOptions o;
+  o.token = "abc123";
+  start(o);
+  const int fd = connect_client();
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const std::string req =
+      "POST /api/v1/config/users HTTP/1.1\r\nAuthorization: Bearer abc123\r\nContent-Length: 24\r\n\r\n"
+      "{\"id\":\"u7\",\"name\":\"Sev\"}";
+  for (char c : req) {
+    send_all(fd, std::string(1, c));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const auto r = read_responses(fd, 1);
+  EXPECT_EQ(r.rfind("HTTP/1.1 201", 0), 0u) << r;
+  EXPECT_NE(r.find(R"("name":"Sev")"), std::string::npos) << r;
+  ::close(fd);
+}
+
+// Damaged requests (every truncation point of a request line, stray bytes) never take the server
+// down: each gets a 400 and the connection closes, and a good request afterwards is served.
+TEST_F(ServerTest, DamagedRequestsLeaveTheServerServing) {
+  start();
+  const std::vector<std::string> bad = {
+      "GET\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+      "POST /api/v1/config/users HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      std::string("GET /\0 HTTP/1.1\r\n\r\n", 19)};
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    const auto r = exchange(bad[i]);
+    EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << "case " << i << " -> " << r;
+  }
+  EXPECT_EQ(exchange("GET /healthz HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST(ApiServerStart, BeyondLoopbackNeedsAToken) {
