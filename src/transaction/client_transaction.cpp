@@ -1,0 +1,169 @@
+// Client transactions (RFC 3261 §17.1, RFC 6026 §7.2): sending a request, Timers A/B/D (INVITE) and
+// E/F/K (non-INVITE), the ACK for a non-2xx final response, and matching responses (§17.1.3).
+#include <algorithm>
+
+#include "duet/sip/transaction_key.hpp"
+#include "duet/transaction/message_build.hpp"
+#include "duet/transaction/table.hpp"
+#include "key_index.hpp"
+#include "transaction.hpp"
+
+namespace duet::transaction {
+
+StartResult TransactionTable::start_client(const Target& next_hop, std::string_view request,
+                                           std::uint64_t context) {
+  StartResult r;
+  if (request.size() > opts_.max_message_bytes) {
+    r.error = StartError::too_large;
+    return r;
+  }
+  sip::TransactionKey key;
+  if (sip::parse(request, *scratch_).status != sip::ParseStatus::ok || !scratch_->is_request() ||
+      scratch_->method_id() == sip::Method::ack || !sip::make_transaction_key(*scratch_, key) ||
+      !key.rfc3261 || client_index_->find(key) != nullptr) {
+    // ACK has no client transaction; a branch without the cookie, or one already in use, could
+    // not be told apart from another transaction's responses.
+    r.error = StartError::bad_request;
+    return r;
+  }
+  const bool invite = scratch_->method_id() == sip::Method::invite;
+  Transaction* t = allocate(invite ? Kind::client_invite : Kind::client_non_invite, next_hop);
+  if (!t) {
+    r.error = StartError::table_full;
+    return r;
+  }
+  store(t->request, scratch_->raw());
+  t->key = key;
+  rebase_key(t->key, scratch_->raw(), t->request);
+  t->context = context;
+  t->state = invite ? State::calling : State::trying;
+  if (!send(*t, t->request)) {
+    release(*t);  // the TU never saw this id: no callbacks
+    r.error = StartError::send_failed;
+    return r;
+  }
+  ++stats_.client_created;
+  client_index_->insert(*t);
+  const std::uint64_t now = clock_.now_ms();
+  if (!t->reliable) {
+    t->interval_ms = opts_.t1_ms;  // Timer A or E
+    wheel_.schedule(t->retransmit, now + t->interval_ms);
+  }
+  wheel_.schedule(t->lifetime, now + std::uint64_t{64} * opts_.t1_ms);  // Timer B or F
+  r.id = t->id();
+  return r;
+}
+
+ClientResult TransactionTable::receive_response(const Target&, const sip::Message& rsp) {
+  ClientResult r;
+  sip::TransactionKey key;
+  if (!rsp.is_response() || !sip::make_transaction_key(rsp, key)) return r;
+  Transaction* t = client_index_->find(key);
+  if (!t) return r;
+  r.id = t->id();
+  r.context = t->context;
+  r.event =
+      t->kind == Kind::client_invite ? client_invite_response(*t, rsp) : client_non_invite_response(*t, rsp);
+  if (r.event == ClientEvent::absorbed) ++stats_.retransmissions_absorbed;
+  return r;
+}
+
+ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::Message& rsp) {
+  const int status = rsp.status_code();
+  const std::uint64_t now = clock_.now_ms();
+  switch (t.state) {
+    case State::calling:
+    case State::proceeding:
+      t.last_status = status;
+      wheel_.cancel(t.retransmit);  // any response stops Timer A
+      if (status < 200) {
+        t.state = State::proceeding;
+        // Timer B only guards Calling; the proxy's Timer C takes over. Each provisional pushes back
+        // a safety net of our own so a branch nobody cancels still ends.
+        wheel_.schedule(t.lifetime, now + opts_.unanswered_ms);
+        return ClientEvent::to_tu;
+      }
+      if (status < 300) {
+        if (opts_.rfc6026_accepted) {
+          t.state = State::accepted;  // Timer M: later 2xx retransmissions still reach the TU
+          wheel_.schedule(t.lifetime, now + std::uint64_t{64} * opts_.t1_ms);
+        } else {
+          end(t);
+        }
+        return ClientEvent::to_tu;
+      }
+      // 300-699: the ACK is ours to send, hop by hop, and to resend for each retransmitted final.
+      bytes_held_ -= t.response.capacity();
+      t.response.clear();
+      if (sip::parse(t.request, *scratch_).status == sip::ParseStatus::ok)
+        build_ack(*scratch_, rsp, t.response);
+      bytes_held_ += t.response.capacity();
+      if (!t.response.empty() && !send(t, t.response)) ++stats_.transport_errors;
+      t.state = State::completed;
+      wheel_.schedule(t.lifetime, now + (t.reliable ? 0 : opts_.timer_d_ms));  // Timer D
+      return ClientEvent::to_tu;
+    case State::completed:
+      if (status >= 300 && !t.response.empty()) {
+        ++stats_.retransmissions_sent;
+        send(t, t.response);
+      }
+      return ClientEvent::absorbed;
+    case State::accepted:
+      return status >= 200 && status < 300 ? ClientEvent::to_tu : ClientEvent::absorbed;
+    default:
+      return ClientEvent::absorbed;
+  }
+}
+
+ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const sip::Message& rsp) {
+  const int status = rsp.status_code();
+  if (t.state != State::trying && t.state != State::proceeding) return ClientEvent::absorbed;
+  t.last_status = status;
+  if (status < 200) {
+    t.state = State::proceeding;  // Timer E keeps running; from its next firing it is T2
+    return ClientEvent::to_tu;
+  }
+  t.state = State::completed;
+  wheel_.cancel(t.retransmit);
+  wheel_.schedule(t.lifetime, clock_.now_ms() + (t.reliable ? 0 : opts_.t4_ms));  // Timer K
+  return ClientEvent::to_tu;
+}
+
+bool TransactionTable::build_cancel(TxnId client_invite, std::string& out) {
+  Transaction* t = get(client_invite);
+  if (!t || t->kind != Kind::client_invite || t->state == State::terminated) return false;
+  return sip::parse(t->request, *scratch_).status == sip::ParseStatus::ok &&
+         transaction::build_cancel(*scratch_, out);
+}
+
+void TransactionTable::client_retransmit_timer(Transaction& t) {
+  const bool invite = t.kind == Kind::client_invite;
+  if (invite ? t.state != State::calling : (t.state != State::trying && t.state != State::proceeding)) return;
+  ++stats_.retransmissions_sent;
+  if (!send(t, t.request)) {
+    ++stats_.transport_errors;
+    tu_.on_transport_error(t.id(), t.context);
+    destroy(t);
+    return;
+  }
+  if (invite) {
+    t.interval_ms *= 2;  // Timer A doubles without a cap; Timer B ends it
+  } else if (t.state == State::proceeding) {
+    t.interval_ms = opts_.t2_ms;
+  } else {
+    t.interval_ms = std::min(t.interval_ms * 2, opts_.t2_ms);
+  }
+  wheel_.schedule(t.retransmit, clock_.now_ms() + t.interval_ms);
+}
+
+void TransactionTable::client_timeout_timer(Transaction& t) {
+  // Timer B (Calling), F (Trying/Proceeding) and the INVITE Proceeding safety net: no final
+  // response. D, K, M: the end of absorbing retransmissions.
+  if (t.state == State::calling || t.state == State::trying || t.state == State::proceeding) {
+    ++stats_.timeouts;
+    tu_.on_timeout(t.id(), t.context);
+  }
+  destroy(t);
+}
+
+}  // namespace duet::transaction

@@ -1,0 +1,68 @@
+// One transaction's state (private to the library). Fixed size apart from the two stored messages,
+// which are capped by Options::max_message_bytes, so memory per transaction is bounded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "duet/sip/transaction_key.hpp"
+#include "duet/transaction/timer_wheel.hpp"
+#include "duet/transaction/types.hpp"
+
+namespace duet::transaction {
+
+struct Transaction;
+
+// A wheel node that knows its transaction (the wheel hands back bare nodes).
+struct TimerSlot : TimerNode {
+  Transaction* owner = nullptr;
+};
+
+struct Transaction {
+  Kind kind = Kind::server_non_invite;
+  State state = State::trying;
+  bool reliable = false;
+  bool indexed = false;         // in its KeyIndex (left as soon as it ends, so nothing matches it)
+  bool trying_pending = false;  // server INVITE: the 100 is built but waits for its delay
+  std::uint32_t index = 0, gen = 0;
+  Target target;  // server: where responses go; client: next hop
+  // The request as received/sent: the key's views point into it, and ACK/CANCEL/487 are built
+  // from it. A heap object that never moves, so the views stay valid.
+  std::string request;
+  // Server: last response sent (what a retransmitted request gets). Client INVITE: the ACK sent
+  // for a non-2xx final (what a retransmitted final gets).
+  std::string response;
+  int last_status = 0;
+  sip::TransactionKey key;
+  // RFC 2543 peers: an ACK matches only if its To tag is the one our final response carried.
+  std::string_view sent_to_tag;
+  // Server responses built by this layer reuse the source's received/rport (§18.2.1).
+  char received[48] = {};
+  std::uint8_t received_len = 0;
+  std::uint32_t rport = 0;
+  std::uint32_t interval_ms = 0;  // current retransmission interval (Timers A, E, G)
+  // Two timers cover every state: retransmit (A, E, G, delayed 100) and lifetime (B, D, F, H, I, J,
+  // K, L, M and the end-of-life tick). Rescheduling a node replaces its deadline, so a timer
+  // cannot fire twice.
+  TimerSlot retransmit, lifetime;
+  std::uint64_t context = 0;
+  Transaction* hash_next = nullptr;
+
+  Transaction() {
+    retransmit.owner = this;
+    lifetime.owner = this;
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  bool is_server() const noexcept { return kind == Kind::server_invite || kind == Kind::server_non_invite; }
+  bool is_invite() const noexcept { return kind == Kind::server_invite || kind == Kind::client_invite; }
+  TxnId id() const noexcept { return {index, gen}; }
+};
+
+// Rewrites the key's views from the parsed message's buffer to the stored copy (views outside the
+// buffer, such as the literal "INVITE" for ACK, stay as they are).
+void rebase_key(sip::TransactionKey& k, std::string_view from, std::string_view to) noexcept;
+
+}  // namespace duet::transaction
