@@ -1,10 +1,15 @@
 // Character classes of the RFC 3261 grammar as one 256-entry table, so a class test is one load.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string_view>
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace duet::sip::chars {
 
@@ -161,10 +166,25 @@ inline std::string_view trim(std::string_view s) noexcept {
 
 namespace duet::sip {
 // Resets a view struct to its defaults where it lies. `x = T{}` builds a temporary and copies it,
-// which for these few-hundred-byte structs costs more than parsing the value they describe.
+// and a plain placement-new of these few-hundred-byte structs becomes `rep stos`, whose start-up
+// costs more than parsing a short value. Copying a constant default instance with 16-byte moves
+// keeps every default member initializer in force and runs in a few dozen plain stores.
 template <class T>
 inline void reset_in_place(T& x) noexcept {
-  static_assert(std::is_trivially_destructible_v<T>);
+  static_assert(std::is_trivially_destructible_v<T> && std::is_trivially_copyable_v<T>);
+#if defined(__SSE2__)
+  alignas(16) static constexpr T kDefault{};
+  static_assert(alignof(T) <= 16);
+  auto* const dst = reinterpret_cast<unsigned char*>(&x);
+  const auto* const src = reinterpret_cast<const unsigned char*>(&kDefault);
+  std::size_t i = 0;
+#pragma GCC unroll 32
+  for (; i + 16 <= sizeof(T); i += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                     _mm_load_si128(reinterpret_cast<const __m128i*>(src + i)));
+  if constexpr (sizeof(T) % 16 != 0) std::memcpy(dst + i, src + i, sizeof(T) % 16);
+#else
   ::new (static_cast<void*>(&x)) T{};
+#endif
 }
 }  // namespace duet::sip
