@@ -50,13 +50,36 @@ const std::set<std::string>* ConfigModel::places_of(std::string_view dn) const {
   return it == dn_places_.end() || it->second.empty() ? nullptr : &it->second;
 }
 
-// The only two writers of tables_, so that dn_places_ always matches the Places held.
+namespace {
+
+void index_add(std::map<std::string, std::set<std::string>, std::less<>>& index, const std::string& key,
+               const std::string& who) {
+  if (!key.empty()) index[key].insert(who);
+}
+
+void index_remove(std::map<std::string, std::set<std::string>, std::less<>>& index, const std::string& key,
+                  const std::string& who) {
+  const auto it = index.find(key);
+  if (it == index.end()) return;
+  it->second.erase(who);
+  if (it->second.empty()) index.erase(it);
+}
+
+}  // namespace
+
+// The only two writers of tables_, so that the indexes always match the objects held.
 void ConfigModel::put(Entry e) {
   const Kind k = kind_of(e.object);
   const std::string id = id_of(e.object);
   erase(k, id);
   if (k == Kind::place) {
-    for (const auto& dn : std::get<Place>(e.object).dns) dn_places_[dn].insert(id);
+    for (const auto& dn : std::get<Place>(e.object).dns) index_add(dn_places_, dn, id);
+  } else if (k == Kind::login) {
+    const auto& l = std::get<AgentLogin>(e.object);
+    index_add(dn_logins_, l.dn, id);
+    index_add(dn_logins_, l.peer_dn, id);
+    index_add(place_logins_, l.place, id);
+    index_add(user_logins_, l.user, id);
   }
   table_mut(k).emplace(id, std::move(e));
 }
@@ -66,14 +89,20 @@ void ConfigModel::erase(Kind k, std::string_view id) {
   const auto it = t.find(id);
   if (it == t.end()) return;
   if (k == Kind::place) {
-    for (const auto& dn : std::get<Place>(it->second.object).dns) {
-      const auto p = dn_places_.find(dn);
-      if (p == dn_places_.end()) continue;
-      p->second.erase(it->first);
-      if (p->second.empty()) dn_places_.erase(p);
-    }
+    for (const auto& dn : std::get<Place>(it->second.object).dns) index_remove(dn_places_, dn, it->first);
+  } else if (k == Kind::login) {
+    const auto& l = std::get<AgentLogin>(it->second.object);
+    index_remove(dn_logins_, l.dn, it->first);
+    index_remove(dn_logins_, l.peer_dn, it->first);
+    index_remove(place_logins_, l.place, it->first);
+    index_remove(user_logins_, l.user, it->first);
   }
   t.erase(it);
+}
+
+const std::set<std::string>* ConfigModel::logins_naming(const Index& index, std::string_view key) const {
+  const auto it = index.find(key);
+  return it == index.end() ? nullptr : &it->second;
 }
 
 Stamp ConfigModel::local_stamp() {
@@ -210,10 +239,16 @@ Outcome ConfigModel::check(const Object& o) const {
 // of these Places or DNs (only those, so that an unrelated rule broken by a merge blocks nothing).
 Outcome ConfigModel::check_logins(const std::set<std::string>& places,
                                   const std::set<std::string>& dns) const {
-  for (const auto& [code, e] : table(Kind::login)) {
-    const auto& l = std::get<AgentLogin>(e.object);
-    if (places.count(l.place) || dns.count(l.dn) || dns.count(l.peer_dn)) {
-      if (auto err = check_login(l)) return err;
+  std::set<std::string> codes;
+  for (const auto& p : places) {
+    if (const auto* l = logins_naming(place_logins_, p)) codes.insert(l->begin(), l->end());
+  }
+  for (const auto& d : dns) {
+    if (const auto* l = logins_naming(dn_logins_, d)) codes.insert(l->begin(), l->end());
+  }
+  for (const auto& code : codes) {
+    if (const auto* e = find(Kind::login, code)) {
+      if (auto err = check_login(std::get<AgentLogin>(e->object))) return err;
     }
   }
   return std::nullopt;
@@ -236,33 +271,23 @@ std::set<std::string> ConfigModel::dns_touching(const Object& o) const {
 }
 
 Outcome ConfigModel::check_remove(Kind k, std::string_view id) const {
-  const std::string name(id);
+  const auto used_by = [&](const Index& index) -> Outcome {
+    if (const auto* codes = logins_naming(index, id)) {
+      return conflict("", quoted(k, id) + " is used by " + quoted(Kind::login, *codes->begin()));
+    }
+    return std::nullopt;
+  };
   switch (k) {
     case Kind::dn:
       if (const auto* owners = places_of(id)) {
         return conflict("", quoted(Kind::dn, id) + " is in " + quoted(Kind::place, *owners->begin()) +
                                 ": remove it from the Place first");
       }
-      for (const auto& [code, e] : table(Kind::login)) {
-        const auto& l = std::get<AgentLogin>(e.object);
-        if (l.dn == name || l.peer_dn == name)
-          return conflict("", quoted(Kind::dn, id) + " is used by " + quoted(Kind::login, code));
-      }
-      break;
+      return used_by(dn_logins_);
     case Kind::place:
-      for (const auto& [code, e] : table(Kind::login)) {
-        if (std::get<AgentLogin>(e.object).place == name) {
-          return conflict("", quoted(Kind::place, id) + " is used by " + quoted(Kind::login, code));
-        }
-      }
-      break;
+      return used_by(place_logins_);
     case Kind::user:
-      for (const auto& [code, e] : table(Kind::login)) {
-        if (std::get<AgentLogin>(e.object).user == name) {
-          return conflict("", quoted(Kind::user, id) + " is used by " + quoted(Kind::login, code));
-        }
-      }
-      break;
+      return used_by(user_logins_);
     case Kind::login:
       break;
   }

@@ -133,6 +133,25 @@ TEST_F(ModelRules, ReferencedObjectsCannotBeRemoved) {
   EXPECT_FALSE(m.create(Place{"p9", {"2001"}}));
 }
 
+// The reference indexes follow updates and peer records: what a login no longer names is free.
+TEST_F(ModelRules, ReferencesFollowUpdatesAndAppliedRecords) {
+  ASSERT_FALSE(m.create(User{"u2", ""}));
+  ASSERT_FALSE(m.create(AgentLogin{"1001", "u1", "p1", "1001", ""}));
+  ASSERT_FALSE(m.update(AgentLogin{"1001", "u2", "", "", ""}));
+  EXPECT_FALSE(m.remove(Kind::user, "u1"));
+  EXPECT_EQ(code(m.remove(Kind::user, "u2")), ErrorCode::conflict);
+  EXPECT_FALSE(m.remove(Kind::place, "p1"));
+  // A peer's newer version of the login names 2001 as its DN: 2001 is now in use.
+  ASSERT_FALSE(m.create(Place{"p2", {"2001"}}));
+  const ConfigRecord rec{"login/1001", Stamp{m.clock().last() + 1000, "b", 9}, false,
+                         R"({"code":"1001","user":"u2","dn":"2001"})"};
+  ASSERT_EQ(m.apply(rec), ApplyResult::accepted);
+  ASSERT_FALSE(m.update(Place{"p2", {}}));  // the login names no place and no peer DN: allowed
+  const auto err = m.remove(Kind::dn, "2001");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->message, "DN '2001' is used by Agent Login '1001'");
+}
+
 TEST_F(ModelRules, VersionsComeFromTheVersionSource) {
   std::uint64_t seq = 41;
   m.set_version_source([&] { return ++seq; });

@@ -98,6 +98,8 @@ class ConfigModel {
   std::set<std::string> dns_touching(const Object& o) const;
   Outcome check_remove(Kind k, std::string_view id) const;
   const std::set<std::string>* places_of(std::string_view dn) const;
+  using Index = std::map<std::string, std::set<std::string>, std::less<>>;
+  const std::set<std::string>* logins_naming(const Index& index, std::string_view key) const;
 
   std::string site_;
   HybridClock clock_;
@@ -107,7 +109,10 @@ class ConfigModel {
   std::array<Table, 4> tables_;
   std::array<Tombstones, 4> tombstones_;
   // DN number -> Places listing it (normally at most one; a merge of concurrent changes may break that).
-  std::map<std::string, std::set<std::string>, std::less<>> dn_places_;
+  Index dn_places_;
+  // Who names what, so that checks after a change look at the logins concerned only:
+  // DN number -> logins with it as dn/peer_dn; Place -> logins; User -> logins.
+  Index dn_logins_, place_logins_, user_logins_;
 };
 
 }  // namespace duet::agents
