@@ -137,13 +137,16 @@ struct Compact {
 constexpr Compact kCompact{};
 
 struct SlotTable {
-  std::array<HeaderNameSlot, kSlots> slot{};
+  HeaderNameTable t{};
   constexpr SlotTable() {
-    for (const auto& e : kEntries) {
-      auto& s = slot[slot_of(e.lower)];
-      for (std::size_t k = 0; k < e.lower.size(); ++k) s.lower[k] = e.lower[k];
-      s.len = static_cast<std::uint8_t>(e.lower.size());
-      s.id = e.id;
+    static_assert(std::size(kEntries) < kHeaderNameEntries);
+    for (std::size_t i = 0; i < std::size(kEntries); ++i) {
+      const auto& e = kEntries[i];
+      t.index[slot_of(e.lower)] = static_cast<std::uint8_t>(i + 1);
+      auto& x = t.entry[i + 1];
+      for (std::size_t k = 0; k < e.lower.size(); ++k) x.lower[k] = e.lower[k];
+      x.len = static_cast<std::uint8_t>(e.lower.size());
+      x.id = e.id;
     }
   }
 };
@@ -193,7 +196,7 @@ inline bool name_equals_wide(const char* raw, std::size_t len, std::size_t e) no
 
 }  // namespace
 
-alignas(64) const std::array<HeaderNameSlot, kHeaderNameSlots> kHeaderNameTable = kSlotTable.slot;
+alignas(64) const HeaderNameTable kHeaderNameTable = kSlotTable.t;
 const std::array<HeaderId, 26> kCompactHeaderIds = kCompact.id;
 
 HeaderId header_id_lookup(const char* name, std::size_t len, bool wide_read_ok) noexcept {

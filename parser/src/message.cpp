@@ -215,6 +215,15 @@ const char* find_cr_lf_nul(const char* p, const char* end) noexcept {
   return nullptr;
 }
 
+// The ids parse() looks into (the switch in the header loop), as a bit set.
+constexpr std::uint64_t id_bit(HeaderId id) noexcept {
+  return std::uint64_t{1} << static_cast<unsigned>(id);
+}
+constexpr std::uint64_t kCheckedIds = id_bit(HeaderId::content_length) | id_bit(HeaderId::cseq) |
+                                      id_bit(HeaderId::max_forwards) | id_bit(HeaderId::call_id) |
+                                      id_bit(HeaderId::from) | id_bit(HeaderId::to);
+static_assert(kHeaderIdCount <= 64);
+
 #if defined(__SSE2__)
 // Per byte of x, a bit set when it is a letter or '-': the characters of nearly every header name.
 // For those, OR-ing 0x20 lowercases letters and leaves '-' alone.
@@ -233,12 +242,14 @@ inline unsigned cr_lf_nul_mask(__m128i x) noexcept {
   return static_cast<unsigned>(_mm_movemask_epi8(hit));
 }
 
-// header_id_lookup() for a name of n (1..31) letters and '-' at p, whose first 32 bytes are a, b.
+// header_id_lookup() for a name of n (1..31) letters and '-' at p, whose first 32 bytes are a, b
+// (so p[2] is readable, and is the ':' when n is 2).
 inline HeaderId header_id_fast(const char* p, unsigned n, __m128i a, __m128i b) noexcept {
   if (n == 1)
     return p[0] == '-' ? HeaderId::other : kCompactHeaderIds[static_cast<unsigned>((p[0] | 0x20) - 'a')];
   if (n > kHeaderNameMaxLen) return HeaderId::other;
-  const HeaderNameSlot& s = kHeaderNameTable[header_name_slot(p, n)];
+  const HeaderNameEntry& s =
+      kHeaderNameTable.entry[kHeaderNameTable.index[header_name_hash(n, p[0], p[2], p[n - 1])]];
   const __m128i fold = _mm_set1_epi8(0x20);
   const __m128i ea = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower));
   const __m128i eb = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower + 16));
@@ -409,43 +420,45 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
     q = lf + 1;
 
-    switch (id) {
-      case HeaderId::content_length: {
-        std::uint32_t n;
-        if (!parse_uint32(value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
-        if (m.has_content_length_ && n != content_length) return fail(ParseError::conflicting_content_length);
-        content_length = n;
-        m.has_content_length_ = true;
-        break;
+    // Most headers need nothing here; one predictable test keeps them off the jump table.
+    if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) switch (id) {
+        case HeaderId::content_length: {
+          std::uint32_t n;
+          if (!parse_uint32(value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
+          if (m.has_content_length_ && n != content_length)
+            return fail(ParseError::conflicting_content_length);
+          content_length = n;
+          m.has_content_length_ = true;
+          break;
+        }
+        case HeaderId::cseq: {
+          if (cseq_seen) return fail(ParseError::duplicate_header);
+          cseq_seen = true;
+          CSeq cs;
+          if (!parse_cseq(value, cs)) return fail(ParseError::bad_cseq);
+          m.cseq_number_ = cs.number;
+          m.cseq_method_ = cs.method;
+          break;
+        }
+        case HeaderId::max_forwards: {
+          if (m.max_forwards_ >= 0) return fail(ParseError::duplicate_header);
+          std::uint32_t n;
+          if (!parse_uint32(value, n, 255)) return fail(ParseError::bad_max_forwards);
+          m.max_forwards_ = static_cast<int>(n);
+          break;
+        }
+        case HeaderId::call_id:
+          if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
+            return fail(ParseError::duplicate_header);
+          if (!call_id_valid(value)) return fail(ParseError::bad_call_id);
+          break;
+        case HeaderId::from:
+        case HeaderId::to:
+          if (m.first_[static_cast<std::size_t>(id)] != kNoHeader) return fail(ParseError::duplicate_header);
+          break;
+        default:
+          break;
       }
-      case HeaderId::cseq: {
-        if (cseq_seen) return fail(ParseError::duplicate_header);
-        cseq_seen = true;
-        CSeq cs;
-        if (!parse_cseq(value, cs)) return fail(ParseError::bad_cseq);
-        m.cseq_number_ = cs.number;
-        m.cseq_method_ = cs.method;
-        break;
-      }
-      case HeaderId::max_forwards: {
-        if (m.max_forwards_ >= 0) return fail(ParseError::duplicate_header);
-        std::uint32_t n;
-        if (!parse_uint32(value, n, 255)) return fail(ParseError::bad_max_forwards);
-        m.max_forwards_ = static_cast<int>(n);
-        break;
-      }
-      case HeaderId::call_id:
-        if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
-          return fail(ParseError::duplicate_header);
-        if (!call_id_valid(value)) return fail(ParseError::bad_call_id);
-        break;
-      case HeaderId::from:
-      case HeaderId::to:
-        if (m.first_[static_cast<std::size_t>(id)] != kNoHeader) return fail(ParseError::duplicate_header);
-        break;
-      default:
-        break;
-    }
     HeaderField* const f = m.push_field(id, opts.limits.max_headers);
     if (!f) return fail(ParseError::too_many_headers);
     f->name = std::string_view(name_begin, name_len);
