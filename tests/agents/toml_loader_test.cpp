@@ -120,10 +120,11 @@ TEST(TomlLoader, ExampleConfigSectionsLoad) {
   // Only commented TOML ("# [[dns]]", "# key = value") is uncommented, not the prose around it.
   const std::regex kTomlLine(R"(# (\[\[\w+\]\]|\w+ = .*))");
   std::string line, text;
-  bool agents = false;
+  bool agents = false, in_block = false;
   while (std::getline(in, line)) {
-    if (line == "# [[dns]]") agents = true;
-    if (agents && std::regex_match(line, kTomlLine)) line = line.substr(2);
+    if (line == "# [[dns]]") agents = in_block = true;
+    if (line.empty()) in_block = false;  // the agent block ends at the first blank line
+    if (in_block && std::regex_match(line, kTomlLine)) line = line.substr(2);
     text += line + '\n';
   }
   ASSERT_TRUE(agents);
