@@ -68,7 +68,9 @@ void ShardFeed::on_binding_change(const registrar::BindingStore& store, registra
   } catch (...) {
     queue_full_.fetch_add(1, std::memory_order_relaxed);  // out of memory: counted, nothing else to do
   }
-  uv_async_send(wake_);
+  // The control loop drains every few ms on its own timer, which batches the deltas; a wake-up
+  // (a system call here) is worth it only when the ring is filling up.
+  if (ring_.used_bytes() * 2 > ring_.capacity() || !dirty_.empty()) uv_async_send(wake_);
 }
 
 void ShardFeed::push_or_mark(std::string_view key) {

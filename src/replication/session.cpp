@@ -46,29 +46,24 @@ void Session::start_reading() {
 
 void Session::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
   auto* s = static_cast<Session*>(h->data);
-  constexpr std::size_t kChunk = 256 * 1024;
-  // Compact what was decoded, then read after what is left.
-  if (s->in_off_ > 0) {
-    s->in_.erase(0, s->in_off_);
-    s->in_off_ = 0;
-  }
-  const std::size_t used = s->in_.size();
-  s->in_.resize(used + kChunk);
-  s->chunk_ = kChunk;
-  *buf = uv_buf_init(s->in_.data() + used, kChunk);
+  // A fixed read buffer: growing in_ by a chunk per read would zero-fill it every time.
+  if (!s->rbuf_) s->rbuf_ = std::make_unique<char[]>(kReadChunk);
+  *buf = uv_buf_init(s->rbuf_.get(), kReadChunk);
 }
 
 void Session::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
   auto* s = static_cast<Session*>(stream->data);
-  const std::size_t chunk = s->chunk_;
-  s->chunk_ = 0;
   if (n < 0) {
-    s->in_.resize(s->in_.size() - chunk);
     s->close(n == UV_EOF ? "closed by peer" : std::string("read: ") + uv_strerror(static_cast<int>(n)));
     return;
   }
-  s->in_.resize(s->in_.size() - chunk + static_cast<std::size_t>(n));
   if (n == 0) return;
+  // Drop what was decoded before appending: in_ holds at most one partial frame plus this read.
+  if (s->in_off_ > 0) {
+    s->in_.erase(0, s->in_off_);
+    s->in_off_ = 0;
+  }
+  s->in_.append(s->rbuf_.get(), static_cast<std::size_t>(n));
   s->bytes_in += static_cast<std::uint64_t>(n);
   s->last_rx_ms = uv_now(s->loop_);
   while (!s->closed_) {

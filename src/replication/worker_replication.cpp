@@ -23,20 +23,31 @@ struct FnTask {
 }  // namespace
 
 WorkerReplication::WorkerReplication(control::ControlLoop& control, std::size_t workers,
-                                     std::size_t ring_bytes)
-    : control_(control), wake_(new uv_async_t) {
+                                     std::size_t ring_bytes, std::uint32_t drain_ms)
+    : control_(control), wake_(new uv_async_t), timer_(new uv_timer_t) {
   uv_async_init(control_.loop(), wake_, &WorkerReplication::on_wake);
   wake_->data = this;
+  uv_timer_init(control_.loop(), timer_);
+  timer_->data = this;
+  uv_timer_start(timer_, &WorkerReplication::on_timer, drain_ms, drain_ms);
   for (std::size_t i = 0; i < workers; ++i) {
     feeds_.push_back(std::make_unique<ShardFeed>(static_cast<std::uint16_t>(i), ring_bytes, wake_));
     views_.push_back(std::make_unique<RemoteView>());
   }
   drained_.assign(workers, 0);
-  // The handle is freed by its close callback, whenever the loop gets to it.
-  control_.on_stop([w = wake_] {
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(w)))
-      uv_close(reinterpret_cast<uv_handle_t*>(w),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+  // The handles are freed by their close callbacks, whenever the loop gets to them.
+  control_.on_stop([w = wake_, t = timer_] {
+    for (auto* h : {reinterpret_cast<uv_handle_t*>(w), reinterpret_cast<uv_handle_t*>(t)}) {
+      if (!uv_is_closing(h)) {
+        uv_close(h, [](uv_handle_t* x) {
+          if (x->type == UV_ASYNC) {
+            delete reinterpret_cast<uv_async_t*>(x);
+          } else {
+            delete reinterpret_cast<uv_timer_t*>(x);
+          }
+        });
+      }
+    }
   });
 }
 
@@ -52,6 +63,10 @@ void WorkerReplication::detach(transport::Worker& w) {
 
 void WorkerReplication::on_wake(uv_async_t* a) {
   static_cast<WorkerReplication*>(a->data)->drain();
+}
+
+void WorkerReplication::on_timer(uv_timer_t* t) {
+  static_cast<WorkerReplication*>(t->data)->drain();
 }
 
 void WorkerReplication::drain() {

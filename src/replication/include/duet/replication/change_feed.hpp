@@ -1,5 +1,7 @@
 // Worker -> control: each registrar shard's ChangeSink serializes the change into its worker's
-// bounded ring and wakes the control loop (uv_async_send coalesces a burst into one wake-up).
+// bounded ring. The control loop drains the rings on a short timer (which also batches the deltas
+// on the link); the worker wakes it (uv_async_send) only when its ring is half full, so the
+// REGISTER path makes no system call for replication.
 // When the ring is full the change is counted and its key goes into the shard's dirty set (at
 // most one entry per key); a worker timer later sends the current state of each dirty key (or a
 // tombstone if it is gone), so nothing is silently lost and memory stays bounded by the keys.

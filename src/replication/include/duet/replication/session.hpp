@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "duet/replication/frame.hpp"
@@ -55,7 +56,8 @@ class Session {
   std::uint64_t id_;
   bool dialed_;
   bool closed_ = false;
-  std::size_t chunk_ = 0;  // bytes on_alloc appended for the read in progress
+  static constexpr std::size_t kReadChunk = 256 * 1024;
+  std::unique_ptr<char[]> rbuf_;  // libuv reads here; bytes are then appended to in_
   Callbacks cb_;
   std::string in_;  // received bytes not yet decoded
   std::size_t in_off_ = 0;

@@ -37,7 +37,9 @@ class ConfigApplier {
 class WorkerReplication final : public RemoteSink {
  public:
   // Construct before the control loop and the workers start (creates a handle on control.loop()).
-  WorkerReplication(control::ControlLoop& control, std::size_t workers, std::size_t ring_bytes = 8u << 20);
+  // drain_ms: how often the rings are drained and the deltas sent (their batching interval).
+  WorkerReplication(control::ControlLoop& control, std::size_t workers, std::size_t ring_bytes = 8u << 20,
+                    std::uint32_t drain_ms = 5);
   ~WorkerReplication() override;
 
   // Before start(): the replicator the feeds drain into, the runtime whose workers own the views.
@@ -64,11 +66,13 @@ class WorkerReplication final : public RemoteSink {
 
  private:
   static void on_wake(uv_async_t* a);
+  static void on_timer(uv_timer_t* t);
   void drain();
   void post_to_worker(std::size_t i, std::function<void(transport::Worker&)> fn);
 
   control::ControlLoop& control_;
   uv_async_t* wake_;
+  uv_timer_t* timer_;
   std::vector<std::unique_ptr<ShardFeed>> feeds_;
   std::vector<std::unique_ptr<RemoteView>> views_;
   std::vector<std::uint64_t> drained_;
