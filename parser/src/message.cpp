@@ -339,20 +339,31 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
                                        ? name_begin + lim.max_line_length + 1
                                        : block_limit;
 #if defined(__SSE2__)
-    if (line_limit - q >= 32) {
+    {
       // Fast path, one pass over the line's first 32 bytes: a name of letters and '-' directly
-      // followed by ':' (nearly every real header), its id, and the value's first CR/LF/NUL.
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+      // followed by ':' (nearly every real header), its id, and the value's first CR/LF/NUL. Near
+      // the end of the block (the last header of a message) the bytes are copied into a
+      // zero-padded buffer first, so that the same path applies without reading past line_limit.
+      const auto avail = static_cast<std::size_t>(line_limit - q);
+      alignas(16) char padded[32];
+      const char* base = q;
+      if (avail < 32) {
+        std::memset(padded, 0, sizeof padded);
+        std::memcpy(padded, q, avail);
+        base = padded;
+      }
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + 16));
       const unsigned name_mask = name_char_mask(a) | (name_char_mask(b) << 16);
       const unsigned n = static_cast<unsigned>(__builtin_ctz(~name_mask | 0x80000000u));
-      if (n != 0 && q[n] == ':') {
+      if (n != 0 && base[n] == ':') {  // n < avail: padding bytes are not ':'
         name_end = q + n;
-        id = header_id_fast(q, n, a, b);
+        id = header_id_fast(base, n, a, b);
         id_known = true;
-        const unsigned stops = (cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16)) & ~((2u << n) - 1);
+        unsigned stops = (cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16)) & ~((2u << n) - 1);
+        if (avail < 32) stops &= (1u << avail) - 1;  // the padding's NULs are not in the line
         if (stops) c = q + __builtin_ctz(stops);
-        scan_from = q + 32;
+        scan_from = avail < 32 ? line_limit : q + 32;
         q += n;
       }
     }
