@@ -1,6 +1,7 @@
-// parse(): the start line and the header block in one forward pass. Line ends are found with memchr
-// (vectorised in libc); only header names are walked byte by byte. Values are not looked into except
-// for the few headers that every consumer relies on (CSeq, Content-Length, Max-Forwards, Call-ID).
+// parse(): the start line and the header block in one forward pass. Each header line starts with
+// one SSE2 look at its first 32 bytes (name, colon, header id and usually the line end together);
+// longer values are searched 16 bytes at a time. Values are not looked into except for the few
+// headers that every consumer relies on (CSeq, Content-Length, Max-Forwards, Call-ID).
 #include "duet/sip/message.hpp"
 
 #include <algorithm>
