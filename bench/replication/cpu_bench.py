@@ -100,7 +100,9 @@ def round_(args, with_peer, tmp, prefix):
     sip_port = free_port("127.0.0.1", socket.SOCK_DGRAM)
     a = Site(args.duet, tmp, "a", "127.0.0.1", sip_port, args.workers)
     b = None
-    if with_peer:
+    if with_peer and args.peer_absent:
+        a.peer = ("b", "127.0.0.2", free_port("127.0.0.2"))  # nobody listens: records pile up locally
+    elif with_peer:
         b = Site(args.duet, tmp, "b", "127.0.0.2", free_port("127.0.0.2", socket.SOCK_DGRAM), args.workers)
         a.peer = ("b", b.ip, b.repl_port)
         b.peer = ("a", a.ip, a.repl_port)
@@ -122,7 +124,7 @@ def round_(args, with_peer, tmp, prefix):
         wall = time.time() - t0
         a1 = cpu_s(a.proc.pid)
         b1 = cpu_s(b.proc.pid) if b else 0
-        full = a.peer_status()["queue_full"] if b else 0
+        full = a.peer_status()["queue_full"] if with_peer else 0
         return (a1 - a0) / (2 * args.count) * 1e6, ((b1 - b0) / (2 * args.count) * 1e6 if b else None), wall, full
     finally:
         a.stop()
@@ -137,6 +139,8 @@ def main():
     ap.add_argument("--rate", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--peer-absent", action="store_true",
+                    help="'on' = [peer] configured but not running (the layer's local cost, no link)")
     args = ap.parse_args()
     args.duet = os.path.join(args.build, "bin", "duet")
     tmp = tempfile.mkdtemp(prefix="duet-repl-cpu-")
@@ -146,12 +150,13 @@ def main():
         for with_peer in order:
             us_a, us_b, wall, full = round_(args, with_peer, tmp, f"r{r}{'p' if with_peer else 's'}")
             (on if with_peer else off).append(us_a)
-            if with_peer:
+            if us_b is not None:
                 peer.append(us_b)
             print(f"round {r + 1} {'on ' if with_peer else 'off'}: {us_a:.1f} us CPU per REGISTER at A"
-                  + (f", {us_b:.1f} us at B per replicated change, queue_full {full}" if with_peer else "")
+                  + (f", {us_b:.1f} us at B per replicated change, queue_full {full}" if us_b is not None else "")
                   + f" ({wall:.1f} s)", flush=True)
-    m_off, m_on, m_peer = statistics.median(off), statistics.median(on), statistics.median(peer)
+    m_off, m_on = statistics.median(off), statistics.median(on)
+    m_peer = statistics.median(peer) if peer else float("nan")
     print(f"\nCPU per REGISTER at the registering site ({args.count} new + {args.count} refresh at {args.rate}/s, "
           f"{args.workers} workers, medians of {args.rounds}):")
     print(f"  replication off: {m_off:.1f} us   on: {m_on:.1f} us   ratio on/off: {m_on / m_off:.2f}x "
