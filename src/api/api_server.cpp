@@ -1,6 +1,7 @@
 // libuv sockets + http_parser (Debian libhttp-parser-dev). Each connection parses requests as
 // they arrive, answers them in order (a slot per request, since /registrations answers later)
-// and keeps the connection open when HTTP/1.1 keep-alive says so.
+// and keeps the connection open when HTTP/1.1 keep-alive says so. GET /api/v1/events turns its
+// connection into an event stream: an EventHub subscriber that only writes from then on.
 #include "duet/api/api_server.hpp"
 
 #include <arpa/inet.h>
@@ -13,6 +14,9 @@
 #include <deque>
 #include <map>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace duet::api {
 
@@ -27,7 +31,8 @@ bool is_loopback(const std::string& ip) {
   return false;
 }
 
-class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Connection> {
+class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Connection>,
+                              public EventHub::Subscriber {
  public:
   explicit Connection(ApiServer& s) : server_(s) {
     http_parser_init(&parser_, HTTP_REQUEST);
@@ -35,6 +40,7 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
     tcp_.data = this;
     timer_.data = this;
   }
+  ~Connection() override { unsubscribe(); }
 
   uv_tcp_t* tcp() { return &tcp_; }
 
@@ -49,6 +55,7 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
   void close() {
     if (closing_) return;
     closing_ = true;
+    unsubscribe();
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
     if (open_handles_ == 2) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
@@ -56,15 +63,32 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
 
   void count_tcp_open() { open_handles_ = 1; }
 
+  // EventHub::Subscriber (an event stream).
+  void deliver(const std::shared_ptr<const std::string>& frame) override {
+    if (closing_) return;
+    write(new Write{{}, {}, frame, shared_from_this(), false});
+  }
+  std::size_t unsent_bytes() const noexcept override {
+    return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  }
+  void overflow() override {
+    sub_id_ = 0;  // the hub has dropped us already
+    close();
+  }
+
  private:
   struct Slot {
     bool ready = false;
     bool keep_alive = true;
     std::string bytes;
+    bool stream = false;  // GET /api/v1/events: switch to an event stream instead of sending bytes
+    std::vector<std::string> stream_types;
+    std::vector<std::pair<std::string, std::string>> stream_headers;
   };
   struct Write {
     uv_write_t req;
     std::string bytes;
+    std::shared_ptr<const std::string> shared;  // an event frame, shared by its subscribers (else bytes)
     std::shared_ptr<Connection> self;
     bool close_after;
   };
@@ -168,7 +192,15 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
     const std::uint64_t first = next_slot_id_ - slots_.size();
     if (id < first) return;
     auto& slot = slots_[id - first];
-    slot.bytes = serialize(r, slot.keep_alive);
+    if (r.stream) {
+      slot.stream = true;
+      slot.stream_types = r.stream_types;
+      slot.stream_headers = r.headers;
+      // Nothing after the events request is served: whatever follows it is not parsed.
+      http_parser_pause(&parser_, 1);
+    } else {
+      slot.bytes = serialize(r, slot.keep_alive);
+    }
     slot.ready = true;
     flush();
   }
@@ -189,15 +221,57 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
     while (!slots_.empty() && slots_.front().ready && !closing_) {
       Slot s = std::move(slots_.front());
       slots_.pop_front();
+      if (s.stream) {
+        slots_.clear();  // requests pipelined after the events request are not served
+        return start_stream(std::move(s.stream_types), s.stream_headers);
+      }
       send(std::move(s.bytes), !s.keep_alive);
       if (!s.keep_alive) slots_.clear();  // nothing is sent after "Connection: close"
     }
   }
 
+  // The headers, a first comment, then events from the hub until either side closes. The idle
+  // timer becomes the keep-alive timer; reads are ignored from now on (but still watched for EOF).
+  void start_stream(std::vector<std::string> types,
+                    const std::vector<std::pair<std::string, std::string>>& extra) {
+    EventHub* hub = server_.ctx_.events();
+    if (!hub) return send(serialize(error_response(503, "the event stream is not available"), false), true);
+    streaming_ = true;
+    ++server_.stats_.event_streams;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Connection: keep-alive\r\n";
+    for (const auto& [k, v] : extra) head += k + ": " + v + "\r\n";
+    head += "\r\n: connected\n\n";
+    send(std::move(head), false);
+    if (closing_) return;
+    hub_ = hub;
+    sub_id_ = hub->subscribe(*this, std::move(types));
+    const auto every = server_.opts_.sse_keepalive_ms;
+    if (every != 0) {
+      uv_timer_start(&timer_, on_keepalive, every, every);
+    } else {
+      uv_timer_stop(&timer_);
+    }
+  }
+  static void on_keepalive(uv_timer_t* t) {
+    auto* c = static_cast<Connection*>(t->data);
+    // Bytes still queued show the client is behind: the hub will cut it, no need to add more.
+    if (!c->closing_ && c->unsent_bytes() == 0) c->send(": keepalive\n\n", false);
+  }
+  void unsubscribe() noexcept {
+    if (sub_id_ != 0) hub_->unsubscribe(sub_id_);
+    sub_id_ = 0;
+  }
+
   void send(std::string bytes, bool close_after) {
-    auto* w = new Write{{}, std::move(bytes), shared_from_this(), close_after};
+    write(new Write{{}, std::move(bytes), nullptr, shared_from_this(), close_after});
+  }
+  void write(Write* w) {
     w->req.data = w;
-    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+    std::string& bytes = w->shared ? const_cast<std::string&>(*w->shared) : w->bytes;  // libuv only reads it
+    uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+    const bool close_after = w->close_after;
     const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_written);
     if (rc != 0) {
       delete w;
@@ -234,7 +308,7 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
     auto* c = static_cast<Connection*>(stream->data);
     auto keep = c->shared_from_this();  // the router may close us while we parse
-    if (nread > 0 && !c->closing_ && !c->stop_reading_)
+    if (nread > 0 && !c->closing_ && !c->stop_reading_ && !c->streaming_)
       c->consume(buf->base, static_cast<size_t>(nread));
     else if (nread < 0)
       c->close();
@@ -288,6 +362,9 @@ class ApiServer::Connection : public std::enable_shared_from_this<ApiServer::Con
   std::uint64_t next_slot_id_ = 0;
   bool closing_ = false;
   bool stop_reading_ = false;
+  bool streaming_ = false;  // an event stream: reads are ignored, writes come from the hub
+  EventHub* hub_ = nullptr;
+  EventHub::SubscriptionId sub_id_ = 0;
 };
 
 struct ApiServer::Connections {
@@ -295,7 +372,11 @@ struct ApiServer::Connections {
 };
 
 ApiServer::ApiServer(uv_loop_t* loop, const ApiOptions& opts, ApiContext& ctx)
-    : loop_(loop), opts_(opts), router_(ctx, opts.token), conns_(std::make_unique<Connections>()) {}
+    : loop_(loop),
+      opts_(opts),
+      ctx_(ctx),
+      router_(ctx, opts.token),
+      conns_(std::make_unique<Connections>()) {}
 
 ApiServer::~ApiServer() = default;
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "continuity_routes.hpp"
 #include "duet/agents/json_codec.hpp"
 
 namespace duet::api {
@@ -177,9 +178,35 @@ void Router::handle(const HttpRequest& req, Reply reply) {
                                      {"queue_depth", p.queue_depth},
                                      {"queue_full", p.queue_full}}));
   }
+  if (path == "/api/v1/events") {
+    if (req.method != "GET") return reply(method_not_allowed("GET"));
+    if (!ctx_.events()) return reply(error_response(503, "the event stream is not available"));
+    bool bad = false;
+    const std::string types = query_param(req.query, "types", &bad);
+    if (bad) return reply(error_response(400, "malformed percent-encoding in the query"));
+    HttpResponse r;
+    r.stream = true;
+    std::string_view rest = types;  // "agent,peer"; absent or empty: every type
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const auto name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (name.empty() || (comma != std::string_view::npos && rest.empty()))
+        return reply(error_response(400, "empty event type in 'types'"));
+      if (!EventHub::known_type(name)) {
+        std::string known;
+        for (const auto t : EventHub::kTypes) known += (known.empty() ? "" : ", ") + std::string(t);
+        return reply(
+            error_response(400, "unknown event type '" + std::string(name) + "' (known: " + known + ")"));
+      }
+      r.stream_types.emplace_back(name);
+    }
+    return reply(std::move(r));
+  }
   if (path.substr(0, kConfigPrefix.size()) == kConfigPrefix) {
     return reply(config_route(req, path.substr(kConfigPrefix.size())));
   }
+  if (auto r = continuity_route(ctx_, req)) return reply(std::move(*r));
   reply(error_response(404, "no such resource: " + req.path));
 }
 

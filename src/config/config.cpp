@@ -162,6 +162,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
   r.only(root, "",
          {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api", "site", "peer",
+          "continuity",
           // agent configuration: read by src/agents from the same file
           "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
@@ -242,6 +243,31 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     }
   }
   read_site_and_peer(r, root, c);
+  if (const auto* t = r.section(root, "continuity")) {
+    r.only(*t, "continuity.", {"relog_state", "failback", "shutdown_code"});
+    std::string relog = "keep", failback = "manual";
+    r.get(*t, "continuity.", "relog_state", relog);
+    r.get(*t, "continuity.", "failback", failback);
+    if (relog != "keep" && relog != "not-ready") {
+      r.fail(*r.find(*t, "relog_state"), "continuity.relog_state",
+             "'" + relog + "' is not keep or not-ready");
+    }
+    if (failback != "manual" && failback != "when-idle") {
+      r.fail(*r.find(*t, "failback"), "continuity.failback", "'" + failback + "' is not manual or when-idle");
+    }
+    c.continuity.relog_keep_ready = relog == "keep";
+    c.continuity.failback_when_idle = failback == "when-idle";
+    r.get(*t, "continuity.", "shutdown_code", c.continuity.shutdown_code, 300, 699);
+    const auto code = c.continuity.shutdown_code;
+    if (code >= 400 && code < 500) {
+      r.fail(*r.find(*t, "shutdown_code"), "continuity.shutdown_code",
+             std::to_string(code) + ": use a 3xx (to the peer), 5xx or 6xx, not a 4xx");
+    }
+    if (code < 400 && !c.peer.enabled) {
+      r.fail(*r.find(*t, "shutdown_code"), "continuity.shutdown_code",
+             std::to_string(code) + " redirects to the peer: it needs a [peer] with sip");
+    }
+  }
   validate(c, origin);
   return c;
 }

@@ -60,6 +60,13 @@ struct PeerConfig {
   std::uint32_t change_log = 1u << 20;  // changes kept for resuming a cut link without a snapshot
 };
 
+// [continuity]: business continuity (src/continuity): what relogin and drain do.
+struct ContinuityConfig {
+  bool relog_keep_ready = true;       // relog_state = "keep" (true) or "not-ready"
+  bool failback_when_idle = false;    // failback = "manual" (false) or "when-idle"
+  std::uint16_t shutdown_code = 603;  // new INVITEs during a drain; a 3xx carries peer.sip
+};
+
 struct Config {
   std::string site_name = "local";  // also [site] name
   std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
@@ -71,6 +78,7 @@ struct Config {
   RegistrarConfig registrar;
   ApiConfig api;
   PeerConfig peer;
+  ContinuityConfig continuity;
   // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };
 

@@ -3,12 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include "duet/control/control_loop.hpp"
+#include "duet/replication/binding_record.hpp"
 
 namespace duet::daemon {
 
 ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
-                     agents::ConfigModel& model)
-    : control_(control), service_(service), runtime_(runtime), model_(model) {}
+                     agents::ConfigModel& model, continuity::AgentBoard& board, api::EventHub& hub)
+    : control_(control), service_(service), runtime_(runtime), model_(model), board_(board), hub_(hub) {
+  board_.set_event_sink([this](std::string_view type, const nlohmann::json& data) {
+    if (hub_.has_subscribers())
+      hub_.publish(type, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  board_.set_live_users([this](std::function<void(std::vector<std::string>)> done) {
+    auto* loop = &control_;
+    service_.query_local_users(runtime_, [loop, done = std::move(done)](std::vector<std::string> users) {
+      loop->post([done, users = std::move(users)]() mutable { done(std::move(users)); });
+    });
+  });
+}
 
 void ApiBridge::attach_replication(replication::Replicator& r, replication::WorkerReplication& wr) {
   repl_ = &r;
@@ -22,6 +34,35 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
     return v;
   });
   r.set_on_acked([this](std::uint64_t acked) { model_.forget_tombstones(model_.site(), acked); });
+  board_.set_publish([this](const agents::ConfigRecord& rec) {
+    const auto v =
+        repl_->publish(replication::RecordKind::agent_state, rec.key, rec.payload, false, 0, rec.stamp.hlc);
+    repl_->flush();
+    return v;
+  });
+  wr.set_local_binding_observer([this](std::string_view key, std::string_view payload, bool deleted) {
+    std::string_view user, domain;
+    if (!replication::parse_binding_key(key, user, domain)) return;
+    board_.on_local_binding(user, deleted);
+    if (!hub_.has_subscribers()) return;
+    nlohmann::json j = {{"aor", "sip:" + std::string(user) + "@" + std::string(domain)},
+                        {"site", model_.site()},
+                        {"event", deleted ? "removed" : "registered"}};
+    replication::BindingInfo b;
+    if (!deleted && replication::decode_binding(payload, b)) {
+      j["contact"] = b.contact;
+      j["received"] = b.received();
+      j["user_agent"] = b.user_agent;
+    }
+    hub_.publish("registration", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  r.subscribe([this](const replication::PeerEvent& e) {
+    if (e.kind == replication::PeerEvent::down) {
+      board_.on_peer_down();
+    } else {
+      board_.on_peer_up();
+    }
+  });
 }
 
 void ApiBridge::registrations(const std::string& aor,
@@ -69,8 +110,14 @@ api::PeerInfo ApiBridge::peer() {
 }
 
 void ApiBridge::apply_remote(const replication::Record& r) {
-  if (r.kind != replication::RecordKind::config) return;  // agent state: next issue
   agents::ConfigRecord rec{r.key, agents::Stamp{r.hlc, r.origin, r.version}, r.deleted, r.payload};
+  if (r.kind == replication::RecordKind::agent_state) {
+    if (board_.apply(rec) == agents::ApplyResult::rejected_invalid) {
+      spdlog::warn("replication: agent record '{}' from '{}' refused: malformed", r.key, r.origin);
+    }
+    return;
+  }
+  if (r.kind != replication::RecordKind::config) return;
   const auto res = model_.apply(rec);
   if (res == agents::ApplyResult::rejected_invalid) {
     spdlog::warn("replication: config record '{}' from '{}' refused: {}", r.key, r.origin,
@@ -88,6 +135,16 @@ std::vector<replication::Record> ApiBridge::snapshot_records() {
     // Objects loaded from the file carry no origin/version: they are this site's, version 1.
     r.origin = rec.stamp.origin.empty() ? model_.site() : rec.stamp.origin;
     r.version = rec.stamp.version == 0 ? 1 : rec.stamp.version;
+    r.hlc = rec.stamp.hlc;
+    r.payload = rec.payload;
+    out.push_back(std::move(r));
+  }
+  for (const auto& rec : board_.snapshot()) {
+    replication::Record r;
+    r.kind = replication::RecordKind::agent_state;
+    r.key = rec.key;
+    r.origin = rec.stamp.origin;
+    r.version = rec.stamp.version;
     r.hlc = rec.stamp.hlc;
     r.payload = rec.payload;
     out.push_back(std::move(r));

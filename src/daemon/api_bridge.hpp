@@ -8,6 +8,8 @@
 
 #include "duet/agents/config_model.hpp"
 #include "duet/api/api_context.hpp"
+#include "duet/api/event_hub.hpp"
+#include "duet/continuity/agent_board.hpp"
 #include "duet/replication/replicator.hpp"
 #include "duet/replication/worker_replication.hpp"
 #include "sip_service.hpp"
@@ -25,8 +27,9 @@ class ApiBridge final : public api::ApiContext,
                         public replication::ConfigApplier,
                         public replication::SnapshotExtra {
  public:
+  // Wires the board to the workers (which phones are registered here) and the hub (its events).
   ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
-            agents::ConfigModel& model);
+            agents::ConfigModel& model, continuity::AgentBoard& board, api::EventHub& hub);
   // With a peer: local config changes become records, the peer's are applied, snapshots carry all.
   void attach_replication(replication::Replicator& r, replication::WorkerReplication& wr);
 
@@ -34,6 +37,8 @@ class ApiBridge final : public api::ApiContext,
                      std::function<void(std::vector<api::BindingInfo>)> done) override;
   api::PeerInfo peer() override;
   agents::ConfigModel& agents() override { return model_; }
+  api::EventHub* events() override { return &hub_; }
+  continuity::AgentBoard* board() override { return &board_; }
 
   void apply_remote(const replication::Record& r) override;
   std::vector<replication::Record> snapshot_records() override;
@@ -43,6 +48,8 @@ class ApiBridge final : public api::ApiContext,
   server::SipService& service_;
   transport::Runtime& runtime_;
   agents::ConfigModel& model_;
+  continuity::AgentBoard& board_;
+  api::EventHub& hub_;
   replication::Replicator* repl_ = nullptr;
   replication::WorkerReplication* wr_ = nullptr;
 };

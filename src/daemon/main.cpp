@@ -28,6 +28,8 @@
 #include "api_bridge.hpp"
 #include "duet/agents/toml_loader.hpp"
 #include "duet/api/api_server.hpp"
+#include "duet/api/event_hub.hpp"
+#include "duet/continuity/agent_board.hpp"
 #endif
 
 namespace {
@@ -135,7 +137,20 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model);
+  duet::continuity::ContinuityOptions copt;
+  copt.site = cfg.site_name;
+  if (cfg.peer.enabled) {
+    copt.peer_site = cfg.peer.name;
+    copt.peer_contact = cfg.peer.sip;
+  }
+  copt.relog_state = cfg.continuity.relog_keep_ready ? duet::continuity::RelogState::keep
+                                                     : duet::continuity::RelogState::not_ready;
+  copt.failback = cfg.continuity.failback_when_idle ? duet::continuity::Failback::when_idle
+                                                    : duet::continuity::Failback::manual;
+  copt.shutdown_code = cfg.continuity.shutdown_code;
+  duet::continuity::AgentBoard board(copt, agents_model);
+  duet::api::EventHub events;
+  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model, board, events);
   duet::api::ApiOptions api_opts;
   api_opts.ip = cfg.api.ip;
   api_opts.port = cfg.api.port;

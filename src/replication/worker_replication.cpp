@@ -80,8 +80,10 @@ void WorkerReplication::drain() {
           std::uint8_t deleted;
           std::string_view key;
           if (!r.u8(deleted) || !r.str16(key)) return;
-          replicator_->publish(RecordKind::binding, key, msg.substr(msg.size() - r.left()), deleted != 0,
+          const auto payload = msg.substr(msg.size() - r.left());
+          replicator_->publish(RecordKind::binding, key, payload, deleted != 0,
                                static_cast<std::uint16_t>(i));
+          if (observer_) observer_(key, payload, deleted != 0);
         },
         kDrainBudget);
     if (feed.ring().used_bytes() > 0) more = true;

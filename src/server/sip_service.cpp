@@ -292,40 +292,43 @@ void SipService::collect_bindings(transport::Worker& w, std::string_view aor, st
 
 namespace {
 
-struct QueryState {
+// Asks every worker of rt for its rows (collect runs on each worker's thread, into its own part)
+// and hands them all to done on the thread of the worker that finishes last.
+template <class Row>
+struct Gather {
   std::atomic<std::size_t> left;
-  std::vector<std::vector<BindingRow>> parts;
-  std::function<void(std::vector<BindingRow>)> done;
+  std::vector<std::vector<Row>> parts;
+  std::function<void(transport::Worker&, std::vector<Row>&)> collect;
+  std::function<void(std::vector<Row>)> done;
 };
 
-struct QueryTask {
+template <class Row>
+struct GatherTask {
   transport::Task task;
-  SipService* service;
-  std::shared_ptr<QueryState> state;
-  std::string aor;
+  std::shared_ptr<Gather<Row>> state;
 };
 
-}  // namespace
-
-void SipService::query_bindings(transport::Runtime& rt, std::string aor,
-                                std::function<void(std::vector<BindingRow>)> done) {
+template <class Row>
+void gather(transport::Runtime& rt, std::function<void(transport::Worker&, std::vector<Row>&)> collect,
+            std::function<void(std::vector<Row>)> done) {
   const std::size_t n = rt.workers();
   if (n == 0) {
     done({});
     return;
   }
-  auto st = std::make_shared<QueryState>();
+  auto st = std::make_shared<Gather<Row>>();
   st->left.store(n);
   st->parts.resize(n);
+  st->collect = std::move(collect);
   st->done = std::move(done);
   for (std::size_t i = 0; i < n; ++i) {
-    auto* t = new QueryTask{{}, this, st, aor};
+    auto* t = new GatherTask<Row>{{}, st};
     t->task.run = [](transport::Worker& w, transport::Task* task) {
-      std::unique_ptr<QueryTask> q(reinterpret_cast<QueryTask*>(task));
+      std::unique_ptr<GatherTask<Row>> q(reinterpret_cast<GatherTask<Row>*>(task));
       // Each worker writes only its own part; the last one (acq_rel) sees them all.
-      q->service->collect_bindings(w, q->aor, q->state->parts[w.index()]);
+      q->state->collect(w, q->state->parts[w.index()]);
       if (q->state->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::vector<BindingRow> all;
+        std::vector<Row> all;
         for (auto& p : q->state->parts) {
           for (auto& r : p) all.push_back(std::move(r));
         }
@@ -334,6 +337,37 @@ void SipService::query_bindings(transport::Runtime& rt, std::string aor,
     };
     rt.worker(0).post(static_cast<std::uint16_t>(i), &t->task);
   }
+}
+
+}  // namespace
+
+void SipService::query_bindings(transport::Runtime& rt, std::string aor,
+                                std::function<void(std::vector<BindingRow>)> done) {
+  gather<BindingRow>(
+      rt,
+      [this, aor = std::move(aor)](transport::Worker& w, std::vector<BindingRow>& out) {
+        collect_bindings(w, aor, out);
+      },
+      std::move(done));
+}
+
+void SipService::query_local_users(transport::Runtime& rt,
+                                   std::function<void(std::vector<std::string>)> done) {
+  gather<std::string>(
+      rt,
+      [this](transport::Worker& w, std::vector<std::string>& out) {
+        const auto& store = shard(w).reg.store();
+        const std::uint64_t now = w.now_ms();
+        store.for_each_aor([&](const registrar::Binding& head) {
+          for (const registrar::Binding* b = &head; b != nullptr; b = b->next_in_aor) {
+            if (b->remaining_s(now) > 0) {
+              out.emplace_back(b->aor_user());
+              return;
+            }
+          }
+        });
+      },
+      std::move(done));
 }
 
 ServiceStats SipService::stats() const noexcept {

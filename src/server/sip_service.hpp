@@ -81,6 +81,9 @@ class SipService final : public transport::Handler {
   // thread of the worker that finishes last.
   void query_bindings(transport::Runtime& rt, std::string aor,
                       std::function<void(std::vector<BindingRow>)> done);
+  // Any thread: the user parts of the AORs with at least one live binding registered here (not
+  // the peer's), from every worker; done(users) runs once, on the last worker's thread.
+  void query_local_users(transport::Runtime& rt, std::function<void(std::vector<std::string>)> done);
   const registrar::Policy& policy() const noexcept { return policy_; }
 
   struct Shard;  // per-worker state (sip_service.cpp)

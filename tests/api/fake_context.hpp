@@ -1,7 +1,8 @@
-// An ApiContext for tests: canned bindings and peer status, a real agents model.
+// An ApiContext for tests: canned bindings and peer status, a real agents model and event hub.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ class FakeContext : public ApiContext {
   }
   PeerInfo peer() override { return peer_info; }
   agents::ConfigModel& agents() override { return model; }
+  EventHub* events() override { return hub.get(); }
 
   agents::ConfigModel model;
   std::vector<BindingInfo> bindings;
@@ -34,6 +36,7 @@ class FakeContext : public ApiContext {
   bool defer = false;  // keep registrations' answers until the test runs them
   std::vector<std::function<void()>> pending;
   std::string last_aor;
+  std::unique_ptr<EventHub> hub = std::make_unique<EventHub>();  // reset: no event stream (503)
 };
 
 }  // namespace duet::api::testing

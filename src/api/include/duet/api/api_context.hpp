@@ -9,6 +9,11 @@
 #include <vector>
 
 #include "duet/agents/config_model.hpp"
+#include "duet/api/event_hub.hpp"
+
+namespace duet::continuity {
+class AgentBoard;
+}
 
 namespace duet::api {
 
@@ -46,6 +51,11 @@ class ApiContext {
   // The configuration objects, changed in place by POST/PUT/DELETE (the model's change hook
   // replicates them).
   virtual agents::ConfigModel& agents() = 0;
+  // The hub GET /api/v1/events subscribes to; nullptr: no event stream (the route answers 503).
+  // It must outlive the ApiServer.
+  virtual EventHub* events() { return nullptr; }
+  // Agent state and the site's drain (src/continuity); nullptr: those routes answer 503.
+  virtual continuity::AgentBoard* board() { return nullptr; }
 };
 
 }  // namespace duet::api

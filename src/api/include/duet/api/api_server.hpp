@@ -5,6 +5,10 @@
 //   ...
 //   api.stop();    // on the loop's thread (e.g. a ControlLoop::on_stop hook); the loop must run
 //                  // its close callbacks before the ApiServer is destroyed
+//
+// GET /api/v1/events turns its connection into a Server-Sent Events stream subscribed to
+// ctx.events() (see event_hub.hpp): requests pipelined after it are not served, and whatever the
+// client sends afterwards is read and ignored; the stream ends when either side closes.
 #pragma once
 
 #include <uv.h>
@@ -30,6 +34,9 @@ struct ApiOptions {
   std::size_t max_connections = 256;        // more are accepted and closed at once
   std::size_t max_pipelined = 16;           // requests waiting for their answer on one connection
   std::uint32_t idle_timeout_ms = 30'000;   // a keep-alive connection silent this long is closed
+  // GET /api/v1/events: a ": keepalive" comment this often on an event stream with nothing queued
+  // (the idle timeout does not apply to a stream).
+  std::uint32_t sse_keepalive_ms = 15'000;
 };
 
 // True for 127.0.0.0/8 and ::1 (and ::ffff:127.x.y.z).
@@ -51,6 +58,7 @@ class ApiServer {
 
   struct Stats {
     std::uint64_t requests = 0, bad_requests = 0, oversize = 0, unauthorized = 0, refused_connections = 0;
+    std::uint64_t event_streams = 0;  // connections switched to GET /api/v1/events
   };
   const Stats& stats() const noexcept { return stats_; }
 
@@ -63,6 +71,7 @@ class ApiServer {
 
   uv_loop_t* loop_;
   ApiOptions opts_;
+  ApiContext& ctx_;
   Router router_;
   uv_tcp_t listener_{};
   bool listening_ = false;

@@ -19,6 +19,10 @@ struct HttpResponse {
   int status = 200;
   std::string body;                                          // JSON (empty for 204)
   std::vector<std::pair<std::string, std::string>> headers;  // extra ones, e.g. Allow
+  // GET /api/v1/events: instead of sending body, the server switches the connection to a
+  // Server-Sent Events stream (status 200) subscribed to these types (empty: every type).
+  bool stream = false;
+  std::vector<std::string> stream_types;
 };
 
 // "{"error": message}" with status.

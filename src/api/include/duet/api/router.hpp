@@ -3,6 +3,7 @@
 //   GET /healthz                                   (no token needed)
 //   GET /api/v1/registrations[?aor=]
 //   GET /api/v1/peer
+//   GET /api/v1/events[?types=agent,peer]         (a Server-Sent Events stream: HttpResponse::stream)
 //   GET|POST /api/v1/config/{dns,places,users,agent-logins}
 //   GET|PUT|DELETE /api/v1/config/{dns,places,users,agent-logins}/{id}
 #pragma once

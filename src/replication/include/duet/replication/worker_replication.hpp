@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "duet/control/control_loop.hpp"
@@ -48,6 +49,11 @@ class WorkerReplication final : public RemoteSink {
     runtime_ = &rt;
   }
   void set_config_applier(ConfigApplier* a) noexcept { config_ = a; }
+  // Control loop: sees every local binding change as it is drained to the replicator (key and
+  // payload as binding_record.hpp encodes them). Business continuity relogs agents with it.
+  using LocalBindingObserver =
+      std::function<void(std::string_view key, std::string_view payload, bool deleted)>;
+  void set_local_binding_observer(LocalBindingObserver fn) { observer_ = std::move(fn); }
 
   // Worker thread, at its start/stop (SipService's shard hooks).
   void attach(transport::Worker& w, registrar::BindingStore& store);
@@ -79,6 +85,7 @@ class WorkerReplication final : public RemoteSink {
   Replicator* replicator_ = nullptr;
   transport::Runtime* runtime_ = nullptr;
   ConfigApplier* config_ = nullptr;
+  LocalBindingObserver observer_;
 };
 
 }  // namespace duet::replication
