@@ -139,7 +139,7 @@ std::variant<Object, Error> from_json(Kind k, const json& j) {
       Fields f(j, {"number", "type", "mode"});
       f.id("number", d.number);
       f.enumeration("type", d.type, parse_dn_type, "extension, acd_queue, cpp");
-      f.enumeration("mode", d.mode, parse_mode, "single, dual, active-backup");
+      f.enumeration("mode", d.mode, parse_mode, "single, dual, active-backup, auto");
       if (f.error()) return *f.error();
       return Object{d};
     }

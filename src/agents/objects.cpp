@@ -81,6 +81,8 @@ std::string_view to_string(RegistrationMode m) noexcept {
       return "dual";
     case RegistrationMode::active_backup:
       return "active-backup";
+    case RegistrationMode::by_profile:
+      return "auto";
   }
   return "?";
 }
@@ -93,7 +95,8 @@ std::optional<DnType> parse_dn_type(std::string_view s) noexcept {
 }
 
 std::optional<RegistrationMode> parse_mode(std::string_view s) noexcept {
-  for (auto m : {RegistrationMode::single, RegistrationMode::dual, RegistrationMode::active_backup}) {
+  for (auto m : {RegistrationMode::single, RegistrationMode::dual, RegistrationMode::active_backup,
+                 RegistrationMode::by_profile}) {
     if (to_string(m) == s) return m;
   }
   return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include "duet/api/router.hpp"
 #include "duet/continuity/agent_board.hpp"
+#include "duet/continuity/registration_modes.hpp"
 #include "route_util.hpp"
 
 namespace duet::api {
@@ -17,6 +18,7 @@ using nlohmann::json;
 
 constexpr std::string_view kAgents = "/api/v1/agents";
 constexpr std::string_view kSite = "/api/v1/site";
+constexpr std::string_view kAnomalies = "/api/v1/registrations/anomalies";
 
 // The optional string fields of an action's body; an empty body is an empty object.
 std::optional<HttpResponse> read_body(const HttpRequest& req, std::initializer_list<const char*> allowed,
@@ -119,6 +121,12 @@ bool under(std::string_view path, std::string_view base, std::string_view& rest)
 }  // namespace
 
 std::optional<HttpResponse> continuity_route(ApiContext& ctx, const HttpRequest& req) {
+  if (req.path == kAnomalies) {
+    if (req.method != "GET") return method_not_allowed("GET");
+    const auto* modes = ctx.modes();
+    if (modes == nullptr) return error_response(503, "registration modes are not available in this build");
+    return json_response(200, modes->summary());
+  }
   std::string_view rest;
   const bool agents = under(req.path, kAgents, rest);
   if (!agents && !under(req.path, kSite, rest)) return std::nullopt;

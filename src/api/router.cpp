@@ -71,13 +71,19 @@ bool same_secret(std::string_view a, std::string_view b) {
 }
 
 json binding_json(const BindingInfo& b) {
-  return {{"site", b.site},
-          {"aor", b.aor},
-          {"contact", b.contact},
-          {"expires", b.expires},
-          {"received", b.received},
-          {"transport", b.transport},
-          {"user_agent", b.user_agent}};
+  json j = {{"site", b.site},
+            {"aor", b.aor},
+            {"contact", b.contact},
+            {"expires", b.expires},
+            {"received", b.received},
+            {"transport", b.transport},
+            {"user_agent", b.user_agent}};
+  if (!b.mode.empty()) {
+    j["mode"] = b.mode;
+    j["flagged"] = b.flagged;
+    if (!b.profile.empty()) j["profile"] = b.profile;
+  }
+  return j;
 }
 
 }  // namespace

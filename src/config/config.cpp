@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
+#include <regex>
 #include <sstream>
 
 #include "config.hpp"
@@ -162,7 +163,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
   r.only(root, "",
          {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api", "site", "peer",
-          "continuity",
+          "continuity", "profiles",
           // agent configuration: read by src/agents from the same file
           "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
@@ -266,6 +267,41 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     if (code < 400 && !c.peer.enabled) {
       r.fail(*r.find(*t, "shutdown_code"), "continuity.shutdown_code",
              std::to_string(code) + " redirects to the peer: it needs a [peer] with sip");
+    }
+  }
+  if (const auto* v = r.find(root, "profiles")) {
+    if (!v->is_array()) r.fail(*v, "profiles", "expected [[profiles]] tables, got " + type_name(*v));
+    std::size_t i = 0;
+    for (const auto& t : v->as_array()) {
+      const std::string pre = "profiles[" + std::to_string(i++) + "].";
+      if (!t.is_table()) r.fail(t, pre.substr(0, pre.size() - 1), "expected a table, got " + type_name(t));
+      r.only(t, pre, {"name", "user_agent", "mode", "forward"});
+      ProfileConfig p;
+      r.get(t, pre, "name", p.name);
+      r.get(t, pre, "user_agent", p.user_agent);
+      r.get(t, pre, "mode", p.mode);
+      r.get(t, pre, "forward", p.forward);
+      const auto where = [&](const char* k) { return r.find(t, k) ? r.find(t, k) : &t; };
+      if (p.name.empty()) r.fail(*where("name"), pre + "name", "required (a name for the profile)");
+      for (const auto& q : c.profiles) {
+        if (q.name == p.name)
+          r.fail(*where("name"), pre + "name", "profile '" + p.name + "' is defined twice");
+      }
+      if (p.user_agent.empty())
+        r.fail(*where("user_agent"), pre + "user_agent", "required (a User-Agent pattern)");
+      try {
+        std::regex re(p.user_agent, std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error& e) {
+        r.fail(*where("user_agent"), pre + "user_agent",
+               "not a valid regular expression: " + std::string(e.what()));
+      }
+      if (p.mode != "single" && p.mode != "dual" && p.mode != "active-backup") {
+        r.fail(*where("mode"), pre + "mode", "'" + p.mode + "' is not single, dual or active-backup");
+      }
+      if (p.forward != "off" && p.forward != "no-agent" && p.forward != "oos") {
+        r.fail(*where("forward"), pre + "forward", "'" + p.forward + "' is not off, no-agent or oos");
+      }
+      c.profiles.push_back(std::move(p));
     }
   }
   validate(c, origin);

@@ -67,6 +67,14 @@ struct ContinuityConfig {
   std::uint16_t shutdown_code = 603;  // new INVITEs during a drain; a 3xx carries peer.sip
 };
 
+// [[profiles]]: phones matched by User-Agent when their DN's mode is "auto" (src/continuity).
+struct ProfileConfig {
+  std::string name;
+  std::string user_agent;       // regex (ECMAScript, case-insensitive), searched in the User-Agent
+  std::string mode = "single";  // single | dual | active-backup
+  std::string forward = "off";  // off | no-agent | oos
+};
+
 struct Config {
   std::string site_name = "local";  // also [site] name
   std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
@@ -79,6 +87,7 @@ struct Config {
   ApiConfig api;
   PeerConfig peer;
   ContinuityConfig continuity;
+  std::vector<ProfileConfig> profiles;
   // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };
 

@@ -4,12 +4,20 @@
 
 #include "duet/control/control_loop.hpp"
 #include "duet/replication/binding_record.hpp"
+#include "duet/replication/hlc.hpp"
 
 namespace duet::daemon {
 
 ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
-                     agents::ConfigModel& model, continuity::AgentBoard& board, api::EventHub& hub)
-    : control_(control), service_(service), runtime_(runtime), model_(model), board_(board), hub_(hub) {
+                     agents::ConfigModel& model, continuity::AgentBoard& board,
+                     continuity::RegistrationModes& modes, api::EventHub& hub)
+    : control_(control),
+      service_(service),
+      runtime_(runtime),
+      model_(model),
+      board_(board),
+      modes_(modes),
+      hub_(hub) {
   board_.set_event_sink([this](std::string_view type, const nlohmann::json& data) {
     if (hub_.has_subscribers())
       hub_.publish(type, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -41,20 +49,10 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
     return v;
   });
   wr.set_local_binding_observer([this](std::string_view key, std::string_view payload, bool deleted) {
-    std::string_view user, domain;
-    if (!replication::parse_binding_key(key, user, domain)) return;
-    board_.on_local_binding(user, deleted);
-    if (!hub_.has_subscribers()) return;
-    nlohmann::json j = {{"aor", "sip:" + std::string(user) + "@" + std::string(domain)},
-                        {"site", model_.site()},
-                        {"event", deleted ? "removed" : "registered"}};
-    replication::BindingInfo b;
-    if (!deleted && replication::decode_binding(payload, b)) {
-      j["contact"] = b.contact;
-      j["received"] = b.received();
-      j["user_agent"] = b.user_agent;
-    }
-    hub_.publish("registration", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    binding_changed(true, key, payload, deleted, replication::wall_ms());
+  });
+  wr.set_remote_binding_observer([this](const replication::Record& rec) {
+    binding_changed(false, rec.key, rec.payload, rec.deleted, rec.hlc >> 16);
   });
   r.subscribe([this](const replication::PeerEvent& e) {
     if (e.kind == replication::PeerEvent::down) {
@@ -65,6 +63,40 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
   });
 }
 
+void ApiBridge::binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,
+                                std::uint64_t at_ms) {
+  std::string_view user, domain;
+  if (!replication::parse_binding_key(key, user, domain)) return;
+  if (local) board_.on_local_binding(user, deleted);
+  const bool agent_phone = model_.find(agents::Kind::dn, user) != nullptr;
+  const bool listening = hub_.has_subscribers();
+  if (!agent_phone && !deleted && !listening) return;  // the common case costs one lookup
+  replication::BindingInfo b;
+  const bool decoded = !deleted && replication::decode_binding(payload, b);
+  const auto verdict =
+      modes_.on_binding(local, user, domain, key, b.user_agent, deleted, board_.peer_up(), at_ms);
+  const std::string aor = "sip:" + std::string(user) + "@" + std::string(domain);
+  if (verdict == continuity::RegistrationModes::Verdict::release_local) {
+    spdlog::info("{}: back at site '{}': releasing its backup registration here", aor,
+                 board_.options().peer_site);
+    service_.release_aor(runtime_, std::string(user), std::string(domain));
+  } else if (verdict == continuity::RegistrationModes::Verdict::anomaly) {
+    spdlog::info("{}: registered at both sites against its mode: accepted and flagged", aor);
+  }
+  if (!hub_.has_subscribers() || (!local && verdict == continuity::RegistrationModes::Verdict::none)) return;
+  nlohmann::json j = {{"aor", aor},
+                      {"site", local ? model_.site() : board_.options().peer_site},
+                      {"event", deleted ? "removed" : "registered"}};
+  if (decoded) {
+    j["contact"] = b.contact;
+    j["received"] = b.received();
+    j["user_agent"] = b.user_agent;
+  }
+  if (verdict == continuity::RegistrationModes::Verdict::release_local) j["event"] = "backup_released";
+  if (verdict == continuity::RegistrationModes::Verdict::anomaly) j["event"] = "mode_anomaly";
+  hub_.publish("registration", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 void ApiBridge::registrations(const std::string& aor,
                               std::function<void(std::vector<api::BindingInfo>)> done) {
   std::string key = aor;
@@ -73,8 +105,8 @@ void ApiBridge::registrations(const std::string& aor,
   }
   auto* control = &control_;
   service_.query_bindings(
-      runtime_, key, [control, done = std::move(done)](std::vector<server::BindingRow> rows) {
-        control->post([done, rows = std::move(rows)] {
+      runtime_, key, [this, control, done = std::move(done)](std::vector<server::BindingRow> rows) {
+        control->post([this, done, rows = std::move(rows)] {
           std::vector<api::BindingInfo> out;
           out.reserve(rows.size());
           for (const auto& r : rows) {
@@ -87,6 +119,13 @@ void ApiBridge::registrations(const std::string& aor,
             b.received = slash == std::string::npos ? r.received : r.received.substr(0, slash);
             b.transport = slash == std::string::npos ? "" : r.received.substr(slash + 1);
             b.user_agent = r.user_agent;
+            const auto at = r.aor.rfind('@');
+            const auto m = modes_.resolve(std::string_view(r.aor).substr(0, at), r.user_agent);
+            if (m.dn) {  // an agent phone: how it should register, and whether it does
+              b.mode = std::string(agents::to_string(m.mode));
+              b.profile = std::string(m.profile);
+              b.flagged = modes_.flagged(r.aor);
+            }
             out.push_back(std::move(b));
           }
           done(std::move(out));

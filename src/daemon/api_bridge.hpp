@@ -10,6 +10,7 @@
 #include "duet/api/api_context.hpp"
 #include "duet/api/event_hub.hpp"
 #include "duet/continuity/agent_board.hpp"
+#include "duet/continuity/registration_modes.hpp"
 #include "duet/replication/replicator.hpp"
 #include "duet/replication/worker_replication.hpp"
 #include "sip_service.hpp"
@@ -29,7 +30,8 @@ class ApiBridge final : public api::ApiContext,
  public:
   // Wires the board to the workers (which phones are registered here) and the hub (its events).
   ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
-            agents::ConfigModel& model, continuity::AgentBoard& board, api::EventHub& hub);
+            agents::ConfigModel& model, continuity::AgentBoard& board, continuity::RegistrationModes& modes,
+            api::EventHub& hub);
   // With a peer: local config changes become records, the peer's are applied, snapshots carry all.
   void attach_replication(replication::Replicator& r, replication::WorkerReplication& wr);
 
@@ -39,6 +41,7 @@ class ApiBridge final : public api::ApiContext,
   agents::ConfigModel& agents() override { return model_; }
   api::EventHub* events() override { return &hub_; }
   continuity::AgentBoard* board() override { return &board_; }
+  const continuity::RegistrationModes* modes() override { return &modes_; }
 
   void apply_remote(const replication::Record& r) override;
   std::vector<replication::Record> snapshot_records() override;
@@ -48,7 +51,12 @@ class ApiBridge final : public api::ApiContext,
   server::SipService& service_;
   transport::Runtime& runtime_;
   agents::ConfigModel& model_;
+  // A binding changed here (local) or at the peer: relogs, registration modes, events.
+  void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,
+                       std::uint64_t at_ms);
+
   continuity::AgentBoard& board_;
+  continuity::RegistrationModes& modes_;
   api::EventHub& hub_;
   replication::Replicator* repl_ = nullptr;
   replication::WorkerReplication* wr_ = nullptr;

@@ -30,6 +30,7 @@
 #include "duet/api/api_server.hpp"
 #include "duet/api/event_hub.hpp"
 #include "duet/continuity/agent_board.hpp"
+#include "duet/continuity/registration_modes.hpp"
 #endif
 
 namespace {
@@ -149,8 +150,14 @@ int main(int argc, char** argv) {
                                                     : duet::continuity::Failback::manual;
   copt.shutdown_code = cfg.continuity.shutdown_code;
   duet::continuity::AgentBoard board(copt, agents_model);
+  std::vector<duet::continuity::Profile> profiles;
+  for (const auto& p : cfg.profiles) {
+    profiles.push_back({p.name, p.user_agent, *duet::agents::parse_mode(p.mode),
+                        *duet::continuity::parse_forward(p.forward)});
+  }
+  duet::continuity::RegistrationModes modes(agents_model, profiles);
   duet::api::EventHub events;
-  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model, board, events);
+  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model, board, modes, events);
   duet::api::ApiOptions api_opts;
   api_opts.ip = cfg.api.ip;
   api_opts.port = cfg.api.port;

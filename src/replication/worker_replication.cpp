@@ -115,6 +115,7 @@ void WorkerReplication::apply(const std::string& origin, std::uint64_t generatio
     }
     std::string_view user, domain;
     if (!parse_binding_key(r.key, user, domain)) continue;
+    if (remote_observer_) remote_observer_(r);
     per[registrar::shard_of(registrar::aor_hash(user, domain), static_cast<std::uint16_t>(n))].push_back(
         std::move(r));
   }

@@ -370,6 +370,30 @@ void SipService::query_local_users(transport::Runtime& rt,
       std::move(done));
 }
 
+namespace {
+struct ReleaseTask {
+  transport::Task task;
+  SipService* service;
+  std::string user, domain;
+  std::uint64_t hash;
+};
+}  // namespace
+
+void SipService::release_aor(transport::Runtime& rt, std::string user, std::string domain) {
+  const auto hash = registrar::aor_hash(user, domain);
+  const auto owner = registrar::shard_of(hash, static_cast<std::uint16_t>(rt.workers()));
+  auto* t = new ReleaseTask{{}, this, std::move(user), std::move(domain), hash};
+  t->task.run = [](transport::Worker& w, transport::Task* task) {
+    std::unique_ptr<ReleaseTask> r(reinterpret_cast<ReleaseTask*>(task));
+    Shard& s = r->service->shard(w);
+    auto& store = s.reg.store();
+    const registrar::AorKey key{r->user, r->domain, r->hash};
+    while (registrar::Binding* b = store.find(key)) store.remove(b, key, registrar::ChangeKind::removed);
+    s.publish_sizes();
+  };
+  rt.worker(0).post(owner, &t->task);
+}
+
 ServiceStats SipService::stats() const noexcept {
   ServiceStats st;
   for (std::size_t i = 0; i < kMaxWorkers; ++i) {

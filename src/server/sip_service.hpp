@@ -84,6 +84,10 @@ class SipService final : public transport::Handler {
   // Any thread: the user parts of the AORs with at least one live binding registered here (not
   // the peer's), from every worker; done(users) runs once, on the last worker's thread.
   void query_local_users(transport::Runtime& rt, std::function<void(std::vector<std::string>)> done);
+  // Any thread: removes every binding of user@domain registered here, on the worker owning it (as
+  // an un-REGISTER would; the removals are replicated). Business continuity releases a backup
+  // registration with it.
+  void release_aor(transport::Runtime& rt, std::string user, std::string domain);
   const registrar::Policy& policy() const noexcept { return policy_; }
 
   struct Shard;  // per-worker state (sip_service.cpp)

@@ -16,7 +16,7 @@ TEST(JsonCodec, DefaultsAndRoundTrip) {
   ASSERT_TRUE(std::holds_alternative<Object>(r));
   const auto& d = std::get<Dn>(std::get<Object>(r));
   EXPECT_EQ(d.type, DnType::extension);
-  EXPECT_EQ(d.mode, RegistrationMode::single);
+  EXPECT_EQ(d.mode, RegistrationMode::by_profile);  // the phone's User-Agent decides
   const Object l = AgentLogin{"1", "u", "p", "1001", "2001"};
   auto back = from_json(Kind::login, to_json(l));
   ASSERT_TRUE(std::holds_alternative<Object>(back));

@@ -173,3 +173,55 @@ TEST(Config, MissingFile) {
 
 }  // namespace
 }  // namespace duet::config
+
+namespace duet::config {
+namespace {
+
+TEST(Config, ContinuityAndProfilesAreRead) {
+  const auto c = parse_config(R"(
+[peer]
+name = "b"
+replication = "127.0.0.2:7070"
+sip = "sip:127.0.0.2:5060"
+[continuity]
+relog_state = "not-ready"
+failback = "when-idle"
+shutdown_code = 302
+[[profiles]]
+name = "soft"
+user_agent = "^MySoft/"
+mode = "dual"
+forward = "oos"
+)",
+                              "t.toml");
+  EXPECT_FALSE(c.continuity.relog_keep_ready);
+  EXPECT_TRUE(c.continuity.failback_when_idle);
+  EXPECT_EQ(c.continuity.shutdown_code, 302);
+  ASSERT_EQ(c.profiles.size(), 1u);
+  EXPECT_EQ(c.profiles[0].name, "soft");
+  EXPECT_EQ(c.profiles[0].mode, "dual");
+  EXPECT_EQ(c.profiles[0].forward, "oos");
+  const auto d = parse_config("", "t.toml");
+  EXPECT_TRUE(d.continuity.relog_keep_ready);
+  EXPECT_FALSE(d.continuity.failback_when_idle);
+  EXPECT_EQ(d.continuity.shutdown_code, 603);
+}
+
+TEST(Config, BadContinuityAndProfilesNameLineAndKey) {
+  expect_error("[continuity]\nrelog_state = \"maybe\"\n", 2, "continuity.relog_state", "keep or not-ready");
+  expect_error("[continuity]\nfailback = \"now\"\n", 2, "continuity.failback");
+  expect_error("[continuity]\n\nshutdown_code = 486\n", 3, "continuity.shutdown_code", "4xx");
+  expect_error("[continuity]\nshutdown_code = 302\n", 2, "continuity.shutdown_code", "[peer]");
+  expect_error("[continuity]\ndrain = 1\n", 2, "continuity.drain", "unknown key");
+  expect_error("[[profiles]]\nname = \"x\"\nuser_agent = \"(unclosed\"\n", 3, "profiles[0].user_agent",
+               "regular expression");
+  expect_error("[[profiles]]\nname = \"x\"\nuser_agent = \"a\"\nmode = \"twice\"\n", 4, "profiles[0].mode");
+  expect_error("[[profiles]]\nname = \"x\"\nuser_agent = \"a\"\nforward = \"peer\"\n", 4,
+               "profiles[0].forward");
+  expect_error(
+      "[[profiles]]\nname = \"x\"\nuser_agent = \"a\"\n[[profiles]]\nname = \"x\"\nuser_agent = \"b\"\n", 5,
+      "profiles[1].name", "twice");
+}
+
+}  // namespace
+}  // namespace duet::config

@@ -12,13 +12,14 @@
 namespace duet::agents {
 
 enum class DnType : std::uint8_t { extension, acd_queue, cpp };
-// How the phone on this DN registers (used by the call-delivery issue; stored and replicated now).
-enum class RegistrationMode : std::uint8_t { single, dual, active_backup };
+// How the phone on this DN registers (src/continuity/registration_modes.hpp). by_profile ("auto"):
+// the DN does not say; the phone's User-Agent picks a profile (alcatel-4000, ...), else single.
+enum class RegistrationMode : std::uint8_t { single, dual, active_backup, by_profile };
 
 struct Dn {
   std::string number;
   DnType type = DnType::extension;
-  RegistrationMode mode = RegistrationMode::single;
+  RegistrationMode mode = RegistrationMode::by_profile;
   bool operator==(const Dn&) const = default;
 };
 
@@ -62,7 +63,7 @@ std::string record_key(Kind k, std::string_view id);
 std::string_view kind_label(Kind k) noexcept;
 
 std::string_view to_string(DnType t) noexcept;            // extension | acd_queue | cpp
-std::string_view to_string(RegistrationMode m) noexcept;  // single | dual | active-backup
+std::string_view to_string(RegistrationMode m) noexcept;  // single | dual | active-backup | auto
 std::optional<DnType> parse_dn_type(std::string_view s) noexcept;
 std::optional<RegistrationMode> parse_mode(std::string_view s) noexcept;
 

@@ -13,7 +13,8 @@
 
 namespace duet::continuity {
 class AgentBoard;
-}
+class RegistrationModes;
+}  // namespace duet::continuity
 
 namespace duet::api {
 
@@ -26,6 +27,12 @@ struct BindingInfo {
   std::string received;      // "ip:port" it came from
   std::string transport;     // "udp", "tcp", "tls"
   std::string user_agent;    // may be empty
+  // For agent phones (the AOR's user is a DN): how it is expected to register (single | dual |
+  // active-backup), the User-Agent profile that matched, and whether it is flagged for
+  // registering against its mode. Empty / false for other AORs.
+  std::string mode;
+  std::string profile;
+  bool flagged = false;
 };
 
 // The peer link as GET /api/v1/peer shows it.
@@ -56,6 +63,8 @@ class ApiContext {
   virtual EventHub* events() { return nullptr; }
   // Agent state and the site's drain (src/continuity); nullptr: those routes answer 503.
   virtual continuity::AgentBoard* board() { return nullptr; }
+  // The phones' registration modes (GET /api/v1/registrations/anomalies); nullptr: 503.
+  virtual const continuity::RegistrationModes* modes() { return nullptr; }
 };
 
 }  // namespace duet::api

@@ -54,6 +54,9 @@ class WorkerReplication final : public RemoteSink {
   using LocalBindingObserver =
       std::function<void(std::string_view key, std::string_view payload, bool deleted)>;
   void set_local_binding_observer(LocalBindingObserver fn) { observer_ = std::move(fn); }
+  // Control loop: sees every binding record from the peer before it goes to its worker.
+  using RemoteBindingObserver = std::function<void(const Record& r)>;
+  void set_remote_binding_observer(RemoteBindingObserver fn) { remote_observer_ = std::move(fn); }
 
   // Worker thread, at its start/stop (SipService's shard hooks).
   void attach(transport::Worker& w, registrar::BindingStore& store);
@@ -86,6 +89,7 @@ class WorkerReplication final : public RemoteSink {
   transport::Runtime* runtime_ = nullptr;
   ConfigApplier* config_ = nullptr;
   LocalBindingObserver observer_;
+  RemoteBindingObserver remote_observer_;
 };
 
 }  // namespace duet::replication
