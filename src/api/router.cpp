@@ -77,7 +77,8 @@ json binding_json(const BindingInfo& b) {
             {"expires", b.expires},
             {"received", b.received},
             {"transport", b.transport},
-            {"user_agent", b.user_agent}};
+            {"user_agent", b.user_agent},
+            {"reachable", b.reachable}};
   if (!b.mode.empty()) {
     j["mode"] = b.mode;
     j["flagged"] = b.flagged;

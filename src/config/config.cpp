@@ -245,7 +245,16 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   }
   read_site_and_peer(r, root, c);
   if (const auto* t = r.section(root, "continuity")) {
-    r.only(*t, "continuity.", {"relog_state", "failback", "shutdown_code"});
+    r.only(*t, "continuity.",
+           {"relog_state", "failback", "shutdown_code", "probe_interval_s", "probe_timeout_ms"});
+    r.get(*t, "continuity.", "probe_interval_s", c.continuity.probe_interval_s, 0, 86400);
+    r.get(*t, "continuity.", "probe_timeout_ms", c.continuity.probe_timeout_ms, 500, 60000);
+    if (c.continuity.probe_interval_s != 0 &&
+        std::uint64_t{c.continuity.probe_interval_s} * 1000 <= c.continuity.probe_timeout_ms) {
+      r.fail(
+          *r.find(*t, "probe_interval_s"), "continuity.probe_interval_s",
+          "must be longer than probe_timeout_ms (" + std::to_string(c.continuity.probe_timeout_ms) + " ms)");
+    }
     std::string relog = "keep", failback = "manual";
     r.get(*t, "continuity.", "relog_state", relog);
     r.get(*t, "continuity.", "failback", failback);

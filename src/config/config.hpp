@@ -62,9 +62,11 @@ struct PeerConfig {
 
 // [continuity]: business continuity (src/continuity): what relogin and drain do.
 struct ContinuityConfig {
-  bool relog_keep_ready = true;       // relog_state = "keep" (true) or "not-ready"
-  bool failback_when_idle = false;    // failback = "manual" (false) or "when-idle"
-  std::uint16_t shutdown_code = 603;  // new INVITEs during a drain; a 3xx carries peer.sip
+  bool relog_keep_ready = true;           // relog_state = "keep" (true) or "not-ready"
+  bool failback_when_idle = false;        // failback = "manual" (false) or "when-idle"
+  std::uint16_t shutdown_code = 603;      // new INVITEs during a drain; a 3xx carries peer.sip
+  std::uint32_t probe_interval_s = 0;     // OPTIONS to every binding this often; 0: no probing
+  std::uint32_t probe_timeout_ms = 4000;  // unanswered this long: out of service
 };
 
 // [[profiles]]: phones matched by User-Agent when their DN's mode is "auto" (src/continuity).

@@ -486,9 +486,14 @@ Outcome AgentBoard::resume() {
 }
 
 void AgentBoard::call_ended(std::string_view code) {
-  if (mode_ != SiteMode::draining) return;
   const auto it = states_.find(code);
   if (it == states_.end()) return;
+  // A failback when idle (on_peer_up) set it Not Ready with the drain reason but found it on a call.
+  const AgentState& s = it->second;
+  const bool failing_back = mode_ == SiteMode::active && peer_up_ && opt_.failback == Failback::when_idle &&
+                            s.logged_in && s.site == opt_.site && s.relogged &&
+                            s.home_site == opt_.peer_site && !s.ready && s.reason == kDrainReason;
+  if (mode_ != SiteMode::draining && !failing_back) return;
   drain_one(it->second);
   update_drained();
 }

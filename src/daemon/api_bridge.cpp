@@ -83,6 +83,25 @@ void ApiBridge::binding_changed(bool local, std::string_view key, std::string_vi
   } else if (verdict == continuity::RegistrationModes::Verdict::anomaly) {
     spdlog::info("{}: registered at both sites against its mode: accepted and flagged", aor);
   }
+  // Reachability of agent phones, as an event of its own when it flips (either site's probes).
+  if (agent_phone) {
+    const std::string k(key);
+    if (deleted) {
+      out_of_service_.erase(k);
+    } else if (decoded) {
+      const auto [it, fresh] = out_of_service_.emplace(k, b.out_of_service);
+      if ((!fresh && it->second != b.out_of_service) || (fresh && b.out_of_service)) {
+        it->second = b.out_of_service;
+        if (listening) {
+          const nlohmann::json r = {{"aor", "sip:" + std::string(user) + "@" + std::string(domain)},
+                                    {"site", local ? model_.site() : board_.options().peer_site},
+                                    {"contact", b.contact},
+                                    {"reachable", !b.out_of_service}};
+          hub_.publish("reachability", r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        }
+      }
+    }
+  }
   if (!hub_.has_subscribers() || (!local && verdict == continuity::RegistrationModes::Verdict::none)) return;
   nlohmann::json j = {{"aor", aor},
                       {"site", local ? model_.site() : board_.options().peer_site},
@@ -91,6 +110,7 @@ void ApiBridge::binding_changed(bool local, std::string_view key, std::string_vi
     j["contact"] = b.contact;
     j["received"] = b.received();
     j["user_agent"] = b.user_agent;
+    j["reachable"] = !b.out_of_service;
   }
   if (verdict == continuity::RegistrationModes::Verdict::release_local) j["event"] = "backup_released";
   if (verdict == continuity::RegistrationModes::Verdict::anomaly) j["event"] = "mode_anomaly";
@@ -119,6 +139,7 @@ void ApiBridge::registrations(const std::string& aor,
             b.received = slash == std::string::npos ? r.received : r.received.substr(0, slash);
             b.transport = slash == std::string::npos ? "" : r.received.substr(slash + 1);
             b.user_agent = r.user_agent;
+            b.reachable = r.reachable;
             const auto at = r.aor.rfind('@');
             const auto m = modes_.resolve(std::string_view(r.aor).substr(0, at), r.user_agent);
             if (m.dn) {  // an agent phone: how it should register, and whether it does

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "duet/agents/config_model.hpp"
 #include "duet/api/api_context.hpp"
@@ -57,6 +58,8 @@ class ApiBridge final : public api::ApiContext,
 
   continuity::AgentBoard& board_;
   continuity::RegistrationModes& modes_;
+  // Agent phones' bindings (by record key): last known out-of-service state, for reachability events.
+  std::unordered_map<std::string, bool> out_of_service_;
   api::EventHub& hub_;
   replication::Replicator* repl_ = nullptr;
   replication::WorkerReplication* wr_ = nullptr;

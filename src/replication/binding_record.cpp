@@ -56,6 +56,7 @@ void encode_binding(std::string& out, const BindingInfo& b) {
   w.u8(b.family);
   w.u16(b.port);
   w.raw(std::string_view(reinterpret_cast<const char*>(b.addr), 16));
+  w.u8(b.out_of_service ? 1 : 0);
 }
 
 bool decode_binding(std::string_view payload, BindingInfo& b) {
@@ -68,9 +69,13 @@ bool decode_binding(std::string_view payload, BindingInfo& b) {
   }
   std::string_view addr;
   if (!r.u64(b.expires_at_wall_ms) || !r.u32(b.cseq) || !r.u32(b.reg_id) || !r.u16(b.q) ||
-      !r.u8(b.transport) || !r.u8(b.family) || !r.u16(b.port) || !r.raw(16, addr) || !r.done()) {
+      !r.u8(b.transport) || !r.u8(b.family) || !r.u16(b.port) || !r.raw(16, addr)) {
     return false;
   }
+  // State flags came later (PROTOCOL.md): a record without them is reachable.
+  std::uint8_t state = 0;
+  if (!r.done() && (!r.u8(state) || !r.done() || state > 1)) return false;
+  b.out_of_service = state != 0;
   for (int i = 0; i < 16; ++i) b.addr[i] = static_cast<std::uint8_t>(addr[static_cast<std::size_t>(i)]);
   return true;
 }
@@ -91,6 +96,7 @@ void encode_binding_of(std::string& out, const registrar::BindingStore& store, c
   w.u8(b.family);
   w.u16(b.port);
   w.raw(std::string_view(reinterpret_cast<const char*>(b.addr), 16));
+  w.u8(b.out_of_service() ? 1 : 0);
 }
 
 std::string binding_key_of(const registrar::BindingStore& store, const registrar::Binding& b) {
@@ -122,6 +128,7 @@ BindingInfo binding_info(const registrar::BindingStore& store, const registrar::
   i.family = b.family;
   i.port = b.port;
   for (int k = 0; k < 16; ++k) i.addr[k] = b.addr[k];
+  i.out_of_service = b.out_of_service();
   return i;
 }
 

@@ -28,6 +28,7 @@ void ServerHooks::collect_remote(transport::Worker& w, std::string_view aor,
     r.received = b.info.received();
     r.user_agent = b.info.user_agent;
     r.local = false;
+    r.reachable = !b.info.out_of_service;
     out.push_back(std::move(r));
   };
   if (aor.empty()) {

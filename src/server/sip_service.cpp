@@ -58,8 +58,11 @@ struct ForwardedRegister {
 }  // namespace
 
 struct SipService::Shard {
-  Shard(const registrar::Policy& p, std::uint16_t index, std::uint64_t now_ms) : reg(p, index, now_ms) {}
+  Shard(const registrar::Policy& p, std::uint16_t index, std::uint64_t now_ms, ProbeOptions probe)
+      : reg(p, index, now_ms), prober(index, probe) {}
   registrar::Registrar reg;
+  Prober prober;
+  transport::Worker* worker = nullptr;  // set at the worker's start
   uv_timer_t expiry{};
   bool timer_running = false;
   std::atomic<std::uint64_t> registers{0}, forwarded{0}, options{0}, refused{0}, responses_dropped{0},
@@ -77,6 +80,10 @@ namespace {
 void on_expiry_tick(uv_timer_t* t) {
   auto* sh = static_cast<SipService::Shard*>(t->data);
   sh->reg.expire(uv_now(t->loop), kExpiryBatch);
+  if (sh->prober.enabled() && sh->worker != nullptr) {
+    sh->prober.tick(*sh->worker, sh->reg.store(), uv_now(t->loop),
+                    static_cast<std::uint32_t>(uv_timer_get_repeat(t)));
+  }
   sh->publish_sizes();
   if (sh->reg.expiry_backlog()) uv_timer_start(t, &on_expiry_tick, 0, uv_timer_get_repeat(t));
 }
@@ -85,6 +92,8 @@ void on_expiry_tick(uv_timer_t* t) {
 
 SipService::SipService(const config::Config& cfg)
     : policy_(options_from(cfg)), identity_(cfg), shards_(new std::atomic<Shard*>[kMaxWorkers]) {
+  probe_.interval_ms = cfg.continuity.probe_interval_s * 1000;
+  probe_.timeout_ms = cfg.continuity.probe_timeout_ms;
   if (cfg.workers > kMaxWorkers)
     throw std::invalid_argument("workers: at most 1024 (one registrar shard each)");
   for (std::size_t i = 0; i < kMaxWorkers; ++i) shards_[i].store(nullptr, std::memory_order_relaxed);
@@ -99,7 +108,7 @@ SipService::Shard& SipService::shard(transport::Worker& w) {
   auto& slot = shards_[w.index()];
   Shard* s = slot.load(std::memory_order_acquire);
   if (s == nullptr) {
-    s = new Shard(policy_, w.index(), w.now_ms());
+    s = new Shard(policy_, w.index(), w.now_ms(), probe_);
     slot.store(s, std::memory_order_release);
   }
   return *s;
@@ -107,6 +116,7 @@ SipService::Shard& SipService::shard(transport::Worker& w) {
 
 void SipService::on_worker_start(transport::Worker& w) {
   Shard& s = shard(w);
+  s.worker = &w;
   uv_timer_init(w.loop(), &s.expiry);
   s.expiry.data = &s;
   const std::uint64_t tick = policy_.options().tick_ms;
@@ -130,6 +140,17 @@ void SipService::on_worker_stop(transport::Worker& w) {
 
 void SipService::on_message(transport::Worker& w, const transport::Source& src, const sip::Message& msg) {
   if (!msg.is_request()) {
+    std::uint16_t owner = 0;
+    std::uint64_t seq = 0;
+    if (Prober::probe_answer(msg, owner, seq) && owner < w.worker_count()) {
+      if (owner == w.index()) {
+        Shard& s = shard(w);
+        s.prober.answered(s.reg.store(), seq);
+      } else {
+        post_probe_answer(w, owner, seq);
+      }
+      return;
+    }
     bump(shard(w).responses_dropped);  // nothing to match them to until the proxy exists
     return;
   }
@@ -254,6 +275,7 @@ void SipService::collect_bindings(transport::Worker& w, std::string_view aor, st
       r.contact = b->contact();
       r.expires = left;
       r.user_agent = store.user_agent(*b);
+      r.reachable = !b->out_of_service();
       char ip[transport::kIpStrLen] = {};
       if (b->family == 4 || b->family == 6) {
         sockaddr_storage ss{};
@@ -378,6 +400,24 @@ struct ReleaseTask {
   std::uint64_t hash;
 };
 }  // namespace
+
+namespace {
+struct ProbeAnswerTask {
+  transport::Task task;
+  SipService* service;
+  std::uint64_t seq;
+};
+}  // namespace
+
+void SipService::post_probe_answer(transport::Worker& w, std::uint16_t owner, std::uint64_t seq) {
+  auto* t = new ProbeAnswerTask{{}, this, seq};
+  t->task.run = [](transport::Worker& target, transport::Task* task) {
+    std::unique_ptr<ProbeAnswerTask> a(reinterpret_cast<ProbeAnswerTask*>(task));
+    Shard& s = a->service->shard(target);
+    s.prober.answered(s.reg.store(), a->seq);
+  };
+  w.post(owner, &t->task);
+}
 
 void SipService::release_aor(transport::Runtime& rt, std::string user, std::string domain) {
   const auto hash = registrar::aor_hash(user, domain);

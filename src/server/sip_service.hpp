@@ -17,6 +17,7 @@
 #include "duet/transport/handler.hpp"
 #include "duet/transport/task.hpp"
 #include "local_identity.hpp"
+#include "prober.hpp"
 
 namespace duet::transport {
 class Runtime;
@@ -44,7 +45,8 @@ struct BindingRow {
   std::uint32_t expires = 0;  // seconds left
   std::string received;       // "ip:port/transport", "" if unknown
   std::string user_agent;
-  bool local = true;  // registered here (false: the peer's, from replication)
+  bool local = true;      // registered here (false: the peer's, from replication)
+  bool reachable = true;  // false: out of service (its site's OPTIONS probes or flow failed)
 };
 
 // Per-shard extensions (the replication layer): called on each worker's own thread.
@@ -101,8 +103,11 @@ class SipService final : public transport::Handler {
   void forward_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
                         std::uint16_t owner);
   static void run_forwarded_register(transport::Worker& w, transport::Task* t);
+  // An answer to a probe of another worker's shard: handed to that worker.
+  void post_probe_answer(transport::Worker& w, std::uint16_t owner, std::uint64_t seq);
 
   registrar::Policy policy_;
+  ProbeOptions probe_;
   LocalIdentity identity_;
   ShardHooks* hooks_ = nullptr;
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.

@@ -184,3 +184,35 @@ TEST(FrameCodec, RefusesUnknownKindAndFlags) {
 
 }  // namespace
 }  // namespace duet::replication
+
+#include "duet/replication/binding_record.hpp"
+
+namespace duet::replication {
+namespace {
+
+TEST(BindingPayload, OutOfServiceRoundTripsAndOlderPayloadsAreReachable) {
+  BindingInfo b;
+  b.user = "1001";
+  b.domain = "example.com";
+  b.contact = "sip:1001@192.0.2.1:5060";
+  b.family = 4;
+  b.port = 5060;
+  b.out_of_service = true;
+  std::string p;
+  encode_binding(p, b);
+  BindingInfo back;
+  ASSERT_TRUE(decode_binding(p, back));
+  EXPECT_TRUE(back.out_of_service);
+  EXPECT_EQ(back.contact, b.contact);
+  // A peer that predates the state byte sends the payload without it: reachable.
+  ASSERT_TRUE(decode_binding(std::string_view(p).substr(0, p.size() - 1), back));
+  EXPECT_FALSE(back.out_of_service);
+  // Unknown state bits and trailing bytes are refused.
+  std::string bad = p;
+  bad.back() = 2;
+  EXPECT_FALSE(decode_binding(bad, back));
+  EXPECT_FALSE(decode_binding(p + "x", back));
+}
+
+}  // namespace
+}  // namespace duet::replication

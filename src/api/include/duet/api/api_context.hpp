@@ -27,6 +27,7 @@ struct BindingInfo {
   std::string received;      // "ip:port" it came from
   std::string transport;     // "udp", "tcp", "tls"
   std::string user_agent;    // may be empty
+  bool reachable = true;     // false: out of service at its site (OPTIONS probes, flow failure)
   // For agent phones (the AOR's user is a DN): how it is expected to register (single | dual |
   // active-backup), the User-Agent profile that matched, and whether it is flagged for
   // registering against its mode. Empty / false for other AORs.

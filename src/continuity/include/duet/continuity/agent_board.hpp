@@ -103,7 +103,8 @@ class AgentBoard {
   agents::Outcome drain();
   agents::Outcome resume();
   SiteMode mode() const noexcept { return mode_; }
-  // A call of this agent ended (the proxy): a draining site logs it out now.
+  // A call of this agent ended (the proxy): a draining site logs it out now, and a failback when idle
+  // that found it on a call moves it now.
   void call_ended(std::string_view code);
   nlohmann::json site_json() const;
 

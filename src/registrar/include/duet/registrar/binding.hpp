@@ -30,7 +30,8 @@ struct BindingData {
 
 struct Binding {
   enum Flags : std::uint8_t {
-    kOutbound = 1,  // RFC 5626 processing applied: instance + reg-id name the flow
+    kOutbound = 1,      // RFC 5626 processing applied: instance + reg-id name the flow
+    kOutOfService = 2,  // an OPTIONS probe went unanswered or its flow is gone (a REGISTER clears it)
   };
 
   TimerNode timer;  // due_ms is the expiry time
@@ -55,6 +56,7 @@ struct Binding {
   std::uint16_t capacity = 0;  // bytes available after the header
 
   std::uint64_t expires_at_ms() const noexcept { return timer.due_ms; }
+  bool out_of_service() const noexcept { return (flags & kOutOfService) != 0; }
   std::string_view str(Field f) const noexcept;
   std::string_view aor_user() const noexcept { return str(Field::aor_user); }
   std::string_view contact() const noexcept { return str(Field::contact); }

@@ -40,6 +40,15 @@ class BindingStore {
   // Removes and frees b.
   void remove(Binding* b, const AorKey& key, ChangeKind why = ChangeKind::removed);
 
+  // Marks b reachable or out of service (OPTIONS probes, flow failure); reports an `updated`
+  // change when that flips. A REGISTER refreshing b makes it reachable again.
+  void set_out_of_service(Binding* b, bool oos) noexcept {
+    if (b->out_of_service() == oos) return;
+    b->flags = static_cast<std::uint8_t>(oos ? (b->flags | Binding::kOutOfService)
+                                             : (b->flags & ~Binding::kOutOfService));
+    notify(ChangeKind::updated, *b);
+  }
+
   // Expires bindings due by now_ms, at most budget of them. Returns how many were removed.
   std::size_t expire(std::uint64_t now_ms, std::size_t budget = static_cast<std::size_t>(-1));
   // True if the last expire() left due bindings for the next call.
@@ -59,6 +68,10 @@ class BindingStore {
   std::string_view local(const Binding& b) const noexcept { return strings_.text(b.local_id); }
 
   void set_change_sink(ChangeSink* sink) noexcept { sink_ = sink; }
+
+  // Index slots (for walking the store a slice at a time): at_slot(i) is an AOR's first binding or nullptr.
+  std::size_t slot_count() const noexcept { return slots_.size(); }
+  Binding* at_slot(std::size_t i) const noexcept { return slots_[i]; }
 
   // Visits every AOR's first binding (for dumps and the replication snapshot).
   template <class F>

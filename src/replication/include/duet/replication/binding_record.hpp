@@ -24,6 +24,7 @@ struct BindingInfo {
   std::uint8_t family = 0;     // 4, 6 or 0
   std::uint16_t port = 0;
   std::uint8_t addr[16] = {};
+  bool out_of_service = false;  // the origin's probes find it unreachable
 
   std::string aor() const { return user + "@" + domain; }
   // "ip:port/udp", or "" when unknown.
