@@ -351,6 +351,15 @@ void AgentBoard::on_peer_down() {
   peer_up_ = false;
   const std::uint64_t epoch = ++peer_epoch_;
   if (opt_.peer_site.empty()) return;
+  // A drain hands agents to the peer; with the peer gone this site is the only one left, so the
+  // drain ends and this site takes the peer's agents like any survivor.
+  if (mode_ != SiteMode::active) {
+    mode_ = SiteMode::active;
+    mode_since_ms_ = wall();
+    json j = site_json();
+    j["reason"] = "peer down: drain ended";
+    emit("site", std::move(j));
+  }
   for (const auto& [code, s] : states_) {
     if (s.logged_in && s.site == opt_.peer_site) pending_relog_[s.dn] = code;
   }

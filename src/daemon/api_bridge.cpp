@@ -38,14 +38,14 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
   model_.set_change_hook([this](const agents::ConfigRecord& rec) {
     const auto v =
         repl_->publish(replication::RecordKind::config, rec.key, rec.payload, rec.deleted, 0, rec.stamp.hlc);
-    repl_->flush();
+    flush_soon();
     return v;
   });
   r.set_on_acked([this](std::uint64_t acked) { model_.forget_tombstones(model_.site(), acked); });
   board_.set_publish([this](const agents::ConfigRecord& rec) {
     const auto v =
         repl_->publish(replication::RecordKind::agent_state, rec.key, rec.payload, false, 0, rec.stamp.hlc);
-    repl_->flush();
+    flush_soon();
     return v;
   });
   wr.set_local_binding_observer([this](std::string_view key, std::string_view payload, bool deleted) {
@@ -60,6 +60,17 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
     } else {
       board_.on_peer_up();
     }
+  });
+}
+
+void ApiBridge::flush_soon() {
+  // A drain or a mass relog publishes thousands of records in one go: send them in batches once
+  // the current work is done, not one write per record.
+  if (flush_pending_) return;
+  flush_pending_ = true;
+  control_.post([this] {
+    flush_pending_ = false;
+    if (repl_) repl_->flush();
   });
 }
 

@@ -52,6 +52,8 @@ class ApiBridge final : public api::ApiContext,
   server::SipService& service_;
   transport::Runtime& runtime_;
   agents::ConfigModel& model_;
+  void flush_soon();
+  bool flush_pending_ = false;
   // A binding changed here (local) or at the peer: relogs, registration modes, events.
   void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,
                        std::uint64_t at_ms);

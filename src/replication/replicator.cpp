@@ -83,7 +83,9 @@ void Replicator::start() {
   const std::uint64_t period = std::max<std::uint64_t>(5, std::min(opt_.heartbeat_ms, opt_.reconnect_ms) / 4);
   uv_timer_start(timer_, &Replicator::on_timer, period, period);
   started_ = true;
+  uv_update_time(loop_);  // the cached loop time may be as old as the daemon's start-up work
   last_rx_ms_ = uv_now(loop_);
+  last_tick_ms_ = last_rx_ms_;
   set_state(LinkState::connecting);
   dial();
 }
@@ -425,6 +427,16 @@ void Replicator::on_timer(uv_timer_t* t) {
 
 void Replicator::tick() {
   const std::uint64_t now = uv_now(loop_);
+  // A tick this late means the loop was busy (a long drain or snapshot apply): libuv runs timers
+  // before it reads sockets, so the peer's heartbeats may be waiting unread. Judge liveness on the
+  // next tick, after the loop has read them, instead of declaring a healthy peer down.
+  const std::uint64_t period = uv_timer_get_repeat(timer_);
+  const bool late = now - last_tick_ms_ > std::max<std::uint64_t>(4 * period, opt_.heartbeat_ms);
+  last_tick_ms_ = now;
+  if (late) {
+    ++counters_.late_ticks;
+    return;
+  }
   if (link_.s && now - link_.s->last_rx_ms > opt_.down_after_ms) {
     link_.s->close("no frame for " + std::to_string(opt_.down_after_ms) + " ms");
   }

@@ -1,4 +1,5 @@
-// An ApiContext for tests: canned bindings and peer status, a real agents model and event hub.
+// An ApiContext for tests: canned bindings and peer status, a real agents model and event hub, and
+// optionally an agent board (set board_ptr).
 #pragma once
 
 #include <functional>
@@ -29,6 +30,7 @@ class FakeContext : public ApiContext {
   PeerInfo peer() override { return peer_info; }
   agents::ConfigModel& agents() override { return model; }
   EventHub* events() override { return hub.get(); }
+  continuity::AgentBoard* board() override { return board_ptr; }
 
   agents::ConfigModel model;
   std::vector<BindingInfo> bindings;
@@ -37,6 +39,7 @@ class FakeContext : public ApiContext {
   std::vector<std::function<void()>> pending;
   std::string last_aor;
   std::unique_ptr<EventHub> hub = std::make_unique<EventHub>();  // reset: no event stream (503)
+  continuity::AgentBoard* board_ptr = nullptr;                   // none: the agent routes answer 503
 };
 
 }  // namespace duet::api::testing

@@ -74,6 +74,7 @@ struct PeerStatus {
   std::uint64_t local_records = 0, tombstones = 0;
   std::uint64_t queue_depth = 0, queue_full = 0;  // filled by the owner of the rings
   std::uint64_t connects = 0;
+  std::uint64_t late_ticks = 0;  // liveness checks put off because the loop was busy
 };
 
 struct PeerEvent {
@@ -167,6 +168,7 @@ class Replicator {
   Link link_;
   std::uint64_t last_rx_ms_ = 0;  // last frame from the peer on any session
   std::uint64_t last_heartbeat_ms_ = 0;
+  std::uint64_t last_tick_ms_ = 0;
 
   // What we hold from the peer.
   std::uint64_t peer_node_ = 0;
