@@ -66,14 +66,16 @@ void AgentBoard::emit(std::string_view type, json data) const {
 
 void AgentBoard::index(const AgentState& s) {
   if (!s.logged_in) return;
-  dn_owner_[s.dn] = s.login;
+  dn_owner_[s.dn].insert(s.login);
   if (s.site == opt_.site) ++here_count_;
 }
 
 void AgentBoard::unindex(const AgentState& s) {
   if (!s.logged_in) return;
-  if (const auto it = dn_owner_.find(s.dn); it != dn_owner_.end() && it->second == s.login)
-    dn_owner_.erase(it);
+  if (const auto it = dn_owner_.find(s.dn); it != dn_owner_.end()) {
+    it->second.erase(s.login);
+    if (it->second.empty()) dn_owner_.erase(it);
+  }
   if (s.site == opt_.site && here_count_ > 0) --here_count_;
 }
 
@@ -135,8 +137,10 @@ std::vector<AgentState> AgentBoard::all() const {
 
 const AgentState* AgentBoard::on_dn(std::string_view dn) const {
   const auto it = dn_owner_.find(std::string(dn));
-  if (it == dn_owner_.end()) return nullptr;
-  const auto s = states_.find(it->second);
+  if (it == dn_owner_.end() || it->second.empty()) return nullptr;
+  // Normally one; two only after concurrent logins at both sites merged (both are kept, so the DN
+  // stays taken until the last of them logs out).
+  const auto s = states_.find(*it->second.begin());
   return s == states_.end() ? nullptr : &s->second;
 }
 
@@ -393,8 +397,8 @@ void AgentBoard::on_peer_up() {
 
 void AgentBoard::on_local_binding(std::string_view user, bool removed) {
   if (removed || pending_relog_.empty() || peer_up_) return;
-  const auto it = pending_relog_.find(std::string(user));
-  if (it != pending_relog_.end()) relog(it->first);
+  std::string dn(user);
+  if (pending_relog_.count(dn) != 0) relog(dn);
 }
 
 void AgentBoard::relog(const std::string& dn) {
@@ -429,6 +433,9 @@ void AgentBoard::take_handoff(const AgentState& s) {
   n.handoff_to.clear();
   n.handoff_ready = false;
   n.relogged = true;
+  // A drain moves an agent for good: failback (when-idle) must not send it back to the site that
+  // is draining. Bringing agents back is the reverse drain, or the desktops' own logins.
+  n.home_site = opt_.site;
   ++stats_.handoffs_taken;
   commit(std::move(n), "handoff");
 }
@@ -491,6 +498,12 @@ Outcome AgentBoard::resume() {
   mode_ = SiteMode::active;
   mode_since_ms_ = wall();
   emit("site", site_json());
+  // Agents the peer handed over while we were draining too waited logged out: take them now.
+  std::vector<std::string> waiting;
+  for (const auto& [code, s] : states_) {
+    if (!s.logged_in && s.handoff_to == opt_.site) waiting.push_back(code);
+  }
+  for (const auto& code : waiting) take_handoff(states_.find(code)->second);
   return std::nullopt;
 }
 

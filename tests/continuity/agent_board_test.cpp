@@ -1173,6 +1173,64 @@ TEST_F(ManualFailback, AgentsStayWhereTheyWereRelogged) {
 
 // ================================================================ many agents
 
+// Concurrent logins of two agents on one DN at the two sites both survive the merge (the rule is
+// per agent): the DN stays taken, at both sites, until the last of them logs out.
+TEST(TwoSitesConcurrent, TwoAgentsOnOneDnKeepItTakenUntilBothLeave) {
+  Site a(options("a", "b")), b(options("b", "a"));
+  Link link(a, b);
+  link.up();
+  ASSERT_FALSE(a.board->login("p1any", "p1", "1001"));
+  ASSERT_FALSE(b.board->login("a1", "", ""));  // also DN 1001, at b, before a's record arrives
+  link.flush();
+  ASSERT_EQ(a.state("p1any").site, "a");
+  ASSERT_EQ(a.state("a1").site, "b");
+  ASSERT_FALSE(a.board->logout("p1any", ""));
+  link.flush();
+  for (Site* site : {&a, &b}) {
+    const auto* owner = site->board->on_dn("1001");
+    ASSERT_NE(owner, nullptr) << site->board->options().site;
+    EXPECT_EQ(owner->login, "a1");
+  }
+  EXPECT_EQ(code_of(a.board->login("free", "p1", "1001")), ErrorCode::conflict);
+  EXPECT_EQ(code_of(b.board->login("free", "p1", "1001")), ErrorCode::conflict);
+}
+
+// A handoff that reaches a site which is draining too waits, logged out, and is taken on resume.
+TEST_F(TwoSites, HandoffToADrainingSiteIsTakenWhenItResumes) {
+  ASSERT_FALSE(a.board->login("a1", "", ""));
+  ASSERT_FALSE(a.board->ready("a1"));
+  link.flush();
+  ASSERT_FALSE(b.board->drain());
+  ASSERT_FALSE(a.board->drain());
+  link.flush();
+  EXPECT_FALSE(b.state("a1").logged_in);
+  EXPECT_EQ(b.state("a1").handoff_to, "b");
+  ASSERT_FALSE(b.board->resume());
+  link.flush();
+  const auto s = a.state("a1");
+  EXPECT_TRUE(s.logged_in);
+  EXPECT_EQ(s.site, "b");
+  EXPECT_TRUE(s.ready);
+  expect_converged(a, b);
+}
+
+// A drain moves agents for good: when-idle failback does not send them back to the drained site.
+TEST_F(Failback_, AgentsHandedOverByADrainAreNotFailedBack) {
+  link.heal();
+  link.flush();
+  ASSERT_FALSE(a.board->drain());  // a4 (home a) is handed to b
+  link.flush();
+  ASSERT_EQ(b.state("a4").site, "b");
+  EXPECT_EQ(b.state("a4").home_site, "b");
+  link.cut();
+  a.board->on_peer_down();
+  b.board->on_peer_down();
+  link.heal();
+  link.flush();
+  EXPECT_EQ(a.state("a4").site, "b") << "not bounced back to the drained site";
+  expect_converged(a, b);
+}
+
 TEST(Scale, TenThousandAgentsAreReloggedInOnePeerDown) {
   constexpr int kAgents = 10'000;
   Site a(options("a", "b"), /*seeded=*/false);

@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -133,9 +134,9 @@ class AgentBoard {
   std::uint64_t own_version_ = 0;
 
   std::map<std::string, AgentState, std::less<>> states_;
-  std::unordered_map<std::string, std::string> dn_owner_;       // DN -> login logged in on it
-  std::unordered_map<std::string, std::string> pending_relog_;  // DN -> login waiting for a binding here
-  std::size_t here_count_ = 0;                                  // agents logged in at this site
+  std::unordered_map<std::string, std::set<std::string>> dn_owner_;  // DN -> login logged in on it
+  std::unordered_map<std::string, std::string> pending_relog_;       // DN -> login waiting for a binding here
+  std::size_t here_count_ = 0;                                       // agents logged in at this site
   bool peer_up_ = false;
   std::uint64_t peer_epoch_ = 0;  // bumped on every down/up: stale live-user answers are ignored
   SiteMode mode_ = SiteMode::active;
