@@ -1,5 +1,6 @@
 #include "continuity_routes.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "duet/api/router.hpp"
@@ -10,6 +11,12 @@
 namespace duet::api {
 
 namespace {
+
+std::uint64_t wall_now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
 
 using detail::from_error;
 using detail::json_response;
@@ -125,7 +132,7 @@ std::optional<HttpResponse> continuity_route(ApiContext& ctx, const HttpRequest&
     if (req.method != "GET") return method_not_allowed("GET");
     const auto* modes = ctx.modes();
     if (modes == nullptr) return error_response(503, "registration modes are not available in this build");
-    return json_response(200, modes->summary());
+    return json_response(200, modes->summary(wall_now_ms()));
   }
   std::string_view rest;
   const bool agents = under(req.path, kAgents, rest);

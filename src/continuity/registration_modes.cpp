@@ -104,27 +104,56 @@ RegistrationModes::Verdict RegistrationModes::on_binding(bool local, std::string
       t.backup = false;
       ++releases_;
       v = Verdict::release_local;
+    } else if (local && t.mode == RegistrationMode::active_backup && t.remote_ms < t.local_ms && !t.flagged) {
+      // Back at its primary (here): the peer releases the backup binding it still holds. Only if
+      // that does not happen within the grace is it an anomaly.
+      if (t.suspect_ms == 0) t.suspect_ms = at_ms;
     } else if (!t.flagged) {
       t.flagged = true;
+      t.suspect_ms = 0;
       t.why = std::string("registered at both sites while both are up (mode ") +
               std::string(agents::to_string(t.mode)) + ")";
       ++anomalies_;
       v = Verdict::anomaly;
     }
   }
-  if (t.flagged && (t.local.empty() || t.remote.empty())) t.flagged = false;
+  if (t.local.empty() || t.remote.empty()) {
+    t.flagged = false;
+    t.suspect_ms = 0;
+  }
   if (t.local.empty() && t.remote.empty()) tracks_.erase(it);
   return v;
 }
 
-bool RegistrationModes::flagged(std::string_view aor) const {
-  const auto it = tracks_.find(std::string(aor));
-  return it != tracks_.end() && it->second.flagged;
+void RegistrationModes::promote(const std::string& aor, Track& t, std::uint64_t now_ms) const {
+  if (t.suspect_ms == 0 || t.flagged || now_ms < t.suspect_ms + kReleaseGraceMs) return;
+  t.flagged = true;
+  t.suspect_ms = 0;
+  t.why = "registered at both sites while both are up (mode active-backup; the peer kept its binding)";
+  ++anomalies_;
+  promoted_.push_back(aor);
 }
 
-nlohmann::json RegistrationModes::summary() const {
+std::vector<std::string> RegistrationModes::sweep(std::uint64_t now_ms) {
+  for (auto& [aor, t] : tracks_) {
+    if (t.suspect_ms != 0) promote(aor, t, now_ms);
+  }
+  std::vector<std::string> out;
+  out.swap(promoted_);
+  return out;
+}
+
+bool RegistrationModes::flagged(std::string_view aor, std::uint64_t now_ms) const {
+  const auto it = tracks_.find(std::string(aor));
+  if (it == tracks_.end()) return false;
+  promote(it->first, it->second, now_ms);
+  return it->second.flagged;
+}
+
+nlohmann::json RegistrationModes::summary(std::uint64_t now_ms) const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& [aor, t] : tracks_) {
+  for (auto& [aor, t] : tracks_) {
+    promote(aor, t, now_ms);
     if (!t.flagged) continue;
     list.push_back(
         {{"aor", "sip:" + aor}, {"mode", agents::to_string(t.mode)}, {"profile", t.profile}, {"why", t.why}});

@@ -54,6 +54,14 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
   wr.set_remote_binding_observer([this](const replication::Record& rec) {
     binding_changed(false, rec.key, rec.payload, rec.deleted, rec.hlc >> 16);
   });
+  sweep_timer_ = new uv_timer_t;
+  uv_timer_init(control_.loop(), sweep_timer_);
+  sweep_timer_->data = this;
+  uv_timer_start(sweep_timer_, &ApiBridge::on_sweep, 1000, 1000);
+  control_.on_stop([t = sweep_timer_] {
+    uv_close(reinterpret_cast<uv_handle_t*>(t),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  });
   r.subscribe([this](const replication::PeerEvent& e) {
     if (e.kind == replication::PeerEvent::down) {
       board_.on_peer_down();
@@ -61,6 +69,17 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
       board_.on_peer_up();
     }
   });
+}
+
+void ApiBridge::on_sweep(uv_timer_t* t) {
+  auto* self = static_cast<ApiBridge*>(t->data);
+  for (const auto& aor : self->modes_.sweep(replication::wall_ms())) {
+    spdlog::info("sip:{}: still registered at both sites against its mode: flagged", aor);
+    if (!self->hub_.has_subscribers()) continue;
+    const nlohmann::json j = {
+        {"aor", "sip:" + aor}, {"site", self->model_.site()}, {"event", "mode_anomaly"}};
+    self->hub_.publish("registration", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
 }
 
 void ApiBridge::flush_soon() {
@@ -156,7 +175,7 @@ void ApiBridge::registrations(const std::string& aor,
             if (m.dn) {  // an agent phone: how it should register, and whether it does
               b.mode = std::string(agents::to_string(m.mode));
               b.profile = std::string(m.profile);
-              b.flagged = modes_.flagged(r.aor);
+              b.flagged = modes_.flagged(r.aor, replication::wall_ms());
             }
             out.push_back(std::move(b));
           }

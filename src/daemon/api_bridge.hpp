@@ -53,6 +53,8 @@ class ApiBridge final : public api::ApiContext,
   transport::Runtime& runtime_;
   agents::ConfigModel& model_;
   void flush_soon();
+  static void on_sweep(uv_timer_t* t);
+  uv_timer_t* sweep_timer_ = nullptr;  // promotes registration-mode suspects past their grace
   bool flush_pending_ = false;
   // A binding changed here (local) or at the peer: relogs, registration modes, events.
   void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,

@@ -55,7 +55,7 @@ TEST_F(ModesTest, BackupBindingIsReleasedWhenThePhoneReturnsToItsPrimary) {
   // The peer is whole again and the phone registers there again, later than here: release ours.
   EXPECT_EQ(remote("1001", "k-b", true, 300), V::release_local);
   EXPECT_EQ(modes.releases(), 1u);
-  EXPECT_FALSE(modes.flagged("1001@d"));
+  EXPECT_FALSE(modes.flagged("1001@d", 0));
   // The release comes back as a local removal: nothing more happens.
   EXPECT_EQ(local("1001", "k-a", true, 301, true), V::none);
   EXPECT_EQ(modes.anomalies(), 0u);
@@ -65,7 +65,7 @@ TEST_F(ModesTest, AnOlderPeerBindingDoesNotReleaseANewerBackupOne) {
   EXPECT_EQ(local("1001", "k-a", false, 500), V::none);
   // The peer's snapshot brings its old binding (registered before ours): both live, flagged.
   EXPECT_EQ(remote("1001", "k-b", true, 100), V::anomaly);
-  EXPECT_TRUE(modes.flagged("1001@d"));
+  EXPECT_TRUE(modes.flagged("1001@d", 0));
   EXPECT_EQ(modes.releases(), 0u);
 }
 
@@ -73,13 +73,13 @@ TEST_F(ModesTest, ActiveBackupOrSinglePhoneAtBothSitesWhileBothUpIsFlaggedNotDro
   for (const char* dn : {"1001", "1003"}) {
     EXPECT_EQ(local(dn, "k-a", true, 100), V::none) << dn;
     EXPECT_EQ(remote(dn, "k-b", true, 200), V::anomaly) << dn;
-    EXPECT_TRUE(modes.flagged(std::string(dn) + "@d"));
+    EXPECT_TRUE(modes.flagged(std::string(dn) + "@d", 0));
     EXPECT_EQ(remote(dn, "k-b", true, 300), V::none) << dn;  // counted once per episode
     EXPECT_EQ(remote(dn, "k-b", true, 400, true), V::none);  // gone at the peer: no longer flagged
-    EXPECT_FALSE(modes.flagged(std::string(dn) + "@d"));
+    EXPECT_FALSE(modes.flagged(std::string(dn) + "@d", 0));
   }
   EXPECT_EQ(modes.anomalies(), 2u);
-  EXPECT_EQ(modes.summary()["anomalies"], 2);
+  EXPECT_EQ(modes.summary(0)["anomalies"], 2);
 }
 
 TEST_F(ModesTest, DualPhonesAndNonAgentAorsAreNotTracked) {
@@ -91,7 +91,34 @@ TEST_F(ModesTest, DualPhonesAndNonAgentAorsAreNotTracked) {
   // An auto DN whose phone is an Alcatel 4000 is active-backup: tracked.
   EXPECT_EQ(local("1004", "k-a", true, 100, false, "Alcatel IP Touch 4038"), V::none);
   EXPECT_EQ(remote("1004", "k-b", true, 200, false, "Alcatel IP Touch 4038"), V::anomaly);
-  EXPECT_EQ(modes.summary()["flagged"][0]["profile"], "alcatel-4000");
+  EXPECT_EQ(modes.summary(0)["flagged"][0]["profile"], "alcatel-4000");
+}
+
+TEST_F(ModesTest, ReturnToThePrimaryIsNotAnAnomalyWhileThePeerReleases) {
+  using RM = RegistrationModes;
+  // Here is the primary: the phone is back (a newer registration than the peer's backup one).
+  EXPECT_EQ(remote("1001", "k-b", false, 100), V::none);
+  EXPECT_EQ(local("1001", "k-a", true, 200), V::none);
+  EXPECT_FALSE(modes.flagged("1001@d", 200 + RM::kReleaseGraceMs - 1));
+  // The peer releases its backup binding in time: never flagged, nothing counted.
+  EXPECT_EQ(remote("1001", "k-b", true, 300, true), V::none);
+  EXPECT_FALSE(modes.flagged("1001@d", 200 + 10 * RM::kReleaseGraceMs));
+  EXPECT_EQ(modes.anomalies(), 0u);
+}
+
+TEST_F(ModesTest, APeerThatKeepsItsOlderBindingPastTheGraceIsFlagged) {
+  using RM = RegistrationModes;
+  EXPECT_EQ(remote("1001", "k-b", true, 100), V::none);
+  EXPECT_EQ(local("1001", "k-a", true, 200), V::none);
+  EXPECT_FALSE(modes.flagged("1001@d", 200));
+  EXPECT_TRUE(modes.sweep(200 + RM::kReleaseGraceMs - 1).empty());
+  EXPECT_TRUE(modes.flagged("1001@d", 200 + RM::kReleaseGraceMs));
+  // Promoted by a look through the API: the next sweep still reports it, once.
+  EXPECT_EQ(modes.sweep(250 + RM::kReleaseGraceMs), std::vector<std::string>{"1001@d"});
+  EXPECT_TRUE(modes.sweep(260 + RM::kReleaseGraceMs).empty());
+  EXPECT_EQ(modes.anomalies(), 1u);
+  EXPECT_EQ(modes.summary(300 + RM::kReleaseGraceMs)["flagged"].size(), 1u);
+  EXPECT_EQ(modes.anomalies(), 1u) << "counted once";
 }
 
 TEST_F(ModesTest, RemovalsOfUnknownBindingsAreHarmless) {

@@ -62,14 +62,20 @@ class RegistrationModes {
   // record's HLC time for the peer's). user_agent may be empty for removals.
   Verdict on_binding(bool local, std::string_view user, std::string_view domain, std::string_view binding_key,
                      std::string_view user_agent, bool removed, bool peer_up, std::uint64_t at_ms);
-  // The AOR user@domain is flagged now.
-  bool flagged(std::string_view aor) const;
+  // The AOR user@domain is flagged now (now_ms: wall ms, for flags waiting out their grace).
+  bool flagged(std::string_view aor, std::uint64_t now_ms) const;
+  // An active-backup phone back at its primary (here) is briefly live at both sites until the peer
+  // releases its backup binding: that is flagged only if it lasts this long.
+  static constexpr std::uint64_t kReleaseGraceMs = 3000;
 
   std::uint64_t anomalies() const noexcept { return anomalies_; }  // times a phone was flagged
   std::uint64_t releases() const noexcept { return releases_; }    // backup bindings released
   std::size_t tracked() const noexcept { return tracks_.size(); }
   // {"flagged":[{aor, mode, profile, why}], "anomalies": n, "releases": n}
-  nlohmann::json summary() const;
+  nlohmann::json summary(std::uint64_t now_ms) const;
+  // Promotes every suspect past its grace; returns the AORs ("user@domain") flagged by it (the
+  // daemon calls this every second and reports them like any anomaly).
+  std::vector<std::string> sweep(std::uint64_t now_ms);
 
  private:
   struct CompiledProfile {
@@ -83,13 +89,18 @@ class RegistrationModes {
     std::uint64_t local_ms = 0, remote_ms = 0;      // last registration on each side
     bool backup = false;                            // the local bindings were made while the peer was down
     bool flagged = false;                           // currently an anomaly
+    std::uint64_t suspect_ms = 0;  // live at both since then; flagged after the grace unless released
     std::string why;
   };
+  void promote(const std::string& aor, Track& t, std::uint64_t now_ms) const;  // a suspect past its grace becomes flagged
 
   const agents::ConfigModel& config_;
   std::vector<CompiledProfile> profiles_;
-  std::unordered_map<std::string, Track> tracks_;  // by "user@domain"
-  std::uint64_t anomalies_ = 0, releases_ = 0;
+  // Mutable: flags that waited out their grace are promoted when someone looks.
+  mutable std::unordered_map<std::string, Track> tracks_;  // by "user@domain"
+  mutable std::uint64_t anomalies_ = 0;
+  mutable std::vector<std::string> promoted_;  // flagged by promote() since the last sweep()
+  std::uint64_t releases_ = 0;
 };
 
 }  // namespace duet::continuity
