@@ -132,7 +132,7 @@ void ApiBridge::binding_changed(bool local, std::string_view key, std::string_vi
       }
     }
   }
-  if (!hub_.has_subscribers() || (!local && verdict == continuity::RegistrationModes::Verdict::none)) return;
+  if (!hub_.has_subscribers()) return;
   nlohmann::json j = {{"aor", aor},
                       {"site", local ? model_.site() : board_.options().peer_site},
                       {"event", deleted ? "removed" : "registered"}};
