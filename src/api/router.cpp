@@ -6,12 +6,17 @@
 
 #include "continuity_routes.hpp"
 #include "duet/agents/json_codec.hpp"
+#include "route_util.hpp"
 
 namespace duet::api {
 
 namespace {
 
 using agents::Kind;
+using detail::dump;
+using detail::from_error;
+using detail::json_response;
+using detail::method_not_allowed;
 using nlohmann::json;
 
 constexpr std::string_view kConfigPrefix = "/api/v1/config/";
@@ -22,45 +27,6 @@ struct Collection {
 };
 constexpr Collection kCollections[] = {
     {"dns", Kind::dn}, {"places", Kind::place}, {"users", Kind::user}, {"agent-logins", Kind::login}};
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-HttpResponse json_response(int status, const json& j) {
-  HttpResponse r;
-  r.status = status;
-  r.body = dump(j);
-  return r;
-}
-
-HttpResponse method_not_allowed(const char* allow) {
-  auto r = error_response(405, std::string("method not allowed; allowed: ") + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
-int status_of(agents::ErrorCode c) {
-  switch (c) {
-    case agents::ErrorCode::invalid:
-      return 400;
-    case agents::ErrorCode::not_found:
-      return 404;
-    case agents::ErrorCode::conflict:
-      return 409;
-  }
-  return 500;
-}
-
-HttpResponse from_error(const agents::Error& e) {
-  auto r = error_response(status_of(e.code), e.message);
-  if (!e.field.empty()) {
-    auto j = json::parse(r.body);
-    j["field"] = e.field;
-    r.body = dump(j);
-  }
-  return r;
-}
 
 // Equal-time comparison: the token's characters must not leak through response timing.
 bool same_secret(std::string_view a, std::string_view b) {
