@@ -23,7 +23,6 @@ Targets are reported, not enforced: --strict makes a miss exit with status 3. Lo
 wait is bounded; every process started here is stopped by its PID. Python 3 standard library + sipp.
 """
 import argparse
-import ctypes
 import http.client
 import json
 import os
@@ -31,13 +30,15 @@ import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+import duet_harness as H  # noqa: E402
+
 SCENARIO = os.path.join(HERE, "..", "..", "tests", "continuity", "sipp", "register.xml")
 IP = {"a": "127.0.0.1", "b": "127.0.0.2"}
 DUAL_TARGET_S = 1.0
@@ -47,31 +48,9 @@ class BenchError(Exception):
     pass
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent():
-    """In the child before exec: SIGKILL when this script dies, even if it is killed itself (a
-    test timeout), so no duet or SIPp outlives it."""
-    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_port(ip, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
-
 def wait(pred, seconds, what, every=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
-            pass
-        time.sleep(every)
-    raise BenchError(f"timed out after {seconds:.0f} s waiting for: {what}")
+    if not H.poll(pred, seconds, every, (OSError, http.client.HTTPException, ValueError, KeyError, TypeError))[0]:
+        raise BenchError(f"timed out after {seconds:.0f} s waiting for: {what}")
 
 
 def pct(xs, p):
@@ -79,88 +58,59 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-class Events(threading.Thread):
-    """GET /api/v1/events on a raw socket. Keeps the 'peer down' receipt and, per agent, the
-    receipt (monotonic and wall ms) of its 'relogged' events; everything else is only counted."""
+class Events(H.SseReader):
+    """GET /api/v1/events on a raw socket; the reader thread only stamps and stores what it reads.
+    What has arrived is cut and parsed on demand (down_at, relogged, count): keeps the 'peer down'
+    receipt and, per agent, the receipt (monotonic and wall ms) of its 'relogged' events;
+    everything else is only counted."""
 
     def __init__(self, ip, port):
-        super().__init__(daemon=True)
-        self.addr, self.stopping = (ip, port), False
-        self.connected, self.closed = threading.Event(), threading.Event()
-        self.down_at = None
-        self.relogged = {}  # login -> [(monotonic receipt, wall ms receipt, since_ms)]
+        super().__init__(ip, port, "/api/v1/events?types=agent,peer", accept=False)
+        self._down_at = None
+        self._relogged = {}  # login -> [(monotonic receipt, wall ms receipt, since_ms)]
         self.frames = 0
-        self.lock = threading.Lock()
+        self._cutter, self._fed = H.FrameCutter(), 0
 
-    def run(self):
+    def _pump(self):
+        n = len(self.chunks)
         try:
-            s = socket.create_connection(self.addr, timeout=5)
-        except OSError:
-            self.closed.set()
-            return
-        s.sendall(b"GET /api/v1/events?types=agent,peer HTTP/1.1\r\nHost: duet\r\n\r\n")
-        s.settimeout(0.5)
-        buf, head = b"", None
-        while not self.stopping:
-            try:
-                d = s.recv(1 << 20)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not d:
-                break
-            mono, wall_ms = time.monotonic(), time.time() * 1000.0
-            buf += d
-            if head is None:
-                if b"\r\n\r\n" not in buf:
-                    continue
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    break
-            pos = 0
-            while True:
-                end = buf.find(b"\n\n", pos)
-                if end < 0:
-                    break
-                self._frame(buf[pos:end].decode(), mono, wall_ms)
-                pos = end + 2
-            buf = buf[pos:]
-        s.close()
-        self.closed.set()
+            frames = self._cutter.feed(self.chunks[self._fed:n])
+        except H.SseHeadError as e:
+            raise BenchError(f"event stream at b answered {e}") from e
+        self._fed = n
+        for mono, wall_ms, frame in frames:
+            self._frame(frame, mono, wall_ms)
 
     def _frame(self, frame, mono, wall_ms):
-        etype = data = None
-        for line in frame.split("\n"):
-            if line.startswith(": connected"):
-                self.connected.set()
-            elif line.startswith("event: "):
-                etype = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:]
+        ev = H.parse_frame(frame)
+        etype, data = ev.get("event"), ev.get("data")
         if etype is None:
             return
         self.frames += 1
         if etype == "peer":
             j = json.loads(data)
-            if j.get("state") == "down" and self.down_at is None:
-                self.down_at = mono
+            if j.get("state") == "down" and self._down_at is None:
+                self._down_at = mono
         elif etype == "agent" and '"relogged"' in data:
             j = json.loads(data)
             if j.get("event") == "relogged":
-                with self.lock:
-                    self.relogged.setdefault(j["login"], []).append((mono, wall_ms, j["since_ms"]))
+                self._relogged.setdefault(j["login"], []).append((mono, wall_ms, j["since_ms"]))
+
+    @property
+    def down_at(self):
+        self._pump()
+        return self._down_at
+
+    @property
+    def relogged(self):
+        self._pump()
+        return self._relogged
 
     def count(self, codes):
         if self.closed.is_set():
             raise BenchError(f"the event stream was closed by the server after {self.frames} frames")
-        with self.lock:
-            return sum(1 for c in codes if c in self.relogged)
-
-    def stop(self):
-        self.stopping = True
-        if self.is_alive():
-            self.join(timeout=2)
+        relogged = self.relogged
+        return sum(1 for c in codes if c in relogged)
 
 
 class Round:
@@ -170,22 +120,20 @@ class Round:
         self.ab = [str(2_000_000 + i) for i in range(args.ab_agents)]
         self.dual_set = set(self.dual)
         self.code = {dn: "ag" + dn for dn in self.dual + self.ab}
-        self.sip_port = free_port("127.0.0.1", socket.SOCK_DGRAM)
-        self.repl = {s: free_port(IP[s]) for s in IP}
-        self.api = {s: free_port(IP[s]) for s in IP}
-        self.phone = {s: free_port(IP[s], socket.SOCK_DGRAM) for s in IP}
-        self.procs, self.conns = {}, {}
+        self.sip_port = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
+        self.repl = {s: H.free_port(IP[s]) for s in IP}
+        self.api = {s: H.free_port(IP[s]) for s in IP}
+        self.phone = {s: H.free_port(IP[s], socket.SOCK_DGRAM) for s in IP}
+        self.procs = {}
+        self.client = H.ApiClient({s: (IP[s], self.api[s]) for s in IP}, timeout=10)
+        self.req = self.client.req
 
     # ---- processes
     def config(self, site):
         peer = "b" if site == "a" else "a"
-        cfg = (f'workers = 2\nlisten = ["udp:{IP[site]}:{self.sip_port}"]\nlog_level = "warn"\n'
-               f'[site]\nname = "{site}"\n'
-               f'[peer]\nname = "{peer}"\nreplication = "{IP[peer]}:{self.repl[peer]}"\n'
-               f'listen = "{IP[site]}:{self.repl[site]}"\nsip = "sip:{IP[peer]}:{self.sip_port}"\n'
-               f'heartbeat_ms = 100\ndown_after_ms = 600\n'
-               f'[api]\nlisten = "{IP[site]}:{self.api[site]}"\n'
-               f'[continuity]\nrelog_state = "keep"\nfailback = "manual"\n')
+        cfg = H.two_site_config(site, IP[site], self.sip_port, (peer, IP[peer]), f"{IP[peer]}:{self.repl[peer]}",
+                                f"{IP[site]}:{self.repl[site]}", f"{IP[site]}:{self.api[site]}", min_expires=None,
+                                log_level="warn", tail='[continuity]\nrelog_state = "keep"\nfailback = "manual"\n')
         if site == "a":
             parts = [cfg]
             for dn in self.dual + self.ab:
@@ -196,72 +144,30 @@ class Round:
             parts += [f'[[agent_logins]]\ncode = "{c}"\nuser = "u{dn}"\nplace = "p{dn}"\ndn = "{dn}"\n'
                       for dn, c in self.code.items()]
             cfg = "".join(parts)
-        path = os.path.join(self.tmp, site + ".toml")
-        with open(path, "w") as f:
-            f.write(cfg)
-        return path
+        return H.write_file(os.path.join(self.tmp, site + ".toml"), cfg)
 
     def start(self, site):
-        with open(os.path.join(self.tmp, site + ".log"), "a") as logf:
-            try:
-                p = subprocess.Popen([self.args.duet, "-c", self.config(site)], stdout=logf,
-                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-            except OSError as e:  # e.g. the binary is being relinked right now
-                raise BenchError(f"cannot start {self.args.duet}: {e}") from e
+        try:
+            p = H.spawn([self.args.duet, "-c", self.config(site)], os.path.join(self.tmp, site + ".log"))
+        except OSError as e:  # e.g. the binary is being relinked right now
+            raise BenchError(f"cannot start {self.args.duet}: {e}") from e
         self.procs[site] = p
         wait(lambda: p.poll() is None and self.req(site, "GET", "/healthz")[0] == 200, 20, f"{site} up")
 
     def stop(self):
         for p in self.procs.values():
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=5)
-
-    def req(self, site, method, path, body=None):
-        key = (site, threading.get_ident())
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in (0, 1):
-            c = self.conns.get(key)
-            if c is None:
-                c = self.conns[key] = http.client.HTTPConnection(IP[site], self.api[site], timeout=10)
-            try:
-                c.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-                r = c.getresponse()
-                raw = r.read()
-                return r.status, (json.loads(raw) if raw else None)
-            except (OSError, http.client.HTTPException):
-                c.close()
-                self.conns.pop(key, None)
-                if attempt:
-                    raise
+            H.stop(p)
 
     def sipp(self, site, users, rate):
-        csv = os.path.join(self.tmp, f"phones-{site}-{len(users)}-{rate}.csv")
-        with open(csv, "w") as f:
-            f.write("SEQUENTIAL\n" + "".join(f"{u};3600;2\n" for u in users))
         budget = len(users) / rate + 30
-        r = subprocess.run(["sipp", "-sf", SCENARIO, "-inf", csv, "-m", str(len(users)), "-r", str(rate), "-rp",
-                            "1000", "-i", IP[site], "-p", str(self.phone[site]), "-nostdin", "-timeout",
-                            str(int(budget)), "-timeout_error", f"{IP[site]}:{self.sip_port}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=budget + 10, cwd=self.tmp,
-                           preexec_fn=die_with_parent)
-        if r.returncode != 0:
-            raise BenchError(f"sipp at {site} exited {r.returncode} ({len(users)} REGISTERs at {rate}/s)")
+        rc = H.sipp_csv(SCENARIO, os.path.join(self.tmp, f"phones-{site}-{len(users)}-{rate}.csv"),
+                        [f"{u};3600;2" for u in users], IP[site], self.phone[site], f"{IP[site]}:{self.sip_port}",
+                        rate, int(budget), self.tmp, rate_period=1000, run_timeout=budget + 10)
+        if rc != 0:
+            raise BenchError(f"sipp at {site} exited {rc} ({len(users)} REGISTERs at {rate}/s)")
 
     def post_all(self, site, paths, threads=2):
-        errors = []
-
-        def run(part):
-            for p in part:
-                code, body = self.req(site, "POST", p, {})
-                if code != 200:
-                    errors.append((p, code, body))
-
-        ts = [threading.Thread(target=run, args=(paths[i::threads],)) for i in range(threads)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(timeout=120)
+        errors = self.client.post_all(site, [(p, {}) for p in paths], threads, join_timeout=120)
         if errors:
             raise BenchError(f"{len(errors)} of {len(paths)} POSTs at {site} failed, e.g. {errors[:3]}")
 
@@ -308,8 +214,8 @@ class Round:
         wait(lambda: ev.count(dual_codes) == len(dual_codes), 30, "every dual agent relogged", every=0.05)
         time.sleep(0.3)  # room for a doubled event to show
         res = {}
-        with ev.lock:
-            recs = [ev.relogged[c] for c in dual_codes]
+        relogged = ev.relogged
+        recs = [relogged[c] for c in dual_codes]
         if any(len(r) != 1 for r in recs):
             raise BenchError("a dual agent was relogged more than once")
         res["dual_s"] = max(r[0][0] for r in recs) - ev.down_at
@@ -324,9 +230,9 @@ class Round:
         self.sipp("b", self.ab, a.ab_rate)
         wait(lambda: ev.count(ab_codes) == len(ab_codes), 30, "every active-backup agent relogged")
         time.sleep(0.3)
-        with ev.lock:
-            recs = [ev.relogged[c] for c in ab_codes]
-            doubled = sum(len(r) for r in ev.relogged.values()) != len(every)
+        relogged = ev.relogged
+        recs = [relogged[c] for c in ab_codes]
+        doubled = sum(len(r) for r in relogged.values()) != len(every)
         if any(len(r) != 1 for r in recs) or doubled:
             raise BenchError("an agent was relogged more than once")
         res["ab_s"] = max(r[0][0] for r in recs) - t_ab

@@ -10,7 +10,6 @@ over UDP to A (bench/registrar/register_load.xml). CPU = utime+stime of the proc
 /proc/PID/stat, after minus before (for "on", after B holds every record), divided by 2N. Medians
 over the rounds; the order alternates. Processes are stopped by PID; every wait is bounded."""
 import argparse
-import json
 import os
 import socket
 import statistics
@@ -18,17 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+import duet_harness as H  # noqa: E402
+
 SCENARIO = os.path.join(HERE, "..", "registrar", "register_load.xml")
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port(ip, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
 
 
 def cpu_s(pid):
@@ -36,27 +32,15 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / TICK
 
 
-def api(ip, port, path):
-    with urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=3) as r:
-        return json.loads(r.read())
-
-
 def wait(pred, seconds, what):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            if pred():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("timed out: " + what)
+    if not H.poll(pred, seconds)[0]:
+        raise RuntimeError("timed out: " + what)
 
 
 class Site:
     def __init__(self, duet, tmp, name, ip, sip_port, workers, peer=None):
-        self.ip, self.api_port = ip, free_port(ip)
-        self.repl_port = free_port(ip)
+        self.ip, self.api_port = ip, H.free_port(ip)
+        self.repl_port = H.free_port(ip)
         self.name, self.sip_port, self.workers, self.tmp, self.duet = name, sip_port, workers, tmp, duet
         self.peer = peer  # (name, ip, repl_port)
 
@@ -67,29 +51,21 @@ class Site:
             pn, pip, pport = self.peer
             cfg += (f'[peer]\nname = "{pn}"\nreplication = "{pip}:{pport}"\n'
                     f'listen = "{self.ip}:{self.repl_port}"\n')
-        path = os.path.join(self.tmp, self.name + ".toml")
-        open(path, "w").write(cfg)
-        self.log = open(os.path.join(self.tmp, self.name + ".log"), "a")
-        self.proc = subprocess.Popen([self.duet, "-c", path], stdout=self.log, stderr=subprocess.STDOUT)
-        wait(lambda: api(self.ip, self.api_port, "/healthz") is not None, 10, self.name + " up")
+        path = H.write_file(os.path.join(self.tmp, self.name + ".toml"), cfg)
+        self.proc = H.spawn([self.duet, "-c", path], os.path.join(self.tmp, self.name + ".log"), with_parent=False)
+        wait(lambda: H.get_json(self.ip, self.api_port, "/healthz") is not None, 10, self.name + " up")
 
     def peer_status(self):
-        return api(self.ip, self.api_port, "/api/v1/peer")
+        return H.get_json(self.ip, self.api_port, "/api/v1/peer")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        H.stop(self.proc, graceful=True, timeout=10)
 
 
 def sipp(port, prefix, seq, count, rate, tmp):
     r = subprocess.run(["sipp", f"127.0.0.1:{port}", "-sf", SCENARIO, "-key", "prefix", prefix, "-key", "seq",
                         str(seq), "-cid_str", f"{prefix}%u@bench", "-m", str(count), "-r", str(rate),
-                        "-l", str(count), "-t", "u1", "-i", "127.0.0.1", "-p", str(free_port("127.0.0.1", socket.SOCK_DGRAM)),
+                        "-l", str(count), "-t", "u1", "-i", "127.0.0.1", "-p", str(H.free_port("127.0.0.1", socket.SOCK_DGRAM)),
                         "-nostdin", "-timeout", str(count // rate + 60) + "s", "-max_non_invite_retrans", "5"],
                        cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=count // rate + 90)
     if r.returncode != 0:
@@ -97,13 +73,13 @@ def sipp(port, prefix, seq, count, rate, tmp):
 
 
 def round_(args, with_peer, tmp, prefix):
-    sip_port = free_port("127.0.0.1", socket.SOCK_DGRAM)
+    sip_port = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
     a = Site(args.duet, tmp, "a", "127.0.0.1", sip_port, args.workers)
     b = None
     if with_peer and args.peer_absent:
-        a.peer = ("b", "127.0.0.2", free_port("127.0.0.2"))  # nobody listens: records pile up locally
+        a.peer = ("b", "127.0.0.2", H.free_port("127.0.0.2"))  # nobody listens: records pile up locally
     elif with_peer:
-        b = Site(args.duet, tmp, "b", "127.0.0.2", free_port("127.0.0.2", socket.SOCK_DGRAM), args.workers)
+        b = Site(args.duet, tmp, "b", "127.0.0.2", H.free_port("127.0.0.2", socket.SOCK_DGRAM), args.workers)
         a.peer = ("b", b.ip, b.repl_port)
         b.peer = ("a", a.ip, a.repl_port)
         b.start()

@@ -24,7 +24,6 @@ Also checked: every load AOR that SIPp registered reached b as an event. --short
 are stopped by PID (and die with this script: PR_SET_PDEATHSIG). Python 3 standard library + sipp.
 """
 import argparse
-import ctypes
 import json
 import os
 import select
@@ -37,9 +36,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "support"))
+import duet_harness as H  # noqa: E402
+
 SCENARIO = os.path.join(HERE, "..", "registrar", "register_load.xml")
 IP = {"a": "127.0.0.1", "b": "127.0.0.2"}
 DOMAIN = "bench.test"
@@ -49,34 +51,9 @@ class BenchError(Exception):
     pass
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent():
-    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no duet or SIPp outlives this script
-
-
-def free_port(ip, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
-
-def api(ip, port, path):
-    with urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=3) as r:
-        return json.loads(r.read())
-
-
 def wait(pred, seconds, what, every=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(every)
-    raise BenchError(f"timed out after {seconds:.0f} s waiting for: {what}")
+    if not H.poll(pred, seconds, every, (OSError, ValueError, KeyError))[0]:
+        raise BenchError(f"timed out after {seconds:.0f} s waiting for: {what}")
 
 
 def pct(xs, p):
@@ -87,7 +64,7 @@ def pct(xs, p):
 class Site:
     def __init__(self, duet, tmp, name, sip_port):
         self.name, self.ip, self.duet, self.tmp, self.sip_port = name, IP[name], duet, tmp, sip_port
-        self.api_port, self.repl_port = free_port(self.ip), free_port(self.ip)
+        self.api_port, self.repl_port = H.free_port(self.ip), H.free_port(self.ip)
         self.proc = None
 
     def start(self, peer):
@@ -95,107 +72,45 @@ class Site:
                f'[site]\nname = "{self.name}"\n[api]\nlisten = "{self.ip}:{self.api_port}"\n'
                f'[peer]\nname = "{peer.name}"\nreplication = "{peer.ip}:{peer.repl_port}"\n'
                f'listen = "{self.ip}:{self.repl_port}"\n')
-        path = os.path.join(self.tmp, self.name + ".toml")
-        with open(path, "w") as f:
-            f.write(cfg)
-        with open(os.path.join(self.tmp, self.name + ".log"), "a") as log:
-            try:
-                self.proc = subprocess.Popen([self.duet, "-c", path], stdout=log, stderr=subprocess.STDOUT,
-                                             preexec_fn=die_with_parent)
-            except OSError as e:  # e.g. the binary is being relinked right now
-                raise BenchError(f"cannot start {self.duet}: {e}") from e
-        wait(lambda: self.proc.poll() is None and api(self.ip, self.api_port, "/healthz") is not None, 10,
+        path = H.write_file(os.path.join(self.tmp, self.name + ".toml"), cfg)
+        try:
+            self.proc = H.spawn([self.duet, "-c", path], os.path.join(self.tmp, self.name + ".log"))
+        except OSError as e:  # e.g. the binary is being relinked right now
+            raise BenchError(f"cannot start {self.duet}: {e}") from e
+        wait(lambda: self.proc.poll() is None and H.get_json(self.ip, self.api_port, "/healthz") is not None, 10,
              f"{self.name} up")
 
     def peer(self):
-        return api(self.ip, self.api_port, "/api/v1/peer")
+        return H.get_json(self.ip, self.api_port, "/api/v1/peer")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        H.stop(self.proc, graceful=True, timeout=10)
 
 
-class Events(threading.Thread):
+class Events(H.SseReader):
     """GET /api/v1/events?types=registration on a raw socket. The thread only stamps and stores
     what recv returns (it must keep up with thousands of events a second: the server cuts a client
     whose backlog passes 4 MiB); frames() cuts and parses afterwards, each frame stamped with the
     receipt of the read that completed it."""
 
     def __init__(self, ip, port):
-        super().__init__(daemon=True)
-        self.addr, self.stopping = (ip, port), False
-        self.connected, self.closed = threading.Event(), threading.Event()
-        self.chunks = []  # (monotonic receipt, bytes)
-
-    def run(self):
-        try:
-            s = socket.create_connection(self.addr, timeout=5)
-        except OSError:
-            self.closed.set()
-            return
-        s.sendall(b"GET /api/v1/events?types=registration HTTP/1.1\r\nHost: duet\r\n"
-                  b"Accept: text/event-stream\r\n\r\n")
-        s.settimeout(0.2)
-        chunks, head = self.chunks, b""
-        while not self.stopping:
-            try:
-                d = s.recv(1 << 20)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not d:
-                break
-            chunks.append((time.monotonic(), d))
-            if not self.connected.is_set():
-                head += d
-                if b": connected" in head:
-                    self.connected.set()
-        s.close()
-        self.closed.set()
+        super().__init__(ip, port, "/api/v1/events?types=registration", poll_s=0.2)
 
     def frames(self, since=0, match=None):
         """[(receipt, data dict)] of the 'registration' frames in chunks[since:] (since: a chunk
         index at a quiet moment, so no frame straddles it) whose bytes contain `match`, if given."""
-        out, buf, head_done = [], b"", since > 0
-        for now, d in self.chunks[since:]:
-            buf += d
-            if not head_done:
-                if b"\r\n\r\n" not in buf:
-                    continue
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    raise BenchError("event stream at b answered " + head.split(b"\r\n", 1)[0].decode())
-                head_done = True
-            pos = 0
-            while True:
-                end = buf.find(b"\n\n", pos)
-                if end < 0:
-                    break
-                frame = buf[pos:end]
-                pos = end + 2
-                if frame.startswith(b":") or (match is not None and match not in frame):
-                    continue  # ": connected", ": keepalive"
-                etype = data = None
-                for line in frame.split(b"\n"):
-                    if line.startswith(b"event: "):
-                        etype = line[7:]
-                    elif line.startswith(b"data: "):
-                        data = line[6:]
-                if etype == b"registration" and data:
-                    out.append((now, json.loads(data)))
-            buf = buf[pos:]
+        try:
+            frames = H.FrameCutter(head_done=since > 0).feed(self.chunks[since:])
+        except H.SseHeadError as e:
+            raise BenchError(f"event stream at b answered {e}") from e
+        out = []
+        for now, _, frame in frames:
+            if match is not None and match not in frame:
+                continue
+            ev = H.parse_frame(frame)
+            if ev.get("event") == "registration" and ev.get("data"):
+                out.append((now, json.loads(ev["data"])))
         return out
-
-    def stop(self):
-        self.stopping = True
-        if self.is_alive():
-            self.join(timeout=2)
 
 
 class Prober(threading.Thread):
@@ -306,16 +221,14 @@ def sipp_stats(path):
 class Round:
     def __init__(self, args, tmp, index):
         self.args, self.tmp, self.index = args, tmp, index
-        self.sip_port = free_port(IP["a"], socket.SOCK_DGRAM)
+        self.sip_port = H.free_port(IP["a"], socket.SOCK_DGRAM)
         self.a = Site(args.duet, tmp, "a", self.sip_port)
-        self.b = Site(args.duet, tmp, "b", free_port(IP["b"], socket.SOCK_DGRAM))
+        self.b = Site(args.duet, tmp, "b", H.free_port(IP["b"], socket.SOCK_DGRAM))
         self.sipp = self.events = None
         self.next_probe = 1
 
     def stop(self):
-        if self.sipp is not None and self.sipp.poll() is None:
-            self.sipp.kill()
-            self.sipp.wait(timeout=5)
+        H.stop(self.sipp)
         if self.events is not None:
             self.events.stop()
         self.a.stop()
@@ -381,9 +294,9 @@ class Round:
         self.sipp = subprocess.Popen(
             ["sipp", f"{IP['a']}:{self.sip_port}", "-sf", SCENARIO, "-key", "prefix", prefix, "-key", "seq", "1",
              "-cid_str", f"{prefix}%u@bench", "-m", str(count), "-r", str(args.rate), "-l", str(count),
-             "-t", "u1", "-i", IP["a"], "-p", str(free_port(IP["a"], socket.SOCK_DGRAM)), "-nostdin",
+             "-t", "u1", "-i", IP["a"], "-p", str(H.free_port(IP["a"], socket.SOCK_DGRAM)), "-nostdin",
              "-timeout", f"{budget}s", "-max_non_invite_retrans", "5", "-trace_stat", "-stf", stf, "-fd", "1"],
-            cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+            cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=H.die_with_parent)
         t_load = time.monotonic()
         time.sleep(1.0)
         p = self.probe(max(1.0, args.seconds - 2.0), until=self.sipp)

@@ -18,18 +18,19 @@ small desktop client that keeps GET /api/v1/events open at both sites.
 
 Usage: e2e_business_continuity.py <duet binary> <sipp scenario dir>. Loopback only; every wait
 is bounded; every process started here is stopped by its PID."""
-import ctypes
 import http.client as hc
-import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import duet_harness as H  # noqa: E402
 
 IP = {"a": "127.0.0.1", "b": "127.0.0.2"}
 N_DUAL = 5000
@@ -46,26 +47,10 @@ TMP = tempfile.mkdtemp(prefix="duet-bc-e2e-")
 PROCS = {}
 T0 = time.monotonic()
 
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent():
-    """In the child before exec: SIGKILL when this script dies, even if it is killed itself (a
-    test timeout), so no duet or SIPp outlives it."""
-    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_port(ip, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
-
-SIP_PORT = free_port("127.0.0.1", socket.SOCK_DGRAM)
-REPL = {s: free_port(IP[s]) for s in IP}
-API = {s: free_port(IP[s]) for s in IP}
-PHONE = {s: free_port(IP[s], socket.SOCK_DGRAM) for s in IP}  # SIPp's socket: the phones' contact
+SIP_PORT = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
+REPL = {s: H.free_port(IP[s]) for s in IP}
+API = {s: H.free_port(IP[s]) for s in IP}
+PHONE = {s: H.free_port(IP[s], socket.SOCK_DGRAM) for s in IP}  # SIPp's socket: the phones' contact
 
 
 def log(msg):
@@ -81,15 +66,8 @@ def fail(msg):
 
 
 def wait(pred, seconds, what, every=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, hc.HTTPException, ValueError, KeyError, TypeError):
-            pass
-        time.sleep(every)
-    fail("timed out after %.1f s waiting for: %s" % (seconds, what))
+    if not H.poll(pred, seconds, every, (OSError, hc.HTTPException, ValueError, KeyError, TypeError))[0]:
+        fail("timed out after %.1f s waiting for: %s" % (seconds, what))
 
 
 # ------------------------------------------------------------------ processes and configs
@@ -110,38 +88,16 @@ def agents_toml():
 
 def write_config(site):
     peer = "b" if site == "a" else "a"
-    cfg = f"""workers = 2
-listen = ["udp:{IP[site]}:{SIP_PORT}"]
-[site]
-name = "{site}"
-[registrar]
-min_expires = 1
-[peer]
-name = "{peer}"
-replication = "{IP[peer]}:{REPL[peer]}"
-listen = "{IP[site]}:{REPL[site]}"
-sip = "sip:{IP[peer]}:{SIP_PORT}"
-heartbeat_ms = 100
-down_after_ms = 600
-[api]
-listen = "{IP[site]}:{API[site]}"
-[continuity]
-relog_state = "keep"
-failback = "manual"
-"""
+    cfg = H.two_site_config(site, IP[site], SIP_PORT, (peer, IP[peer]), f"{IP[peer]}:{REPL[peer]}",
+                            f"{IP[site]}:{REPL[site]}", f"{IP[site]}:{API[site]}",
+                            tail='[continuity]\nrelog_state = "keep"\nfailback = "manual"\n')
     if site == "a":  # the agent objects are loaded at a only; replication brings them to b
         cfg += agents_toml()
-    path = os.path.join(TMP, site + ".toml")
-    with open(path, "w") as f:
-        f.write(cfg)
-    return path
+    return H.write_file(os.path.join(TMP, site + ".toml"), cfg)
 
 
 def start(site):
-    logf = open(os.path.join(TMP, site + ".log"), "a")
-    p = subprocess.Popen([DUET, "-c", write_config(site)], stdout=logf, stderr=subprocess.STDOUT,
-                         preexec_fn=die_with_parent)
-    logf.close()
+    p = H.spawn([DUET, "-c", write_config(site)], os.path.join(TMP, site + ".log"))
     PROCS[site] = p
     wait(lambda: p.poll() is None and req(site, "GET", "/healthz")[0] == 200, 30, f"{site} API up")
     return p
@@ -149,9 +105,7 @@ def start(site):
 
 def stop_all():
     for p in PROCS.values():
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=5)
+        H.stop(p)
 
 
 CSEQ = [1]
@@ -160,46 +114,24 @@ CSEQ = [1]
 def sipp(site, users, expires, rate=2500):
     """REGISTERs for `users` from SIPp's socket at `site` to duet at that site; bounded."""
     CSEQ[0] += 1
-    csv = os.path.join(TMP, f"users-{site}-{CSEQ[0]}.csv")
-    with open(csv, "w") as f:
-        f.write("SEQUENTIAL\n")
-        for u in users:
-            f.write(f"{u};{expires};{CSEQ[0]}\n")
     t = time.monotonic()
-    r = subprocess.run(["sipp", "-sf", os.path.join(SCEN, "register.xml"), "-inf", csv, "-m", str(len(users)),
-                        "-r", str(rate), "-rp", "1000", "-i", IP[site], "-p", str(PHONE[site]), "-nostdin",
-                        "-timeout", "40", "-timeout_error", f"{IP[site]}:{SIP_PORT}"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=50, cwd=TMP,
-                       preexec_fn=die_with_parent)
-    if r.returncode != 0:
-        fail(f"sipp at {site} exited {r.returncode} ({len(users)} REGISTERs)")
+    rc = H.sipp_csv(os.path.join(SCEN, "register.xml"), os.path.join(TMP, f"users-{site}-{CSEQ[0]}.csv"),
+                    [f"{u};{expires};{CSEQ[0]}" for u in users], IP[site], PHONE[site], f"{IP[site]}:{SIP_PORT}",
+                    rate, 40, TMP, rate_period=1000, run_timeout=50)
+    if rc != 0:
+        fail(f"sipp at {site} exited {rc} ({len(users)} REGISTERs)")
     return time.monotonic() - t
 
 
 # ------------------------------------------------------------------ the desktop client
 
-_local = threading.local()
+CLIENT = H.ApiClient({s: (IP[s], API[s]) for s in IP}, timeout=5)
 
 
 def req(site, method, path, body=None):
     """One request over a keep-alive connection of this thread (thousands of logins: no
     connect per request). Returns (status, json)."""
-    conns = _local.__dict__.setdefault("conns", {})
-    data = json.dumps(body).encode() if body is not None else None
-    for attempt in (0, 1):
-        c = conns.get(site)
-        if c is None:
-            c = conns[site] = hc.HTTPConnection(IP[site], API[site], timeout=5)
-        try:
-            c.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-            r = c.getresponse()
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else None)
-        except (OSError, hc.HTTPException):
-            c.close()
-            conns.pop(site, None)
-            if attempt:
-                raise
+    return CLIENT.req(site, method, path, body)
 
 
 def agents_of(site):
@@ -217,66 +149,14 @@ def site_info(site):
     return req(site, "GET", "/api/v1/site")[1]
 
 
-class EventStream(threading.Thread):
-    """GET /api/v1/events over a raw socket. The reader thread only cuts frames and stamps their
-    receipt time (it must keep up with bursts of thousands of events: the server cuts a client
-    whose backlog passes 4 MiB); `events` parses them into (receipt time, id, type, data)."""
+class EventStream(H.EventStream):
+    """GET /api/v1/events over a raw socket. The reader thread only stamps and stores what it reads
+    (it must keep up with bursts of thousands of events: the server cuts a client whose backlog
+    passes 4 MiB); `events` cuts frames and parses them into (receipt time, id, type, data)."""
 
     def __init__(self, site):
-        super().__init__(daemon=True)
-        self.site, self.raw, self._events, self.closed = site, [], [], threading.Event()
-        self.connected, self.stopping = threading.Event(), False
-
-    @property
-    def events(self):
-        for now, frame in self.raw[len(self._events):]:
-            ev = {}
-            for line in frame.decode().split("\n"):
-                k, _, v = line.partition(":")
-                ev[k] = v[1:] if v.startswith(" ") else v
-            self._events.append((now, int(ev.get("id", 0)), ev.get("event"), json.loads(ev.get("data", "null"))))
-        return self._events
-
-    def run(self):
-        try:
-            s = socket.create_connection((IP[self.site], API[self.site]), timeout=5)
-        except OSError:
-            self.closed.set()
-            return
-        self.sock = s
-        s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: duet\r\nAccept: text/event-stream\r\n\r\n")
-        s.settimeout(0.5)
-        buf, head = b"", None
-        while not self.stopping:
-            try:
-                d = s.recv(1 << 20)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not d:
-                break
-            now = time.monotonic()
-            buf += d
-            if head is None:
-                if b"\r\n\r\n" not in buf:
-                    continue
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                if not head.startswith(b"HTTP/1.1 200") or b"text/event-stream" not in head:
-                    break
-            pos = 0
-            while True:  # frames end with a blank line; a partial one waits for the next read
-                end = buf.find(b"\n\n", pos)
-                if end < 0:
-                    break
-                if buf[pos] != 58:  # not a comment (": connected", ": keepalive")
-                    self.raw.append((now, buf[pos:end]))
-                elif buf.startswith(b": connected", pos):
-                    self.connected.set()
-                pos = end + 2
-            buf = buf[pos:]
-        s.close()
-        self.closed.set()
+        super().__init__(IP[site], API[site])
+        self.site = site
 
     def check(self, still_open=True):
         """No frame lost (ids consecutive: every type is streamed) and, if asked, still open (a
@@ -287,11 +167,6 @@ class EventStream(threading.Thread):
             fail(f"event stream at {self.site}: ids not consecutive, e.g. {gaps[:5]}")
         if still_open and self.closed.is_set():
             fail(f"event stream at {self.site} was closed by the server after {len(self.raw)} events")
-
-    def stop(self):
-        self.stopping = True
-        if self.is_alive():
-            self.join(timeout=2)
 
 
 class Desktop:
@@ -392,19 +267,7 @@ def all_at(site_view, codes, where):
 
 def post_all(site, reqs, threads=2):
     """POST many (path, body) concurrently over keep-alive connections; every answer must be 200."""
-    errors = []
-
-    def run(part):
-        for path, body in part:
-            code, resp = req(site, "POST", path, body)
-            if code != 200:
-                errors.append((path, code, resp))
-
-    ts = [threading.Thread(target=run, args=(reqs[i::threads],)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout=60)
+    errors = CLIENT.post_all(site, reqs, threads, join_timeout=60)
     if errors:
         fail(f"{len(errors)} of {len(reqs)} POSTs at {site} failed, e.g. {errors[:3]}")
 
@@ -600,12 +463,7 @@ if __name__ == "__main__":
         main()
     except Exception as e:  # noqa: BLE001 - any surprise is a failure with the logs shown
         print(f"FAIL: {e if isinstance(e, Failure) else repr(e)}", flush=True)
-        for n in ("a", "b"):
-            p = os.path.join(TMP, n + ".log")
-            if os.path.exists(p):
-                print(f"--- {n}.log (tail)")
-                with open(p, errors="replace") as f:
-                    print("".join(f.readlines()[-30:]))
+        H.log_tails(TMP, ("a", "b"))
         stop_all()
         sys.exit(1)
     shutil.rmtree(TMP, ignore_errors=True)  # kept (configs, logs) only when the test fails

@@ -23,19 +23,20 @@ auto (no mode key).
 
 Usage: e2e_registration_modes.py <duet binary>. Loopback only; every wait is bounded; every
 process started here is stopped by its PID."""
-import ctypes
 import http.client as hc
-import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import duet_harness as H  # noqa: E402
 
 IP = {"a": "127.0.0.1", "b": "127.0.0.2"}
 SITE_OF_IP = {v: k for k, v in IP.items()}
@@ -53,24 +54,11 @@ TMP = tempfile.mkdtemp(prefix="duet-modes-e2e-")
 PROCS = {}
 T0 = time.monotonic()
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_with_parent():
-    """In the child before exec: SIGKILL when this script dies (even by a test timeout)."""
-    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_port(ip, kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
 
 def free_udp_both():
     """A UDP port free on both addresses (duet listens on the same port at each site)."""
     for _ in range(50):
-        p = free_port(IP["a"], socket.SOCK_DGRAM)
+        p = H.free_port(IP["a"], socket.SOCK_DGRAM)
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.bind((IP["b"], p))
@@ -81,8 +69,8 @@ def free_udp_both():
 
 
 SIP_PORT = free_udp_both()
-REPL = {s: free_port(IP[s]) for s in IP}
-API = {s: free_port(IP[s]) for s in IP}
+REPL = {s: H.free_port(IP[s]) for s in IP}
+API = {s: H.free_port(IP[s]) for s in IP}
 
 
 def log(msg):
@@ -98,16 +86,9 @@ def fail(msg):
 
 
 def wait(pred, seconds, what, every=0.05):
-    end = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < end:
-        try:
-            if pred():
-                return
-        except (OSError, hc.HTTPException, ValueError, KeyError, TypeError, IndexError) as e:
-            last = e
-        time.sleep(every)
-    fail("timed out after %.1f s waiting for: %s%s" % (seconds, what, f" (last error {last!r})" if last else ""))
+    ok, last = H.poll(pred, seconds, every, (OSError, hc.HTTPException, ValueError, KeyError, TypeError, IndexError))
+    if not ok:
+        fail("timed out after %.1f s waiting for: %s%s" % (seconds, what, f" (last error {last!r})" if last else ""))
 
 
 # ------------------------------------------------------------------ processes and configs
@@ -121,40 +102,17 @@ def dns_toml():
 
 def write_config(site):
     peer = "b" if site == "a" else "a"
-    cfg = f"""workers = 2
-listen = ["udp:{IP[site]}:{SIP_PORT}"]
-[site]
-name = "{site}"
-[registrar]
-min_expires = 1
-[peer]
-name = "{peer}"
-replication = "{IP[peer]}:{REPL[peer]}"
-listen = "{IP[site]}:{REPL[site]}"
-sip = "sip:{IP[peer]}:{SIP_PORT}"
-heartbeat_ms = 100
-down_after_ms = 600
-[api]
-listen = "{IP[site]}:{API[site]}"
-[continuity]
-relog_state = "keep"
-failback = "manual"
-probe_interval_s = 1
-probe_timeout_ms = 600
-"""
+    cfg = H.two_site_config(site, IP[site], SIP_PORT, (peer, IP[peer]), f"{IP[peer]}:{REPL[peer]}",
+                            f"{IP[site]}:{REPL[site]}", f"{IP[site]}:{API[site]}",
+                            tail='[continuity]\nrelog_state = "keep"\nfailback = "manual"\n'
+                                 'probe_interval_s = 1\nprobe_timeout_ms = 600\n')
     if site == "a":  # the DNs are loaded at a only; replication brings them to b
         cfg += dns_toml()
-    path = os.path.join(TMP, site + ".toml")
-    with open(path, "w") as f:
-        f.write(cfg)
-    return path
+    return H.write_file(os.path.join(TMP, site + ".toml"), cfg)
 
 
 def start(site):
-    logf = open(os.path.join(TMP, site + ".log"), "a")
-    p = subprocess.Popen([DUET, "-c", write_config(site)], stdout=logf, stderr=subprocess.STDOUT,
-                         preexec_fn=die_with_parent)
-    logf.close()
+    p = H.spawn([DUET, "-c", write_config(site)], os.path.join(TMP, site + ".log"))
     PROCS[site] = p
     wait(lambda: p.poll() is None and req(site, "GET", "/healthz")[0] == 200, 20, f"{site} API up")
     return p
@@ -162,34 +120,17 @@ def start(site):
 
 def stop_all():
     for p in PROCS.values():
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=5)
+        H.stop(p)
 
 
 # ------------------------------------------------------------------ HTTP API
 
-_local = threading.local()
+CLIENT = H.ApiClient({s: (IP[s], API[s]) for s in IP}, timeout=5)
 
 
 def req(site, method, path, body=None):
     """One request over a keep-alive connection of this thread. Returns (status, json)."""
-    conns = _local.__dict__.setdefault("conns", {})
-    data = json.dumps(body).encode() if body is not None else None
-    for attempt in (0, 1):
-        c = conns.get(site)
-        if c is None:
-            c = conns[site] = hc.HTTPConnection(IP[site], API[site], timeout=5)
-        try:
-            c.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
-            r = c.getresponse()
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else None)
-        except (OSError, hc.HTTPException):
-            c.close()
-            conns.pop(site, None)
-            if attempt:
-                raise
+    return CLIENT.req(site, method, path, body)
 
 
 def get(site, path):
@@ -229,25 +170,13 @@ def both_whole():
 
 # ------------------------------------------------------------------ event streams
 
-class EventStream(threading.Thread):
+class EventStream(H.EventStream):
     """GET /api/v1/events?types=... over a raw socket; `events` parses the frames into
     (receipt time, id, type, data)."""
 
     def __init__(self, site, types):
-        super().__init__(daemon=True)
+        super().__init__(IP[site], API[site], f"/api/v1/events?types={types}", recv_size=1 << 16, poll_s=0.2)
         self.site, self.types = site, types
-        self.raw, self._events, self.closed = [], [], threading.Event()
-        self.connected, self.stopping = threading.Event(), False
-
-    @property
-    def events(self):
-        for now, frame in self.raw[len(self._events):]:
-            ev = {}
-            for line in frame.decode().split("\n"):
-                k, _, v = line.partition(":")
-                ev[k] = v[1:] if v.startswith(" ") else v
-            self._events.append((now, int(ev.get("id", 0)), ev.get("event"), json.loads(ev.get("data", "null"))))
-        return self._events
 
     def find(self, etype, since=0, **match):
         return [e[3] for e in self.events[since:]
@@ -255,52 +184,6 @@ class EventStream(threading.Thread):
 
     def mark(self):
         return len(self.events)
-
-    def run(self):
-        try:
-            s = socket.create_connection((IP[self.site], API[self.site]), timeout=5)
-        except OSError:
-            self.closed.set()
-            return
-        s.sendall(f"GET /api/v1/events?types={self.types} HTTP/1.1\r\nHost: duet\r\n"
-                  "Accept: text/event-stream\r\n\r\n".encode())
-        s.settimeout(0.2)
-        buf, head = b"", None
-        while not self.stopping:
-            try:
-                d = s.recv(1 << 16)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            if not d:
-                break
-            now = time.monotonic()
-            buf += d
-            if head is None:
-                if b"\r\n\r\n" not in buf:
-                    continue
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                if not head.startswith(b"HTTP/1.1 200") or b"text/event-stream" not in head:
-                    break
-            pos = 0
-            while True:
-                end = buf.find(b"\n\n", pos)
-                if end < 0:
-                    break
-                if buf[pos] != 58:  # not a comment (": connected", ": keepalive")
-                    self.raw.append((now, buf[pos:end]))
-                elif buf.startswith(b": connected", pos):
-                    self.connected.set()
-                pos = end + 2
-            buf = buf[pos:]
-        s.close()
-        self.closed.set()
-
-    def stop(self):
-        self.stopping = True
-        if self.is_alive():
-            self.join(timeout=2)
 
 
 STREAMS = {}
@@ -599,12 +482,7 @@ if __name__ == "__main__":
         main()
     except Exception as e:  # noqa: BLE001 - any surprise is a failure with the logs shown
         print(f"FAIL: {e if isinstance(e, Failure) else repr(e)}", flush=True)
-        for n in ("a", "b"):
-            p = os.path.join(TMP, n + ".log")
-            if os.path.exists(p):
-                print(f"--- {n}.log (tail)")
-                with open(p, errors="replace") as f:
-                    print("".join(f.readlines()[-30:]))
+        H.log_tails(TMP, ("a", "b"))
         stop_all()
         sys.exit(1)
     shutil.rmtree(TMP, ignore_errors=True)  # kept (configs, logs) only when the test fails

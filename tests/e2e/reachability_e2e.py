@@ -5,23 +5,22 @@ a REGISTER makes it reachable again; a TCP phone whose connection is gone is out
 probe is a well-formed OPTIONS sent over the flow the phone registered on.
 
 Usage: reachability_e2e.py <duet binary>. Bounded waits; the daemon is stopped by its PID."""
-import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import duet_harness as H  # noqa: E402
 
 DUET = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="duet-reach-")
 
 
 def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return H.free_port("127.0.0.1", kind)
 
 
 SIP, API = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
@@ -43,33 +42,23 @@ listen = "127.0.0.1:{API}"
 probe_interval_s = 1
 probe_timeout_ms = 600
 """)
-log = open(os.path.join(TMP, "duet.log"), "w")
-proc = subprocess.Popen([DUET, "-c", cfg], stdout=log, stderr=subprocess.STDOUT)
+proc = H.spawn([DUET, "-c", cfg], os.path.join(TMP, "duet.log"), mode="w", with_parent=False)
 
 
 def fail(msg):
     print("FAIL:", msg, flush=True)
-    proc.kill()
-    proc.wait(timeout=5)
+    H.stop(proc)
     print(open(os.path.join(TMP, "duet.log")).read()[-3000:])
     sys.exit(1)
 
 
 def bindings():
-    with urllib.request.urlopen(f"http://127.0.0.1:{API}/api/v1/registrations", timeout=2) as r:
-        return {b["aor"]: b for b in json.load(r)["registrations"]}
+    return {b["aor"]: b for b in H.get_json("127.0.0.1", API, "/api/v1/registrations", timeout=2)["registrations"]}
 
 
 def wait_for(pred, secs, what):
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            if pred():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    fail("timed out waiting for " + what)
+    if not H.poll(pred, secs)[0]:
+        fail("timed out waiting for " + what)
 
 
 def register(send, user, port, proto, cseq, expires=300):
@@ -148,12 +137,6 @@ try:
     wait_for(lambda: bindings()["sip:3001@127.0.0.1"]["reachable"] is False, 4, "the closed TCP flow out of service")
     print(f"reachability e2e: ok ({len(probes)} UDP probes, {seen} TCP probes)")
 finally:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    H.stop(proc, graceful=True, timeout=5)
 if proc.returncode != 0:
     fail(f"duet exited with {proc.returncode} on SIGTERM")

@@ -6,92 +6,55 @@ by resume without a snapshot, config objects replicated and an invalid one refus
 
 Usage: e2e_two_sites.py <duet binary> <sipp scenario dir>. Every wait is bounded; every process
 started here is stopped by its PID."""
-import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import duet_harness as H  # noqa: E402
 
 DUET, SCEN = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="duet-repl-e2e-")
 PROCS = []
 
 
-def free_port(ip):
-    with socket.socket() as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
-
-def udp_free_port(ip):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
-
-
-SIP_PORT = udp_free_port("127.0.0.1")
-REPL = {"a": free_port("127.0.0.1"), "b": free_port("127.0.0.2")}
-PROXY = {"a": free_port("127.0.0.1"), "b": free_port("127.0.0.2")}  # a->b path, b->a path
-API = {"a": free_port("127.0.0.1"), "b": free_port("127.0.0.2")}
+SIP_PORT = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
+REPL = {"a": H.free_port("127.0.0.1"), "b": H.free_port("127.0.0.2")}
+PROXY = {"a": H.free_port("127.0.0.1"), "b": H.free_port("127.0.0.2")}  # a->b path, b->a path
+API = {"a": H.free_port("127.0.0.1"), "b": H.free_port("127.0.0.2")}
 IP = {"a": "127.0.0.1", "b": "127.0.0.2"}
 # The phones' own address (and so their Contact) stays the same across SIPp runs.
-PHONE = {"a": udp_free_port("127.0.0.1"), "b": udp_free_port("127.0.0.2")}
+PHONE = {"a": H.free_port("127.0.0.1", socket.SOCK_DGRAM), "b": H.free_port("127.0.0.2", socket.SOCK_DGRAM)}
 
 
 def fail(msg):
     print("FAIL:", msg, flush=True)
-    for n in ("a", "b"):
-        p = os.path.join(TMP, n + ".log")
-        if os.path.exists(p):
-            print(f"--- {n}.log (tail)")
-            print("".join(open(p).readlines()[-30:]))
+    H.log_tails(TMP, ("a", "b"))
     cleanup()
     sys.exit(1)
 
 
 def cleanup():
     for p in PROCS:
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=5)
+        H.stop(p)
 
 
 def write_config(site):
     peer = "b" if site == "a" else "a"
     # Each site dials the peer through a proxy the test can stop (a link cut).
-    cfg = f"""
-workers = 2
-listen = ["udp:{IP[site]}:{SIP_PORT}"]
-[site]
-name = "{site}"
-[registrar]
-min_expires = 1
-[peer]
-name = "{peer}"
-replication = "{IP[site]}:{PROXY[site]}"
-listen = "{IP[site]}:{REPL[site]}"
-sip = "sip:{IP[peer]}:{SIP_PORT}"
-heartbeat_ms = 100
-down_after_ms = 600
-[api]
-listen = "{IP[site]}:{API[site]}"
-"""
+    cfg = H.two_site_config(site, IP[site], SIP_PORT, (peer, IP[peer]), f"{IP[site]}:{PROXY[site]}",
+                            f"{IP[site]}:{REPL[site]}", f"{IP[site]}:{API[site]}")
     if site == "a":
         cfg += '[[dns]]\nnumber = "1001"\ntype = "extension"\n'
-    path = os.path.join(TMP, site + ".toml")
-    open(path, "w").write(cfg)
-    return path
+    return H.write_file(os.path.join(TMP, site + ".toml"), cfg)
 
 
 def start(site):
-    log = open(os.path.join(TMP, site + ".log"), "a")
-    p = subprocess.Popen([DUET, "-c", write_config(site)], stdout=log, stderr=subprocess.STDOUT)
+    p = H.spawn([DUET, "-c", write_config(site)], os.path.join(TMP, site + ".log"), with_parent=False)
     PROCS.append(p)
     wait(lambda: api_ok(site), 10, f"{site} API up")
     return p
@@ -158,15 +121,12 @@ class Proxy:
         self.socks = []
 
 
+CLIENT = H.ApiClient({s: (IP[s], API[s]) for s in IP}, timeout=3)
+
+
 def http(site, method, path, body=None):
-    req = urllib.request.Request(f"http://{IP[site]}:{API[site]}{path}", method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=3) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    """(status, JSON body or None), over a keep-alive connection."""
+    return CLIENT.req(site, method, path, body)
 
 
 def api_ok(site):
@@ -192,15 +152,8 @@ def peer(site):
 
 
 def wait(pred, seconds, what):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            if pred():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    fail("timed out waiting for: " + what)
+    if not H.poll(pred, seconds)[0]:
+        fail("timed out waiting for: " + what)
 
 
 CSEQ = [1]
@@ -208,17 +161,11 @@ CSEQ = [1]
 
 def sipp(site, users, expires):
     CSEQ[0] += 1
-    csv = os.path.join(TMP, "users.csv")
-    with open(csv, "w") as f:
-        f.write("SEQUENTIAL\n")
-        for u in users:
-            f.write(f"{u};{expires};{CSEQ[0]}\n")
-    r = subprocess.run(["sipp", "-sf", os.path.join(SCEN, "register.xml"), "-inf", csv, "-m", str(len(users)),
-                        "-r", "500", "-i", IP[site], "-p", str(PHONE[site]), "-nostdin",
-                        "-timeout", "20", "-timeout_error", f"{IP[site]}:{SIP_PORT}"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, cwd=TMP)
-    if r.returncode != 0:
-        fail(f"sipp at {site} exited {r.returncode}")
+    rc = H.sipp_csv(os.path.join(SCEN, "register.xml"), os.path.join(TMP, "users.csv"),
+                    [f"{u};{expires};{CSEQ[0]}" for u in users], IP[site], PHONE[site], f"{IP[site]}:{SIP_PORT}",
+                    500, 20, TMP, run_timeout=30, with_parent=False)
+    if rc != 0:
+        fail(f"sipp at {site} exited {rc}")
 
 
 def main():
