@@ -49,7 +49,7 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
     return v;
   });
   wr.set_local_binding_observer([this](std::string_view key, std::string_view payload, bool deleted) {
-    binding_changed(true, key, payload, deleted, replication::wall_ms());
+    binding_changed(true, key, payload, deleted, 0);  // the time is read only when it is needed
   });
   wr.set_remote_binding_observer([this](const replication::Record& rec) {
     binding_changed(false, rec.key, rec.payload, rec.deleted, rec.hlc >> 16);
@@ -101,6 +101,7 @@ void ApiBridge::binding_changed(bool local, std::string_view key, std::string_vi
   const bool agent_phone = model_.find(agents::Kind::dn, user) != nullptr;
   const bool listening = hub_.has_subscribers();
   if (!agent_phone && !deleted && !listening) return;  // the common case costs one lookup
+  if (local) at_ms = replication::wall_ms();
   replication::BindingInfo b;
   const bool decoded = !deleted && replication::decode_binding(payload, b);
   const auto verdict =

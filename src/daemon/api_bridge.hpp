@@ -56,7 +56,8 @@ class ApiBridge final : public api::ApiContext,
   static void on_sweep(uv_timer_t* t);
   uv_timer_t* sweep_timer_ = nullptr;  // promotes registration-mode suspects past their grace
   bool flush_pending_ = false;
-  // A binding changed here (local) or at the peer: relogs, registration modes, events.
+  // A binding changed here (local) or at the peer: relogs, registration modes, events. at_ms is
+  // the peer's record time; for a local change it is ignored and the wall clock is read instead.
   void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,
                        std::uint64_t at_ms);
 

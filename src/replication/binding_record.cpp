@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
+
 #include "duet/registrar/binding.hpp"
 #include "duet/registrar/binding_store.hpp"
 #include "duet/replication/wire.hpp"
@@ -100,12 +102,32 @@ void encode_binding_of(std::string& out, const registrar::BindingStore& store, c
 }
 
 std::string binding_key_of(const registrar::BindingStore& store, const registrar::Binding& b) {
+  std::string k;
+  append_binding_key_str16(k, store, b);
+  return k.substr(2);
+}
+
+void append_binding_key_str16(std::string& out, const registrar::BindingStore& store,
+                              const registrar::Binding& b) {
+  const std::size_t at = out.size();
+  WireWriter w(out);
+  w.u16(0);  // the length, patched below
+  w.str16(b.aor_user().substr(0, 65535));
+  w.str16(store.domain(b).substr(0, 65535));
   if (!b.instance().empty()) {
-    std::string id(b.instance());
-    if (b.reg_id != 0) id += ";reg-id=" + std::to_string(b.reg_id);
-    return binding_key(b.aor_user(), store.domain(b), id);
+    w.raw(b.instance());
+    if (b.reg_id != 0) {
+      char buf[16];
+      const auto r = std::to_chars(buf, buf + sizeof buf, b.reg_id);
+      w.raw(";reg-id=");
+      w.raw(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    }
+  } else {
+    w.raw(b.contact());
   }
-  return binding_key(b.aor_user(), store.domain(b), b.contact());
+  const auto n = static_cast<std::uint16_t>(out.size() - at - 2);
+  out[at] = static_cast<char>(n >> 8);
+  out[at + 1] = static_cast<char>(n & 0xff);
 }
 
 BindingInfo binding_info(const registrar::BindingStore& store, const registrar::Binding& b,

@@ -45,7 +45,7 @@ void ShardFeed::encode(std::string& out, const registrar::BindingStore& store, c
   out.clear();
   WireWriter w(out);
   w.u8(deleted ? 1 : 0);
-  w.str16(binding_key_of(store, b));
+  append_binding_key_str16(out, store, b);
   if (!deleted) encode_binding_of(out, store, b, loop_now_ms, wall_now_ms);
 }
 

@@ -1,5 +1,6 @@
 #include "duet/replication/local_store.hpp"
 
+#include <functional>
 #include <stdexcept>
 
 namespace duet::replication {
@@ -7,34 +8,83 @@ namespace duet::replication {
 LocalStore::LocalStore(std::string origin, std::size_t log_capacity)
     : origin_(std::move(origin)), log_(log_capacity == 0 ? 1 : log_capacity) {}
 
+namespace {
+constexpr std::size_t kNpos = static_cast<std::size_t>(-1);
+
+std::uint64_t key_hash(std::string_view key) noexcept {
+  return std::hash<std::string_view>{}(key);
+}
+}  // namespace
+
+std::size_t LocalStore::index_find(std::string_view key, std::uint64_t h) const noexcept {
+  if (index_.empty()) return kNpos;
+  const std::size_t mask = index_.size() - 1;
+  const std::uint64_t tag = h >> 32;
+  for (std::size_t i = static_cast<std::size_t>(tag) & mask;; i = (i + 1) & mask) {
+    const std::uint64_t c = index_[i];
+    if (c == 0) return kNpos;
+    if ((c >> 32) == tag && slots_[(c & 0xffffffffu) - 1].key == key) return i;
+  }
+}
+
+void LocalStore::index_insert(std::uint64_t h, std::uint32_t slot) {
+  if ((index_used_ + 1) * 2 > index_.size()) {
+    std::vector<std::uint64_t> old(index_.empty() ? 2048 : index_.size() * 2, 0);
+    old.swap(index_);
+    const std::size_t mask = index_.size() - 1;
+    for (const std::uint64_t c : old) {
+      if (c == 0) continue;
+      std::size_t i = static_cast<std::size_t>(c >> 32) & mask;
+      while (index_[i] != 0) i = (i + 1) & mask;
+      index_[i] = c;
+    }
+  }
+  const std::size_t mask = index_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(h >> 32) & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = (h >> 32) << 32 | (static_cast<std::uint64_t>(slot) + 1);
+  ++index_used_;
+}
+
+void LocalStore::index_erase(std::string_view key) {
+  std::size_t i = index_find(key, key_hash(key));
+  if (i == kNpos) return;
+  // Backward-shift deletion: move later cells of the probe run into the hole when their home
+  // position allows it, so that lookups never need tombstones.
+  const std::size_t mask = index_.size() - 1;
+  for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+    const std::uint64_t c = index_[j];
+    if (c == 0) break;
+    const std::size_t home = static_cast<std::size_t>(c >> 32) & mask;
+    // c may fill the hole at i iff i lies cyclically in [home, j).
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      index_[i] = c;
+      i = j;
+    }
+  }
+  index_[i] = 0;
+  --index_used_;
+}
+
 std::uint64_t LocalStore::put(RecordKind kind, std::string_view key, std::string_view payload, bool deleted,
                               std::uint64_t hlc, std::uint16_t shard) {
-  auto it = index_.find(key);
+  const std::uint64_t h = key_hash(key);
+  const std::size_t cell = index_find(key, h);
   std::uint32_t slot;
-  if (it == index_.end()) {
+  if (cell == kNpos) {
     if (deleted) return 0;
     if (!free_.empty()) {
       slot = free_.back();
       free_.pop_back();
     } else {
-      // Index keys are views into the slots' strings: never let slots_ reallocate under them
-      // with std::string moves of short (SSO) keys, whose bytes live inside the Entry.
-      if (slots_.size() == slots_.capacity()) {
-        index_.clear();
-        slots_.reserve(slots_.empty() ? 1024 : slots_.size() * 2);
-        for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-          if (slots_[i].version != 0) index_.emplace(slots_[i].key, i);
-        }
-      }
       slots_.emplace_back();
       slot = static_cast<std::uint32_t>(slots_.size() - 1);
     }
-    Entry& e = slots_[slot];
-    e.key.assign(key);
-    index_.emplace(e.key, slot);
+    slots_[slot].key.assign(key);
+    index_insert(h, slot);
     ++live_;
   } else {
-    slot = it->second;
+    slot = static_cast<std::uint32_t>((index_[cell] & 0xffffffffu) - 1);
     Entry& e = slots_[slot];
     if (e.deleted && deleted) return 0;  // already a tombstone
     if (e.deleted) ++live_;
@@ -69,8 +119,8 @@ const LocalStore::Entry* LocalStore::at_version(std::uint64_t v) const noexcept 
 }
 
 const LocalStore::Entry* LocalStore::find(std::string_view key) const {
-  const auto it = index_.find(key);
-  return it == index_.end() ? nullptr : &slots_[it->second];
+  const std::size_t cell = index_find(key, key_hash(key));
+  return cell == kNpos ? nullptr : &slots_[(index_[cell] & 0xffffffffu) - 1];
 }
 
 void LocalStore::collect(std::uint64_t acked) {
@@ -81,7 +131,7 @@ void LocalStore::collect(std::uint64_t acked) {
     tombstones_.pop_front();
     Entry& e = slots_[t.slot];
     if (e.version != t.version) continue;  // the key came back since: not a tombstone any more
-    index_.erase(std::string_view(e.key));
+    index_erase(e.key);
     e = Entry{};
     free_.push_back(t.slot);
   }

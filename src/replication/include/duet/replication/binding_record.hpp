@@ -49,5 +49,9 @@ BindingInfo binding_info(const registrar::BindingStore& store, const registrar::
 void encode_binding_of(std::string& out, const registrar::BindingStore& store, const registrar::Binding& b,
                        std::uint64_t loop_now_ms, std::uint64_t wall_now_ms);
 std::string binding_key_of(const registrar::BindingStore& store, const registrar::Binding& b);
+// Appends the key as binding_key_of() makes it, with a u16 length prefix (WireWriter::str16), without
+// building the key as a string of its own.
+void append_binding_key_str16(std::string& out, const registrar::BindingStore& store,
+                              const registrar::Binding& b);
 
 }  // namespace duet::replication

@@ -16,7 +16,6 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "duet/replication/record.hpp"
@@ -70,9 +69,16 @@ class LocalStore {
   std::string origin_;
   std::vector<Entry> slots_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<std::string_view, std::uint32_t> index_;  // views into slots_[i].key
-  std::vector<std::uint32_t> log_;                             // log_[v % capacity] = slot of version v
-  std::deque<Tomb> tombstones_;                                // in version order
+  // The key index: open addressing with linear probing, each cell tag << 32 | (slot + 1) with tag = hash >>
+  // 32 (a cell's home is tag & mask), 0 when empty. Keys are compared in slots_, so growing slots_ leaves the
+  // index valid.
+  std::size_t index_find(std::string_view key, std::uint64_t h) const noexcept;  // a cell, or npos
+  void index_insert(std::uint64_t h, std::uint32_t slot);
+  void index_erase(std::string_view key);
+  std::vector<std::uint64_t> index_;
+  std::size_t index_used_ = 0;
+  std::vector<std::uint32_t> log_;  // log_[v % capacity] = slot of version v
+  std::deque<Tomb> tombstones_;     // in version order
   std::uint64_t next_ = 1;
   std::size_t live_ = 0;
 };
