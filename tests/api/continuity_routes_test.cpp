@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "api_test_support.hpp"
 #include "duet/api/router.hpp"
 #include "duet/continuity/agent_board.hpp"
 #include "duet/continuity/agent_state.hpp"
@@ -50,15 +51,7 @@ class ContinuityRoutes : public ::testing::Test {
   }
   static HttpResponse call_with(Router& r, const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& auth) {
-    HttpRequest req;
-    req.method = method;
-    req.path = path;
-    req.body = body;
-    req.authorization = auth;
-    std::optional<HttpResponse> out;
-    r.handle(req, [&](HttpResponse resp) { out = std::move(resp); });
-    EXPECT_TRUE(out.has_value()) << method << " " << path;
-    return out.value_or(HttpResponse{});
+    return testing::call_router(r, method, path, body, auth);
   }
   static json body(const HttpResponse& r) { return json::parse(r.body); }
   static std::string error(const HttpResponse& r) { return body(r).value("error", std::string()); }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_test_support.hpp"
 #include "duet/api/api_server.hpp"
 #include "duet/api/event_hub.hpp"
 #include "duet/api/router.hpp"
@@ -158,16 +159,7 @@ class EventsRouteTest : public ::testing::Test {
  protected:
   HttpResponse call(Router& router, const std::string& method, const std::string& target,
                     const std::string& auth = "") {
-    HttpRequest req;
-    req.method = method;
-    const auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) req.query = target.substr(q + 1);
-    req.authorization = auth;
-    std::optional<HttpResponse> out;
-    router.handle(req, [&](HttpResponse r) { out = std::move(r); });
-    EXPECT_TRUE(out.has_value()) << method << " " << target;
-    return out.value_or(HttpResponse{});
+    return testing::call_router(router, method, target, "", auth);
   }
   static std::string error(const HttpResponse& r) {
     return json::parse(r.body).value("error", std::string());
@@ -303,51 +295,13 @@ struct Client {
 
 class EventStreamTest : public ::testing::Test {
  protected:
-  void start(ApiOptions opts = {}) {
-    opts.ip = "127.0.0.1";
-    opts.port = 0;
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    server_ = std::make_unique<ApiServer>(&loop_, opts, ctx_);
-    server_->start();
-    port_ = server_->bound_port();
-    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<EventStreamTest*>(a->data);
-      self->server_->stop();
-      uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->hop_), nullptr);
-    });
-    stop_.data = this;
-    uv_async_init(&loop_, &hop_, [](uv_async_t* a) {
-      auto* self = static_cast<EventStreamTest*>(a->data);
-      std::vector<std::function<void()>> tasks;
-      {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        tasks.swap(self->tasks_);
-      }
-      for (auto& t : tasks) t();
-    });
-    hop_.data = this;
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  }
-  void TearDown() override {
-    if (!thread_.joinable()) return;
-    uv_async_send(&stop_);
-    thread_.join();  // the loop ends once every handle has closed
-    server_.reset();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
+  void start(ApiOptions opts = {}) { srv_.start(opts, ctx_); }
+  void TearDown() override { srv_.stop(); }
 
   // Runs f on the loop thread (where the hub and the server live) and returns its result.
   template <class F>
   auto on_loop(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tasks_.emplace_back([&task] { task(); });
-    }
-    uv_async_send(&hop_);
-    return result.get();
+    return srv_.on_loop(std::move(f));
   }
   void publish(const std::string& type, const std::string& data) {
     on_loop([&] { ctx_.hub->publish(type, data); });
@@ -372,7 +326,7 @@ class EventStreamTest : public ::testing::Test {
     if (rcvbuf > 0) setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);  // before connect
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
+    a.sin_port = htons(srv_.port());
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(::connect(c->fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     return c;
@@ -388,14 +342,7 @@ class EventStreamTest : public ::testing::Test {
   }
 
   testing::FakeContext ctx_;
-  uv_loop_t loop_{};
-  uv_async_t stop_{};
-  uv_async_t hop_{};
-  std::mutex mu_;
-  std::vector<std::function<void()>> tasks_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
+  testing::LoopServer srv_;
 };
 
 TEST_F(EventStreamTest, HeadersThenEventsInPublishOrder) {
@@ -425,7 +372,7 @@ TEST_F(EventStreamTest, HeadersThenEventsInPublishOrder) {
   EXPECT_EQ(ev[2].id, 3u);
   EXPECT_EQ(ev[2].type, "registration");
   EXPECT_EQ(ev[2].data, R"({"aor":"sip:1001@x"})");
-  EXPECT_EQ(on_loop([&] { return server_->stats().event_streams; }), 1u);
+  EXPECT_EQ(on_loop([&] { return srv_.server().stats().event_streams; }), 1u);
 }
 
 TEST_F(EventStreamTest, TypeFilter) {
@@ -535,7 +482,7 @@ TEST_F(EventStreamTest, SubscriberThatNeverReadsIsCutOthersKeepReceiving) {
   ASSERT_TRUE(cut) << "the slow subscriber was never cut after " << sent_bytes << " bytes";
   EXPECT_EQ(subscribers(), 1u);
   EXPECT_TRUE(slow->read_to_close());  // the server closed it (after what the kernel held)
-  EXPECT_TRUE(eventually([&] { return server_->connections() == 1; }));
+  EXPECT_TRUE(eventually([&] { return srv_.server().connections() == 1; }));
 
   // The fast one got every event, in order, and still receives.
   publish("peer", R"({"after":"cut"})");
@@ -554,11 +501,11 @@ TEST_F(EventStreamTest, ClosingTheClientUnsubscribes) {
   EXPECT_EQ(subscribers(), 2u);
   a.reset();  // closes the socket
   EXPECT_TRUE(eventually([&] { return ctx_.hub->subscribers() == 1; }));
-  EXPECT_TRUE(eventually([&] { return server_->connections() == 1; }));
+  EXPECT_TRUE(eventually([&] { return srv_.server().connections() == 1; }));
   publish("agent", "{}");  // the remaining one is unaffected
   EXPECT_TRUE(b->read_until("event: agent\n"));
   b.reset();
-  EXPECT_TRUE(eventually([&] { return ctx_.hub->subscribers() == 0 && server_->connections() == 0; }));
+  EXPECT_TRUE(eventually([&] { return ctx_.hub->subscribers() == 0 && srv_.server().connections() == 0; }));
   EXPECT_EQ(on_loop([&] { return ctx_.hub->dropped_subscribers(); }), 0u);
 }
 
@@ -570,11 +517,11 @@ TEST_F(EventStreamTest, StopWithAnOpenStreamIsClean) {
   // A backlog still queued in the server when it stops: the writes are cancelled and freed.
   on_loop([&] {
     for (int i = 0; i < 200; ++i) ctx_.hub->publish("agent", std::string(4000, 'z'));
-    server_->stop();
+    srv_.server().stop();
   });
   EXPECT_EQ(subscribers(), 0u);
   EXPECT_TRUE(c->read_to_close());
-  EXPECT_TRUE(eventually([&] { return server_->connections() == 0; }));
+  EXPECT_TRUE(eventually([&] { return srv_.server().connections() == 0; }));
   publish("agent", "{}");  // nobody left to deliver to
   // TearDown: the loop ends (every handle closed) and uv_loop_close succeeds; ASan checks leaks.
 }
@@ -600,7 +547,7 @@ TEST_F(EventStreamTest, PipelinedRequestsAfterTheStreamAreNotServed) {
   const auto after = c->got.substr(c->got.find(": connected\n\n"));
   EXPECT_EQ(after.find("HTTP/1.1"), std::string::npos) << after;
   EXPECT_EQ(after.find("\"state\""), std::string::npos) << after;
-  EXPECT_EQ(on_loop([&] { return server_->stats().requests; }), 2u);
+  EXPECT_EQ(on_loop([&] { return srv_.server().stats().requests; }), 2u);
   EXPECT_EQ(subscribers(), 1u);
 }
 

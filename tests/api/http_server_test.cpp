@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api_test_support.hpp"
 #include "duet/api/api_server.hpp"
 #include "fake_context.hpp"
 
@@ -20,34 +21,8 @@ namespace {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(ApiOptions opts = {}) {
-    opts.ip = "127.0.0.1";
-    opts.port = 0;
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    server_ = std::make_unique<ApiServer>(&loop_, opts, ctx_);
-    server_->start();
-    port_ = server_->bound_port();
-    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<ServerTest*>(a->data);
-      self->server_->stop();
-      uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->hop_), nullptr);
-    });
-    stop_.data = this;
-    uv_async_init(&loop_, &hop_, [](uv_async_t* a) {
-      auto* self = static_cast<ServerTest*>(a->data);
-      if (self->hop_fn_) self->hop_fn_();
-    });
-    hop_.data = this;
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  }
-  void TearDown() override {
-    if (!thread_.joinable()) return;
-    uv_async_send(&stop_);
-    thread_.join();  // the loop ends once every handle has closed
-    server_.reset();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
+  void start(ApiOptions opts = {}) { srv_.start(opts, ctx_); }
+  void TearDown() override { srv_.stop(); }
 
   int connect_client() const {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -55,7 +30,7 @@ class ServerTest : public ::testing::Test {
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
+    a.sin_port = htons(srv_.port());
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     return fd;
@@ -107,13 +82,7 @@ class ServerTest : public ::testing::Test {
   }
 
   testing::FakeContext ctx_;
-  uv_loop_t loop_{};
-  uv_async_t stop_{};
-  uv_async_t hop_{};  // runs hop_fn_ on the loop thread
-  std::function<void()> hop_fn_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
+  testing::LoopServer srv_;
 };
 
 TEST_F(ServerTest, HealthzOverHttp11) {
@@ -246,16 +215,16 @@ TEST_F(ServerTest, AnswersGivenLaterStillGoOutInOrder) {
   send_all(fd, "GET /api/v1/registrations HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
   // /healthz is answered at once but must wait behind the registrations query.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  // The context belongs to the loop thread: answer the deferred query there, through hop_.
-  hop_fn_ = [this] {
+  // The context belongs to the loop thread: answer the deferred query there.
+  std::function<void()> answer = [this, &answer] {
     if (ctx_.pending.empty()) {  // the request has not been parsed yet: try again
-      uv_async_send(&hop_);
+      srv_.post(answer);
       return;
     }
     for (auto& f : ctx_.pending) f();
     ctx_.pending.clear();
   };
-  uv_async_send(&hop_);
+  srv_.post(answer);
   const auto r = read_responses(fd, 2);
   const auto a = r.find("\"registrations\""), b = r.find("\"status\":\"ok\"");
   EXPECT_NE(a, std::string::npos) << r;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api_test_support.hpp"
 #include "duet/api/router.hpp"
 #include "fake_context.hpp"
 
@@ -16,17 +17,7 @@ class RouterTest : public ::testing::Test {
  protected:
   HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                     const std::string& auth = "") {
-    HttpRequest req;
-    req.method = method;
-    const auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) req.query = target.substr(q + 1);
-    req.body = body;
-    req.authorization = auth;
-    std::optional<HttpResponse> out;
-    router.handle(req, [&](HttpResponse r) { out = std::move(r); });
-    EXPECT_TRUE(out.has_value()) << method << " " << target;
-    return out.value_or(HttpResponse{});
+    return testing::call_router(router, method, target, body, auth);
   }
   static json body(const HttpResponse& r) { return json::parse(r.body); }
   static std::string error(const HttpResponse& r) { return body(r).value("error", std::string()); }

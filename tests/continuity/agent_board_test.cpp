@@ -222,6 +222,14 @@ ErrorCode code_of(const Outcome& o) {
   return o ? o->code : static_cast<ErrorCode>(99);
 }
 
+// A refusal with its code, field and a fragment of its message.
+void expect_refused(const Outcome& e, ErrorCode code, const std::string& field, const std::string& fragment) {
+  ASSERT_TRUE(e) << "expected a refusal containing: " << fragment;
+  EXPECT_EQ(e->code, code) << e->message;
+  EXPECT_EQ(e->field, field) << e->message;
+  EXPECT_NE(e->message.find(fragment), std::string::npos) << e->message;
+}
+
 // A record from the peer, as apply() receives it.
 ConfigRecord record(const AgentState& s, std::uint64_t hlc, const std::string& origin,
                     std::uint64_t version = 1) {
@@ -322,11 +330,7 @@ TEST_F(OneBoard, LoginWithTheAgentLoginsOwnPlaceAndDn) {
 }
 
 TEST_F(OneBoard, UnknownLoginIsNotFound) {
-  const auto e = board().login("nobody", "p1", "1001");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::not_found);
-  EXPECT_EQ(e->field, "");
-  EXPECT_NE(e->message.find("'nobody' does not exist"), std::string::npos) << e->message;
+  expect_refused(board().login("nobody", "p1", "1001"), ErrorCode::not_found, "", "'nobody' does not exist");
   EXPECT_EQ(code_of(board().ready("nobody")), ErrorCode::not_found);
   EXPECT_EQ(code_of(board().not_ready("nobody", "x")), ErrorCode::not_found);
   EXPECT_EQ(code_of(board().logout("nobody", "")), ErrorCode::not_found);
@@ -353,47 +357,32 @@ TEST_F(OneBoard, PlaceAndDnAreRequiredWhenTheLoginNamesNone) {
 }
 
 TEST_F(OneBoard, LoginMustUseItsOwnPlace) {
-  const auto e = board().login("a1", "p2", "1002");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "place");
-  EXPECT_NE(e->message.find("belongs to Place 'p1', not 'p2'"), std::string::npos) << e->message;
+  expect_refused(board().login("a1", "p2", "1002"), ErrorCode::conflict, "place",
+                 "belongs to Place 'p1', not 'p2'");
   // The login's own Place, named explicitly, is fine; so is another DN of it.
   EXPECT_FALSE(board().login("a1", "p1", "2001"));
 }
 
 TEST_F(OneBoard, PlaceMustExist) {
-  const auto e = board().login("free", "nowhere", "1001");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "place");
-  EXPECT_NE(e->message.find("Place 'nowhere' does not exist"), std::string::npos) << e->message;
+  expect_refused(board().login("free", "nowhere", "1001"), ErrorCode::conflict, "place",
+                 "Place 'nowhere' does not exist");
 }
 
 TEST_F(OneBoard, DnMustExist) {
-  const auto e = board().login("free", "p1", "9999");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "dn");
-  EXPECT_NE(e->message.find("DN '9999' does not exist"), std::string::npos) << e->message;
+  expect_refused(board().login("free", "p1", "9999"), ErrorCode::conflict, "dn", "DN '9999' does not exist");
 }
 
 TEST_F(OneBoard, OnlyExtensionDnsCanBeAgentDns) {
-  const auto e = board().login("free", "q", "7000");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "dn");
-  EXPECT_NE(e->message.find("only Extension DNs can be agent DNs"), std::string::npos) << e->message;
+  expect_refused(board().login("free", "q", "7000"), ErrorCode::conflict, "dn",
+                 "only Extension DNs can be agent DNs");
   EXPECT_FALSE(board().login("free", "q", "1009")) << "the Extension of the same Place is fine";
 }
 
 TEST_F(OneBoard, DnMustBelongToThePlace) {
   for (const char* dn : {"1002", "1005"}) {  // another Place's, and no Place's
-    const auto e = board().login("free", "p1", dn);
-    ASSERT_TRUE(e) << dn;
-    EXPECT_EQ(e->code, ErrorCode::conflict);
-    EXPECT_EQ(e->field, "dn");
-    EXPECT_NE(e->message.find("is not an Extension of Place 'p1'"), std::string::npos) << e->message;
+    SCOPED_TRACE(dn);
+    expect_refused(board().login("free", "p1", dn), ErrorCode::conflict, "dn",
+                   "is not an Extension of Place 'p1'");
   }
   const auto e = board().login("p1any", "", "1002");
   ASSERT_TRUE(e);
@@ -422,12 +411,8 @@ TEST_F(OneBoard, DnTakenByAnotherAgentHereOrAtThePeer) {
 TEST_F(OneBoard, LoggedInAtThePeerWhileItIsUpIsRefused) {
   at_peer("a1", "p1", "1001", true);
   EXPECT_EQ(board().logged_in_here(), 0u);
-  const auto e = board().login("a1", "", "");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "");
-  EXPECT_NE(e->message.find("is logged in at site 'b'; log out there first"), std::string::npos)
-      << e->message;
+  expect_refused(board().login("a1", "", ""), ErrorCode::conflict, "",
+                 "is logged in at site 'b'; log out there first");
   // Nor can this site change it.
   for (const auto& o : {board().ready("a1"), board().not_ready("a1", "x"), board().logout("a1", "")}) {
     ASSERT_TRUE(o);
@@ -471,11 +456,8 @@ TEST_F(OneBoard, LoginAgainIsIdempotentButAnotherDnIsRefused) {
   EXPECT_EQ(a.published.size(), published) << "nothing to replicate";
   EXPECT_EQ(a.state("p1any"), before) << "still Ready, same stamp";
   EXPECT_EQ(board().stats().logins, 1u);
-  const auto e = board().login("p1any", "", "2001");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->code, ErrorCode::conflict);
-  EXPECT_EQ(e->field, "");
-  EXPECT_NE(e->message.find("already logged in here on DN '1001'"), std::string::npos) << e->message;
+  expect_refused(board().login("p1any", "", "2001"), ErrorCode::conflict, "",
+                 "already logged in here on DN '1001'");
 }
 
 TEST_F(OneBoard, ReadyNotReadyLogoutOnlyWhereLoggedIn) {

@@ -92,7 +92,8 @@ class RegistrationModes {
     std::uint64_t suspect_ms = 0;  // live at both since then; flagged after the grace unless released
     std::string why;
   };
-  void promote(const std::string& aor, Track& t, std::uint64_t now_ms) const;  // a suspect past its grace becomes flagged
+  void promote(const std::string& aor, Track& t,
+               std::uint64_t now_ms) const;  // a suspect past its grace becomes flagged
 
   const agents::ConfigModel& config_;
   std::vector<CompiledProfile> profiles_;
