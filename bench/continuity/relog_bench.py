@@ -26,12 +26,10 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -269,24 +267,12 @@ def main():
 
     say(f"relog_bench: N = {args.agents} dual + {args.ab_agents} active-backup agents, {args.rounds} round(s), "
         f"active-backup phones at b at {args.ab_rate}/s")
-    results = []
-    for i in range(args.rounds):
-        tmp = tempfile.mkdtemp(prefix="duet-relog-bench-")
-        r = Round(args, tmp)
-        t = time.monotonic()
-        try:
-            res = r.run(say)
-        except BaseException as e:
-            r.stop()
-            if isinstance(e, BenchError):
-                print(f"relog_bench: round {i + 1} FAILED: {e} (logs in {tmp})", flush=True)
-                sys.exit(1)
-            raise
-        r.stop()
-        shutil.rmtree(tmp, ignore_errors=True)  # kept only when a round fails
-        results.append(res)
-        say(f"round {i + 1}: dual {res['dual_s'] * 1000:.0f} ms, active-backup {res['ab_s']:.2f} s, SSE p99 "
-            f"{pct(res['dual_sse'], 99):.0f} / {pct(res['ab_sse'], 99):.0f} ms (round: {time.monotonic() - t:.0f} s)")
+    def report(i, res, secs):
+        say(f"round {i}: dual {res['dual_s'] * 1000:.0f} ms, active-backup {res['ab_s']:.2f} s, SSE p99 "
+            f"{pct(res['dual_sse'], 99):.0f} / {pct(res['ab_sse'], 99):.0f} ms (round: {secs:.0f} s)")
+
+    results = H.run_rounds("relog_bench", args.rounds, "duet-relog-bench-", lambda tmp, i: Round(args, tmp), say,
+                           BenchError, report)
 
     n, nab, rate = args.agents, args.ab_agents, args.ab_rate
 

@@ -33,7 +33,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -357,26 +356,14 @@ def main():
     t_all = time.monotonic()
     say(f"lag_bench: {args.rate} REGISTER/s to a for {args.seconds} s, probes {args.probe_rate:g}/s, "
         f"idle {args.idle_seconds:g} s, {args.rounds} round(s); load average {os.getloadavg()[0]:.2f}")
-    results = []
-    for i in range(args.rounds):
-        tmp = tempfile.mkdtemp(prefix="duet-repl-lag-")
-        r = Round(args, tmp, i + 1)
-        t = time.monotonic()
-        try:
-            res = r.run(say)
-        except BaseException as e:
-            r.stop()
-            if isinstance(e, BenchError):
-                print(f"lag_bench: round {i + 1} FAILED: {e} (logs in {tmp})", flush=True)
-                sys.exit(1)
-            raise
-        r.stop()
-        shutil.rmtree(tmp, ignore_errors=True)  # kept only when a round fails
-        results.append(res)
+    def report(i, res, secs):
         L, I = res["load"], res["idle"]
-        say(f"round {i + 1}: {L['rate']:.0f}/s achieved, SIPp failed {L['sipp_failed']}, lag p50/p99 "
+        say(f"round {i}: {L['rate']:.0f}/s achieved, SIPp failed {L['sipp_failed']}, lag p50/p99 "
             f"{L['p50']:.1f}/{L['p99']:.1f} ms under load, {I['p50']:.1f}/{I['p99']:.1f} ms idle "
-            f"(round: {time.monotonic() - t:.1f} s)")
+            f"(round: {secs:.1f} s)")
+
+    results = H.run_rounds("lag_bench", args.rounds, "duet-repl-lag-", lambda tmp, i: Round(args, tmp, i), say,
+                           BenchError, report)
 
     def row(name, vals, fmt):
         cells = " ".join(f"{fmt.format(v):>9}" for v in vals)

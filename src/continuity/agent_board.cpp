@@ -264,11 +264,14 @@ Outcome AgentBoard::ready(std::string_view code) {
   return std::nullopt;
 }
 
+Outcome AgentBoard::check_reason(std::string_view reason) {
+  if (valid_reason(reason)) return std::nullopt;
+  ++stats_.refused;
+  return err(ErrorCode::invalid, "reason", "a reason is at most 64 printable ASCII characters");
+}
+
 Outcome AgentBoard::not_ready(std::string_view code, std::string reason) {
-  if (!valid_reason(reason)) {
-    ++stats_.refused;
-    return err(ErrorCode::invalid, "reason", "a reason is at most 64 printable ASCII characters");
-  }
+  if (auto e = check_reason(reason)) return e;
   AgentState* s = nullptr;
   if (auto e = here_and_logged_in(code, s)) return e;
   if (!s->ready && s->reason == reason) return std::nullopt;
@@ -280,10 +283,7 @@ Outcome AgentBoard::not_ready(std::string_view code, std::string reason) {
 }
 
 Outcome AgentBoard::logout(std::string_view code, std::string reason) {
-  if (!valid_reason(reason)) {
-    ++stats_.refused;
-    return err(ErrorCode::invalid, "reason", "a reason is at most 64 printable ASCII characters");
-  }
+  if (auto e = check_reason(reason)) return e;
   AgentState* s = nullptr;
   if (auto e = here_and_logged_in(code, s)) return e;
   AgentState n = *s;

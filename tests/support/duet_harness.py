@@ -16,7 +16,10 @@ import json
 import os
 import signal
 import socket
+import shutil
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -314,3 +317,27 @@ def write_file(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def run_rounds(name, rounds, tmp_prefix, make_round, say, failure, on_result):
+    """A benchmark's rounds: each in a fresh temporary directory (removed unless the round fails),
+    make_round(tmp, i) -> an object with run(say) and stop(). A `failure` exception ends the run with
+    status 1 and points at the logs; on_result(i, result, seconds) reports each round."""
+    results = []
+    for i in range(1, rounds + 1):
+        tmp = tempfile.mkdtemp(prefix=tmp_prefix)
+        r = make_round(tmp, i)
+        t = time.monotonic()
+        try:
+            res = r.run(say)
+        except BaseException as e:
+            r.stop()
+            if isinstance(e, failure):
+                print(f"{name}: round {i} FAILED: {e} (logs in {tmp})", flush=True)
+                sys.exit(1)
+            raise
+        r.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        results.append(res)
+        on_result(i, res, time.monotonic() - t)
+    return results

@@ -116,6 +116,7 @@ class AgentBoard {
   void commit(AgentState s, std::string_view why);
   void index(const AgentState& s);
   void unindex(const AgentState& s);
+  agents::Outcome check_reason(std::string_view reason);  // counted as refused when malformed
   agents::Outcome here_and_logged_in(std::string_view code, AgentState*& out);
   void relog(const std::string& dn);
   void take_handoff(const AgentState& s);
