@@ -112,15 +112,12 @@ def write_config(site):
 
 
 def start(site):
-    p = H.spawn([DUET, "-c", write_config(site)], os.path.join(TMP, site + ".log"))
-    PROCS[site] = p
-    wait(lambda: p.poll() is None and req(site, "GET", "/healthz")[0] == 200, 20, f"{site} API up")
-    return p
+    return H.start_duet(PROCS, site, DUET, write_config(site), os.path.join(TMP, site + ".log"),
+                        lambda: req(site, "GET", "/healthz")[0] == 200, 20, wait)
 
 
 def stop_all():
-    for p in PROCS.values():
-        H.stop(p)
+    H.stop_all(PROCS)
 
 
 # ------------------------------------------------------------------ HTTP API

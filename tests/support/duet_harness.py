@@ -341,3 +341,17 @@ def run_rounds(name, rounds, tmp_prefix, make_round, say, failure, on_result):
         results.append(res)
         on_result(i, res, time.monotonic() - t)
     return results
+
+
+def start_duet(procs, site, duet, cfg_path, log_path, healthy, seconds, wait):
+    """Starts duet for `site` with cfg_path (recorded in procs) and waits, through the caller's
+    bounded `wait`, until it runs and healthy() holds."""
+    p = spawn([duet, "-c", cfg_path], log_path)
+    procs[site] = p
+    wait(lambda: p.poll() is None and healthy(), seconds, f"{site} API up")
+    return p
+
+
+def stop_all(procs):
+    for p in procs.values():
+        stop(p)
