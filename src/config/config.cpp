@@ -163,7 +163,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
   r.only(root, "",
          {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api", "site", "peer",
-          "continuity", "profiles",
+          "continuity", "proxy", "profiles",
           // agent configuration: read by src/agents from the same file
           "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
@@ -277,6 +277,35 @@ Config from_toml(const toml::value& root, const std::string& origin) {
       r.fail(*r.find(*t, "shutdown_code"), "continuity.shutdown_code",
              std::to_string(code) + " redirects to the peer: it needs a [peer] with sip");
     }
+  }
+  if (const auto* t = r.section(root, "proxy")) {
+    auto& p = c.proxy;
+    r.only(*t, "proxy.",
+           {"record_route", "forking", "timer_c_s", "t1_ms", "t2_ms", "t4_ms", "outbound", "cross_site", "forward",
+            "max_transactions"});
+    r.get(*t, "proxy.", "record_route", p.record_route);
+    std::string forking = "serial-by-q", cross = "redirect";
+    r.get(*t, "proxy.", "forking", forking);
+    if (forking != "serial-by-q" && forking != "parallel")
+      r.fail(*r.find(*t, "forking"), "proxy.forking", "'" + forking + "' is not serial-by-q or parallel");
+    p.serial_by_q = forking == "serial-by-q";
+    r.get(*t, "proxy.", "timer_c_s", p.timer_c_s, 180, 3600);
+    r.get(*t, "proxy.", "t1_ms", p.t1_ms, 50, 10000);
+    r.get(*t, "proxy.", "t2_ms", p.t2_ms, 100, 60000);
+    r.get(*t, "proxy.", "t4_ms", p.t4_ms, 100, 60000);
+    if (p.t2_ms < p.t1_ms)
+      r.fail(*r.find(*t, "t2_ms"), "proxy.t2_ms", "must not be less than t1_ms (" + std::to_string(p.t1_ms) + ")");
+    r.get(*t, "proxy.", "outbound", p.outbound);
+    if (!p.outbound.empty() && p.outbound.rfind("sip:", 0) != 0)
+      r.fail(*r.find(*t, "outbound"), "proxy.outbound", "'" + p.outbound + "' is not a sip: URI");
+    r.get(*t, "proxy.", "cross_site", cross);
+    if (cross != "redirect" && cross != "proxy")
+      r.fail(*r.find(*t, "cross_site"), "proxy.cross_site", "'" + cross + "' is not redirect or proxy");
+    p.cross_site_proxy = cross == "proxy";
+    r.get(*t, "proxy.", "forward", p.forward);
+    if (p.forward != "off" && p.forward != "no-agent" && p.forward != "oos")
+      r.fail(*r.find(*t, "forward"), "proxy.forward", "'" + p.forward + "' is not off, no-agent or oos");
+    r.get(*t, "proxy.", "max_transactions", p.max_transactions, 1024, 16777216);
   }
   if (const auto* v = r.find(root, "profiles")) {
     if (!v->is_array()) r.fail(*v, "profiles", "expected [[profiles]] tables, got " + type_name(*v));

@@ -69,6 +69,18 @@ struct ContinuityConfig {
   std::uint32_t probe_timeout_ms = 4000;  // unanswered this long: out of service
 };
 
+// [proxy]: the stateful proxy (src/proxy).
+struct ProxyConfig {
+  bool record_route = true;
+  bool serial_by_q = true;  // forking = "serial-by-q" (true) or "parallel"
+  std::uint32_t timer_c_s = 180;
+  std::uint32_t t1_ms = 500, t2_ms = 4000, t4_ms = 5000;
+  std::string outbound;             // "sip:host[:port]": next hop for other domains; "" none
+  bool cross_site_proxy = false;    // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
+  std::string forward = "off";      // dr-forward of DNs and profiles that set none: off | no-agent | oos
+  std::uint32_t max_transactions = 262144;  // per worker
+};
+
 // [[profiles]]: phones matched by User-Agent when their DN's mode is "auto" (src/continuity).
 struct ProfileConfig {
   std::string name;
@@ -89,6 +101,7 @@ struct Config {
   ApiConfig api;
   PeerConfig peer;
   ContinuityConfig continuity;
+  ProxyConfig proxy;
   std::vector<ProfileConfig> profiles;
   // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };

@@ -6,58 +6,15 @@
 #include <charconv>
 #include <cstring>
 
+#include "duet/transport/address.hpp"
 #include "duet/transport/worker.hpp"
+#include "source_flow.hpp"
 
 namespace duet::server {
 
 namespace {
 
 constexpr std::string_view kBranchPrefix = "z9hG4bK-dp.";
-
-transport::Proto proto_of(registrar::Transport t) noexcept {
-  switch (t) {
-    case registrar::Transport::tcp:
-      return transport::Proto::tcp;
-    case registrar::Transport::tls:
-      return transport::Proto::tls;
-    default:
-      return transport::Proto::udp;
-  }
-}
-
-void fill(sockaddr_storage& ss, std::uint8_t family, std::uint16_t port, const std::uint8_t* addr) noexcept {
-  std::memset(&ss, 0, sizeof ss);
-  if (family == 4) {
-    auto& in = reinterpret_cast<sockaddr_in&>(ss);
-    in.sin_family = AF_INET;
-    in.sin_port = htons(port);
-    std::memcpy(&in.sin_addr, addr, 4);
-  } else if (family == 6) {
-    auto& in6 = reinterpret_cast<sockaddr_in6&>(ss);
-    in6.sin6_family = AF_INET6;
-    in6.sin6_port = htons(port);
-    std::memcpy(&in6.sin6_addr, addr, 16);
-  }
-}
-
-// The local socket a binding arrived on (source_flow.hpp's packed key): its address for the send
-// and "host:port" for our Via. False if the key says nothing usable.
-bool local_of(std::string_view key, sockaddr_storage& out, std::string& hostport) {
-  if (key.size() < 4) return false;
-  const auto family = static_cast<std::uint8_t>(key[1]);
-  const auto port = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[2]) << 8) |
-                                               static_cast<std::uint8_t>(key[3]));
-  const std::size_t alen = family == 4 ? 4 : family == 6 ? 16 : 0;
-  if (alen == 0 || key.size() < 4 + alen) return false;
-  std::uint8_t addr[16] = {};
-  std::memcpy(addr, key.data() + 4, alen);
-  fill(out, family, port, addr);
-  char ip[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, ip, sizeof ip) == nullptr) return false;
-  hostport = family == 6 ? "[" + std::string(ip) + "]" : std::string(ip);
-  hostport += ":" + std::to_string(port);
-  return true;
-}
 
 }  // namespace
 
@@ -89,15 +46,14 @@ void Prober::probe(transport::Worker& w, registrar::BindingStore& store, registr
     return;
   }
   Pending p;
-  std::string via_host;
-  if (!local_of(store.local(b), p.dst.local, via_host)) {
+  if (!binding_target(b, store.local(b), p.dst)) {
     ++stats_.skipped;
     return;
   }
-  p.dst.proto = proto_of(b.transport);
-  fill(p.dst.peer, b.family, b.port, b.addr);
-  p.dst.conn_id = b.conn_id;
-  p.dst.worker = b.worker;
+  char ip[transport::kIpStrLen];
+  const std::string_view lip = transport::sockaddr_ip(p.dst.local, ip, sizeof ip);
+  std::string via_host = p.dst.local.ss_family == AF_INET6 ? "[" + std::string(lip) + "]" : std::string(lip);
+  via_host += ":" + std::to_string(transport::sockaddr_port(p.dst.local));
   p.user = std::string(b.aor_user());
   p.domain = std::string(store.domain(b));
   p.hash = registrar::aor_hash(p.user, p.domain);

@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "duet/proxy/proxy.hpp"
 #include "duet/registrar/aor_key.hpp"
 #include "duet/registrar/registrar.hpp"
 #include "duet/sip/header_id.hpp"
@@ -46,14 +47,35 @@ void bump(std::atomic<std::uint64_t>& c) noexcept {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-// A REGISTER on its way to the worker owning its AOR: the raw bytes and where they came from.
-struct ForwardedRegister {
+proxy::ProxyOptions proxy_options_from(const config::Config& cfg) {
+  proxy::ProxyOptions o;
+  const auto& p = cfg.proxy;
+  o.txn.t1_ms = p.t1_ms;
+  o.txn.t2_ms = p.t2_ms;
+  o.txn.t4_ms = p.t4_ms;
+  o.txn.max_transactions = p.max_transactions;
+  o.txn.max_message_bytes = cfg.limits.max_message_size;
+  o.record_route = p.record_route;
+  o.serial_by_q = p.serial_by_q;
+  o.timer_c_ms = p.timer_c_s * 1000;
+  o.outbound = p.outbound;
+  o.cross_site_proxy = p.cross_site_proxy;
+  if (cfg.peer.enabled) o.peer_sip = cfg.peer.sip;
+  o.max_branches = std::max<std::size_t>(1, cfg.registrar.max_contacts_per_aor);
+  return o;
+}
+
+// A message on its way to the worker that handles it (a REGISTER to its AOR's owner, a response
+// to the worker whose branch it answers): the raw bytes and where they came from.
+struct HandedOver {
   transport::Task task;
   SipService* service;
   transport::Source src;
   std::uint32_t size;
   char bytes[1];  // size bytes follow (allocated with the struct)
 };
+
+constexpr std::size_t kProxyStatWords = sizeof(proxy::ProxyStats) / sizeof(std::uint64_t);
 
 }  // namespace
 
@@ -62,6 +84,7 @@ struct SipService::Shard {
       : reg(p, index, now_ms), prober(index, probe) {}
   registrar::Registrar reg;
   Prober prober;
+  std::unique_ptr<proxy::Proxy> proxy;  // created at the worker's start, on its thread
   transport::Worker* worker = nullptr;  // set at the worker's start
   uv_timer_t expiry{};
   bool timer_running = false;
@@ -69,9 +92,22 @@ struct SipService::Shard {
       send_failures{0}, bindings{0}, aors{0};
   char out[kResponseCap];
 
+  // The proxy's counters as other threads may read them (copied at each expiry tick).
+  std::atomic<std::uint64_t> proxy_stats[kProxyStatWords] = {};
+  std::atomic<std::uint64_t> transactions{0}, calls{0}, absorbed{0};
+
   void publish_sizes() noexcept {
     bindings.store(reg.store().binding_count(), std::memory_order_relaxed);
     aors.store(reg.store().aor_count(), std::memory_order_relaxed);
+  }
+  void publish_proxy() noexcept {
+    if (!proxy) return;
+    std::uint64_t words[kProxyStatWords];
+    std::memcpy(words, &proxy->stats(), sizeof words);
+    for (std::size_t i = 0; i < kProxyStatWords; ++i) proxy_stats[i].store(words[i], std::memory_order_relaxed);
+    transactions.store(proxy->table().size(), std::memory_order_relaxed);
+    calls.store(proxy->calls(), std::memory_order_relaxed);
+    absorbed.store(proxy->table().stats().retransmissions_absorbed, std::memory_order_relaxed);
   }
 };
 
@@ -85,13 +121,17 @@ void on_expiry_tick(uv_timer_t* t) {
                     static_cast<std::uint32_t>(uv_timer_get_repeat(t)));
   }
   sh->publish_sizes();
+  sh->publish_proxy();
   if (sh->reg.expiry_backlog()) uv_timer_start(t, &on_expiry_tick, 0, uv_timer_get_repeat(t));
 }
 
 }  // namespace
 
 SipService::SipService(const config::Config& cfg)
-    : policy_(options_from(cfg)), identity_(cfg), shards_(new std::atomic<Shard*>[kMaxWorkers]) {
+    : policy_(options_from(cfg)),
+      proxy_(proxy_options_from(cfg)),
+      identity_(cfg),
+      shards_(new std::atomic<Shard*>[kMaxWorkers]) {
   probe_.interval_ms = cfg.continuity.probe_interval_s * 1000;
   probe_.timeout_ms = cfg.continuity.probe_timeout_ms;
   if (cfg.workers > kMaxWorkers)
@@ -126,12 +166,17 @@ void SipService::on_worker_start(transport::Worker& w) {
   // The timer must not keep a stopping loop alive.
   uv_unref(reinterpret_cast<uv_handle_t*>(&s.expiry));
   s.timer_running = true;
+  s.proxy = std::make_unique<proxy::Proxy>(w, proxy_, *this, w.runtime().bound());
   if (hooks_) hooks_->on_shard_start(w, s.reg.store());
 }
 
 void SipService::on_worker_stop(transport::Worker& w) {
   Shard* s = shards_[w.index()].load(std::memory_order_acquire);
   if (hooks_ && s != nullptr) hooks_->on_shard_stop(w);
+  if (s != nullptr && s->proxy) {
+    s->publish_proxy();
+    s->proxy->close();
+  }
   if (s == nullptr || !s->timer_running) return;
   s->timer_running = false;
   uv_timer_stop(&s->expiry);
@@ -151,25 +196,44 @@ void SipService::on_message(transport::Worker& w, const transport::Source& src, 
       }
       return;
     }
-    bump(shard(w).responses_dropped);  // nothing to match them to until the proxy exists
+    // A response to a request we proxied: handled by the worker whose branch it answers.
+    if (proxy::Proxy::response_owner(msg, owner) && owner < w.worker_count()) {
+      if (owner == w.index()) {
+        if (auto& p = shard(w).proxy) p->on_response(src, msg);
+      } else {
+        hand_over(w, src, msg, owner);
+      }
+      return;
+    }
+    bump(shard(w).responses_dropped);  // not ours: no Via of ours to send it on by
     return;
   }
   switch (msg.method_id()) {
-    case sip::Method::ack:
-      return;  // ACK to a final response we sent: absorbed
     case sip::Method::register_:
       handle_register(w, src, msg);
       return;
     case sip::Method::options:
-      handle_options(w, src, msg);
-      return;
-    case sip::Method::unknown:
-      refuse(w, src, msg, 501, "Not Implemented");
-      return;
+      if (answers_options(msg)) {
+        handle_options(w, src, msg);
+        return;
+      }
+      break;
     default:
-      refuse(w, src, msg, 405, "Method Not Allowed");
-      return;
+      break;
   }
+  if (auto& p = shard(w).proxy) {
+    p->on_request(src, msg);
+  } else {
+    refuse(w, src, msg, 503, "Service Unavailable");
+  }
+}
+
+bool SipService::answers_options(const sip::Message& msg) const {
+  // OPTIONS to the server itself (RFC 3261 §11): a Request-URI without a user part at one of our
+  // addresses or domains, and no Route taking it further. Anything else is proxied.
+  sip::Uri ruri;
+  if (!sip::parse_uri(msg.request_uri(), ruri)) return true;  // answered (with an error) here
+  return !ruri.has_user && identity_.is_local(ruri) && !msg.has(sip::HeaderId::route);
 }
 
 void SipService::handle_register(transport::Worker& w, const transport::Source& src,
@@ -187,7 +251,8 @@ void SipService::handle_register(transport::Worker& w, const transport::Source& 
       known = &key;
     }
     if (owner != w.index()) {
-      forward_register(w, src, msg, owner);
+      bump(shard(w).forwarded);
+      hand_over(w, src, msg, owner);
       return;
     }
   }
@@ -208,35 +273,39 @@ void SipService::handle_register(transport::Worker& w, const transport::Source& 
   if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
 }
 
-void SipService::forward_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
-                                  std::uint16_t owner) {
+void SipService::hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
+                           std::uint16_t owner) {
   const std::string_view raw = msg.raw();
-  void* mem = std::malloc(sizeof(ForwardedRegister) + raw.size());
-  if (mem == nullptr) return;  // the phone retransmits
-  auto* f = new (mem) ForwardedRegister{};
-  f->task.run = &SipService::run_forwarded_register;
+  void* mem = std::malloc(sizeof(HandedOver) + raw.size());
+  if (mem == nullptr) return;  // the sender retransmits
+  auto* f = new (mem) HandedOver{};
+  f->task.run = &SipService::run_handed_over;
   f->service = this;
   f->src = src;
   f->size = static_cast<std::uint32_t>(raw.size());
   std::memcpy(f->bytes, raw.data(), raw.size());
-  bump(shard(w).forwarded);
   w.post(owner, &f->task);
 }
 
-void SipService::run_forwarded_register(transport::Worker& w, transport::Task* t) {
-  auto* f = reinterpret_cast<ForwardedRegister*>(t);
+void SipService::run_handed_over(transport::Worker& w, transport::Task* t) {
+  auto* f = reinterpret_cast<HandedOver*>(t);
   sip::Message msg;
   const auto r = sip::parse(std::string_view(f->bytes, f->size), msg, {});
-  if (r.status == sip::ParseStatus::ok) f->service->handle_register(w, f->src, msg);
-  f->~ForwardedRegister();
+  if (r.status == sip::ParseStatus::ok) {
+    if (msg.is_request()) {
+      f->service->handle_register(w, f->src, msg);
+    } else if (auto& p = f->service->shard(w).proxy) {
+      p->on_response(f->src, msg);
+    }
+  }
+  f->~HandedOver();
   std::free(f);
 }
 
 void SipService::handle_options(transport::Worker& w, const transport::Source& src, const sip::Message& msg) {
   sip::Uri ruri;
-  // Not ours: it would be proxied, which this build does not do.
-  if (!sip::parse_uri(msg.request_uri(), ruri) || !identity_.is_local(ruri)) {
-    refuse(w, src, msg, 403, "Not Relaying");
+  if (!sip::parse_uri(msg.request_uri(), ruri)) {
+    refuse(w, src, msg, 400, "Bad Request-URI");
     return;
   }
   Shard& s = shard(w);
@@ -434,6 +503,137 @@ void SipService::release_aor(transport::Runtime& rt, std::string user, std::stri
   rt.worker(0).post(owner, &t->task);
 }
 
+// ---- The proxy's environment ----
+
+namespace {
+
+// Whether requests to a binding go over the flow it registered from rather than to its Contact:
+// always for streams (the phone's connection is the only way in) and RFC 5626 outbound
+// registrations; over UDP when the Contact's address is not the one the REGISTER came from (a
+// NAT, RFC 3261 §18.2.2's received). A phone that registers from one port and listens on another
+// of the same address is reached at its Contact.
+bool reach_by_flow(const registrar::Binding& b, std::string_view contact, const transport::Source& flow) {
+  if (b.transport != registrar::Transport::udp || (b.flags & registrar::Binding::kOutbound) != 0) return true;
+  sip::Uri u;
+  sockaddr_storage a{};
+  if (!sip::parse_uri(contact, u) || !transport::make_sockaddr(u.host_unbracketed(), 0, a)) return true;
+  return !transport::sockaddr_same_ip(a, flow.peer);
+}
+
+}  // namespace
+
+bool SipService::is_local_domain(std::string_view host) const {
+  return identity_.is_local_host(host);
+}
+
+void SipService::fill_location(transport::Worker& w, std::string_view user, std::string_view domain,
+                               std::uint64_t hash, bool want_peer, proxy::Location& out) {
+  Shard& s = shard(w);
+  const auto& store = s.reg.store();
+  const std::uint64_t now = w.now_ms();
+  const registrar::AorKey key{user, domain, hash};
+  for (const registrar::Binding* b = store.find(key); b != nullptr; b = b->next_in_aor) {
+    if (b->remaining_s(now) == 0) continue;  // due, not collected yet
+    proxy::Contact c;
+    c.uri = std::string(b->contact());
+    c.path = std::string(b->path());
+    c.q = b->q;
+    c.reachable = !b->out_of_service();
+    c.has_flow = binding_target(*b, store.local(*b), c.flow) && reach_by_flow(*b, c.uri, c.flow);
+    out.contacts.push_back(std::move(c));
+  }
+  if (want_peer && hooks_) {
+    std::vector<BindingRow> rows;
+    std::string aor(user);
+    aor.append("@").append(domain);
+    hooks_->collect_remote(w, aor, rows);
+    for (const auto& r : rows) {
+      if (r.expires == 0) continue;
+      out.peer_registered = true;
+      out.peer_reachable = out.peer_reachable || r.reachable;
+    }
+  }
+}
+
+namespace {
+
+// A location lookup on the worker owning the AOR, and its answer on the way back.
+struct LocateTask {
+  transport::Task task;
+  SipService* service;
+  std::string user, domain;
+  std::uint64_t hash;
+  bool want_peer;
+  std::uint16_t origin;
+  std::uint64_t call;
+  proxy::Location result;
+};
+
+}  // namespace
+
+bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_peer, std::uint64_t call,
+                        proxy::Location& out) {
+  registrar::AorKeyBuffer kb;
+  registrar::AorKey key;
+  if (registrar::aor_key_from_uri(ruri, kb, key) != registrar::AorStatus::ok) {
+    out.contacts.clear();  // not an AOR anyone can register: nobody there
+    return true;
+  }
+  const std::uint16_t owner = registrar::shard_of(key.hash, w.worker_count());
+  if (owner == w.index()) {
+    fill_location(w, key.user, key.domain, key.hash, want_peer, out);
+    return true;
+  }
+  auto* t = new LocateTask{{}, this, std::string(key.user), std::string(key.domain), key.hash, want_peer,
+                           w.index(), call, {}};
+  t->task.run = [](transport::Worker& ow, transport::Task* task) {
+    auto* lt = reinterpret_cast<LocateTask*>(task);
+    lt->service->fill_location(ow, lt->user, lt->domain, lt->hash, lt->want_peer, lt->result);
+    lt->task.run = [](transport::Worker& back, transport::Task* answer) {
+      std::unique_ptr<LocateTask> a(reinterpret_cast<LocateTask*>(answer));
+      if (auto& p = a->service->shard(back).proxy) p->on_located(a->call, std::move(a->result));
+    };
+    ow.post(lt->origin, &lt->task);
+  };
+  w.post(owner, &t->task);
+  return false;
+}
+
+void SipService::call_event(std::string_view dn, bool started) {
+  if (call_observer_) call_observer_(dn, started);
+}
+
+namespace {
+struct ViewTask {
+  transport::Task task;
+  SipService* service;
+  proxy::RoutingViewPtr view;
+  bool peer_down;
+};
+}  // namespace
+
+void SipService::set_routing_view(transport::Runtime& rt, proxy::RoutingViewPtr view) {
+  for (std::size_t i = 0; i < rt.workers(); ++i) {
+    auto* t = new ViewTask{{}, this, view, false};
+    t->task.run = [](transport::Worker& w, transport::Task* task) {
+      std::unique_ptr<ViewTask> v(reinterpret_cast<ViewTask*>(task));
+      if (auto& p = v->service->shard(w).proxy) p->set_view(std::move(v->view));
+    };
+    rt.worker(0).post(static_cast<std::uint16_t>(i), &t->task);
+  }
+}
+
+void SipService::peer_down(transport::Runtime& rt) {
+  for (std::size_t i = 0; i < rt.workers(); ++i) {
+    auto* t = new ViewTask{{}, this, nullptr, true};
+    t->task.run = [](transport::Worker& w, transport::Task* task) {
+      std::unique_ptr<ViewTask> v(reinterpret_cast<ViewTask*>(task));
+      if (auto& p = v->service->shard(w).proxy) p->on_peer_down();
+    };
+    rt.worker(0).post(static_cast<std::uint16_t>(i), &t->task);
+  }
+}
+
 ServiceStats SipService::stats() const noexcept {
   ServiceStats st;
   for (std::size_t i = 0; i < kMaxWorkers; ++i) {
@@ -447,6 +647,14 @@ ServiceStats SipService::stats() const noexcept {
     st.send_failures += s->send_failures.load(std::memory_order_relaxed);
     st.bindings += s->bindings.load(std::memory_order_relaxed);
     st.aors += s->aors.load(std::memory_order_relaxed);
+    std::uint64_t words[kProxyStatWords], sum[kProxyStatWords];
+    std::memcpy(sum, &st.proxy, sizeof sum);
+    for (std::size_t k = 0; k < kProxyStatWords; ++k)
+      words[k] = sum[k] + s->proxy_stats[k].load(std::memory_order_relaxed);
+    std::memcpy(&st.proxy, words, sizeof words);
+    st.transactions += s->transactions.load(std::memory_order_relaxed);
+    st.calls += s->calls.load(std::memory_order_relaxed);
+    st.retransmissions_absorbed += s->absorbed.load(std::memory_order_relaxed);
   }
   return st;
 }

@@ -13,6 +13,8 @@
 
 #include "config/config.hpp"
 #include "duet/registrar/binding_store.hpp"
+#include "duet/proxy/proxy.hpp"
+#include "duet/proxy/routing_view.hpp"
 #include "duet/registrar/options.hpp"
 #include "duet/transport/handler.hpp"
 #include "duet/transport/task.hpp"
@@ -35,6 +37,10 @@ struct ServiceStats {
   std::uint64_t send_failures = 0;
   std::uint64_t bindings = 0;  // current bindings, all shards
   std::uint64_t aors = 0;
+  proxy::ProxyStats proxy;          // summed over the workers
+  std::uint64_t transactions = 0;   // live transactions, all workers
+  std::uint64_t calls = 0;          // live proxied requests (response contexts)
+  std::uint64_t retransmissions_absorbed = 0;
 };
 
 // One binding as the API lists it (local, or the peer's replicated view), as plain values.
@@ -59,7 +65,7 @@ class ShardHooks {
   virtual void collect_remote(transport::Worker& w, std::string_view aor, std::vector<BindingRow>& out) = 0;
 };
 
-class SipService final : public transport::Handler {
+class SipService final : public transport::Handler, public proxy::Environment {
  public:
   // Workers may be at most kMaxWorkers.
   static constexpr std::size_t kMaxWorkers = 1024;
@@ -92,6 +98,20 @@ class SipService final : public transport::Handler {
   void release_aor(transport::Runtime& rt, std::string user, std::string domain);
   const registrar::Policy& policy() const noexcept { return policy_; }
 
+  // Any thread: every worker's proxy delivers calls by this business-continuity view from now on.
+  void set_routing_view(transport::Runtime& rt, proxy::RoutingViewPtr view);
+  // Any thread: the peer site is down; calls through its trunk end.
+  void peer_down(transport::Runtime& rt);
+  // Before the runtime starts: told (on a worker thread) when a call for an agent DN is answered
+  // or ends here.
+  void set_call_observer(std::function<void(std::string_view dn, bool started)> fn) { call_observer_ = std::move(fn); }
+
+  // proxy::Environment (on worker threads)
+  bool is_local_domain(std::string_view host) const override;
+  bool locate(transport::Worker& w, const sip::Uri& ruri, bool want_peer, std::uint64_t call,
+              proxy::Location& out) override;
+  void call_event(std::string_view dn, bool started) override;
+
   struct Shard;  // per-worker state (sip_service.cpp)
 
  private:
@@ -100,15 +120,21 @@ class SipService final : public transport::Handler {
   void handle_options(transport::Worker& w, const transport::Source& src, const sip::Message& msg);
   void refuse(transport::Worker& w, const transport::Source& src, const sip::Message& msg, int status,
               std::string_view reason);
-  void forward_register(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
-                        std::uint16_t owner);
-  static void run_forwarded_register(transport::Worker& w, transport::Task* t);
+  // A message handled by another worker (a REGISTER by the AOR's owner, a response by the
+  // worker whose branch it answers): copied and posted there.
+  void hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg, std::uint16_t owner);
+  static void run_handed_over(transport::Worker& w, transport::Task* t);
+  void fill_location(transport::Worker& w, std::string_view user, std::string_view domain, std::uint64_t hash,
+                     bool want_peer, proxy::Location& out);
+  bool answers_options(const sip::Message& msg) const;
   // An answer to a probe of another worker's shard: handed to that worker.
   void post_probe_answer(transport::Worker& w, std::uint16_t owner, std::uint64_t seq);
 
   registrar::Policy policy_;
   ProbeOptions probe_;
+  proxy::ProxyOptions proxy_;
   LocalIdentity identity_;
+  std::function<void(std::string_view, bool)> call_observer_;
   ShardHooks* hooks_ = nullptr;
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;

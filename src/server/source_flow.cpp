@@ -38,7 +38,53 @@ std::uint8_t split(const sockaddr_storage& a, std::uint16_t& port, std::uint8_t 
   return 0;
 }
 
+void fill(sockaddr_storage& ss, std::uint8_t family, std::uint16_t port, const std::uint8_t* addr) noexcept {
+  std::memset(&ss, 0, sizeof ss);
+  if (family == 4) {
+    auto& in = reinterpret_cast<sockaddr_in&>(ss);
+    in.sin_family = AF_INET;
+    in.sin_port = htons(port);
+    std::memcpy(&in.sin_addr, addr, 4);
+  } else if (family == 6) {
+    auto& in6 = reinterpret_cast<sockaddr_in6&>(ss);
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = htons(port);
+    std::memcpy(&in6.sin6_addr, addr, 16);
+  }
+}
+
+transport::Proto proto_of(registrar::Transport t) noexcept {
+  switch (t) {
+    case registrar::Transport::tcp:
+      return transport::Proto::tcp;
+    case registrar::Transport::tls:
+      return transport::Proto::tls;
+    default:
+      return transport::Proto::udp;
+  }
+}
+
 }  // namespace
+
+bool binding_target(const registrar::Binding& b, std::string_view key, transport::Source& out) noexcept {
+  if (b.family != 4 && b.family != 6) return false;
+  // The local key (flow_from_source): proto, family, port (big-endian), address.
+  if (key.size() < 4) return false;
+  const auto family = static_cast<std::uint8_t>(key[1]);
+  const auto port = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[2]) << 8) |
+                                               static_cast<std::uint8_t>(key[3]));
+  const std::size_t alen = family == 4 ? 4 : family == 6 ? 16 : 0;
+  if (alen == 0 || key.size() < 4 + alen) return false;
+  std::uint8_t addr[16] = {};
+  std::memcpy(addr, key.data() + 4, alen);
+  out = {};
+  fill(out.local, family, port, addr);
+  out.proto = proto_of(b.transport);
+  fill(out.peer, b.family, b.port, b.addr);
+  out.conn_id = b.conn_id;
+  out.worker = b.worker;
+  return true;
+}
 
 void flow_from_source(const transport::Source& src, char (&local_buf)[kLocalKeySize],
                       registrar::Flow& flow) noexcept {

@@ -30,7 +30,7 @@ config::Config one_worker_with_domain() {
 TEST(ServiceMethods, OptionsToUsIs200WithAllowAcceptSupported) {
   Service s(one_worker_with_domain());
   UdpClient c;
-  for (const std::string ruri : {"sip:127.0.0.1", "sip:example.com", "sip:anyone@EXAMPLE.com"}) {
+  for (const std::string ruri : {"sip:127.0.0.1", "sip:example.com", "sip:EXAMPLE.com"}) {
     c.send(s.udp_port, request("OPTIONS", ruri, c.port));
     auto r = parse_response(c.recv());
     ASSERT_TRUE(r->ok) << ruri;
@@ -42,6 +42,16 @@ TEST(ServiceMethods, OptionsToUsIs200WithAllowAcceptSupported) {
     EXPECT_NE(r->msg.header(sip::HeaderId::to).find("tag="), std::string_view::npos);
   }
   EXPECT_EQ(s.service().stats().options, 3u);
+}
+
+TEST(ServiceMethods, OptionsToAUserIsProxiedToItsBindings) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("OPTIONS", "sip:anyone@EXAMPLE.com", c.port));
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 404);  // nobody registered as anyone@example.com
+  EXPECT_EQ(s.service().stats().options, 0u);
 }
 
 TEST(ServiceMethods, OptionsWithMaxForwardsZeroIsStillAnswered) {
@@ -62,19 +72,31 @@ TEST(ServiceMethods, OptionsForSomeoneElsewhereIsNotRelayed) {
   EXPECT_EQ(r->msg.status_code(), 403);
 }
 
-TEST(ServiceMethods, KnownMethodsAre405WithAllowUnknownAre501) {
+TEST(ServiceMethods, RequestsForUnregisteredUsersAre404UnknownMethodsToo) {
   Service s(one_worker_with_domain());
   UdpClient c;
   c.send(s.udp_port, request("INVITE", "sip:bob@example.com", c.port));
+  auto trying = parse_response(c.recv());
+  ASSERT_TRUE(trying->ok);
+  EXPECT_EQ(trying->msg.status_code(), 100);  // §16.2: an INVITE gets 100 Trying at once
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 404);
+  // A proxy forwards methods it does not know (§16): it is the user that is missing.
+  c.send(s.udp_port, request("FROB", "sip:bob@example.com", c.port));
+  auto r2 = parse_response(c.recv());
+  ASSERT_TRUE(r2->ok);
+  EXPECT_EQ(r2->msg.status_code(), 404);
+}
+
+TEST(ServiceMethods, RequestsToTheServerItselfAre405WithAllow) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  c.send(s.udp_port, request("MESSAGE", "sip:example.com", c.port));
   auto r = parse_response(c.recv());
   ASSERT_TRUE(r->ok);
   EXPECT_EQ(r->msg.status_code(), 405);
   EXPECT_NE(r->msg.header(sip::HeaderId::allow).find("REGISTER"), std::string_view::npos);
-  c.send(s.udp_port, request("FROB", "sip:bob@example.com", c.port));
-  auto r2 = parse_response(c.recv());
-  ASSERT_TRUE(r2->ok);
-  EXPECT_EQ(r2->msg.status_code(), 501);
-  EXPECT_EQ(s.service().stats().refused, 2u);
 }
 
 TEST(ServiceMethods, AckAndResponsesGetNoAnswer) {

@@ -1,0 +1,179 @@
+// The transaction-stateful proxy of one worker loop (RFC 3261 §16 over the §17 transaction layer).
+//
+// A request is validated (§16.3), its Route headers addressed to us are removed (§16.4), its
+// targets are found (§16.5: the location service for our domains, the Route set or Request-URI
+// for in-dialog requests, the outbound gateway for other domains) and it is forwarded to each in a
+// client transaction (§16.6), with Record-Route carrying both ends' flows. Responses are matched to
+// their branch and the best one goes upstream (§16.7); CANCEL cancels every pending branch (§16.10).
+//
+// Everything lives on the loop that received the request: only the location lookup may hop to the
+// worker owning the AOR (Environment::locate), and responses reach the worker whose branch they
+// answer because the branch names it (response_owner()).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duet/proxy/location.hpp"
+#include "duet/proxy/options.hpp"
+#include "duet/proxy/routing_view.hpp"
+#include "duet/sip/message.hpp"
+#include "duet/sip/uri.hpp"
+#include "duet/sip/writer.hpp"
+#include "duet/transaction/table.hpp"
+#include "duet/transport/runtime.hpp"
+#include "duet/transport/source.hpp"
+
+namespace duet::transport {
+class Worker;
+}
+
+namespace duet::proxy {
+
+// What the proxy asks of the server around it.
+class Environment {
+ public:
+  virtual ~Environment() = default;
+  // A domain (or host) we are the proxy for: its users are looked up in the location service.
+  virtual bool is_local_domain(std::string_view host) const = 0;
+  // Looks up the AOR of a Request-URI (user@host, normalised as the registrar does). Returns true
+  // with out filled when this worker owns the AOR; otherwise false, and Proxy::on_located(call, ...)
+  // is called later on this worker. want_peer: also say whether the peer site holds the AOR.
+  virtual bool locate(transport::Worker& w, const sip::Uri& ruri, bool want_peer, std::uint64_t call,
+                      Location& out) = 0;
+  // A call for an agent DN was answered (started) or ended here; calls are counted per DN so a
+  // drain logs an agent out only once its calls are over. On this worker's thread.
+  virtual void call_event(std::string_view /*dn*/, bool /*started*/) {}
+};
+
+struct ProxyStats {
+  std::uint64_t requests = 0;             // requests handed to the proxy (retransmissions included)
+  std::uint64_t forwarded = 0;            // branches started
+  std::uint64_t stateless = 0;            // ACKs and stray responses forwarded without a transaction
+  std::uint64_t responses_forwarded = 0;  // responses sent upstream
+  std::uint64_t not_found = 0, unavailable = 0, loops = 0, too_many_hops = 0, rejected = 0;
+  std::uint64_t cancels = 0;
+  std::uint64_t to_peer_redirect = 0, to_peer_proxied = 0, drain_refused = 0;
+  std::uint64_t timer_c = 0;
+};
+
+class Proxy final : public transaction::TransactionUser, public transaction::Sender, public transaction::Clock {
+ public:
+  // listeners: every bound address (their hosts go into Via and Record-Route).
+  Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
+        const std::vector<transport::BoundListener>& listeners);
+  ~Proxy() override;
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Every request the service does not answer itself (REGISTER and OPTIONS to us are its own).
+  void on_request(const transport::Source& src, const sip::Message& msg);
+  // A response whose branch names this worker (see response_owner()).
+  void on_response(const transport::Source& src, const sip::Message& msg);
+  // The answer of an Environment::locate() that returned false.
+  void on_located(std::uint64_t call, Location loc);
+  // The worker that sent the request a response answers, from the branch of its top Via; false if
+  // the branch is not one of ours.
+  static bool response_owner(const sip::Message& rsp, std::uint16_t& worker) noexcept;
+
+  // The business-continuity snapshot calls are delivered by (null: a single site).
+  void set_view(RoutingViewPtr v) noexcept { view_ = std::move(v); }
+  const RoutingView* view() const noexcept { return view_.get(); }
+  // The peer site was declared down: calls in progress through its trunk are ended.
+  void on_peer_down();
+
+  // Stops the timer (worker stop). Transactions are dropped with the object.
+  void close();
+
+  const ProxyStats& stats() const noexcept { return stats_; }
+  const transaction::TransactionTable& table() const noexcept { return *table_; }
+  std::size_t calls() const noexcept { return live_calls_; }
+
+  struct Call;  // proxy_calls.cpp
+
+ private:
+  // transaction::Sender, Clock, TransactionUser
+  bool send(const transaction::Target& to, std::string_view bytes) override;
+  std::uint64_t now_ms() const override;
+  void on_timeout(transaction::TxnId id, std::uint64_t context) override;
+  void on_transport_error(transaction::TxnId id, std::uint64_t context) override;
+  void on_terminated(transaction::TxnId id, std::uint64_t context) override;
+
+  struct Listener {
+    transport::Proto proto;
+    sockaddr_storage addr;
+    std::string hostport;  // "127.0.0.1:5060", "[::1]:5060"
+  };
+  const Listener* listener_for(transport::Proto p, int family) const noexcept;
+  bool own_address(const sip::Uri& u) const noexcept;
+  // Next hop for a URI (numeric host or localhost; port by default 5060/5061; transport param).
+  bool resolve(const sip::Uri& u, transport::Source& out) const noexcept;
+  // In-dialog: the flow the request goes to, from the flow tokens of our Record-Route (the end it
+  // did not come from). False if the tokens name no flow for that end.
+  bool flow_from_tokens(std::string_view tokens, const transport::Source& src, transport::Source& out) const;
+  // "Via: SIP/2.0/UDP host:port;branch=z9hG4bKdu<worker>.<hash>.<seq>\r\n" for a request to dst.
+  bool via_line(const transport::Source& dst, std::uint32_t hash, std::string& out);
+
+  // proxy_requests.cpp
+  void handle_ack(const transport::Source& src, const sip::Message& msg, const sip::ResponseViaFix& fix,
+                  const transport::Source& reply_to);
+  void handle_cancel(const transaction::ServerResult& r);
+  void handle_new(transaction::TxnId id, const transport::Source& src, const sip::Message& msg,
+                  const sip::ResponseViaFix& fix);
+  bool check_request(transaction::TxnId id, const sip::Message& msg, const sip::Uri& ruri, std::uint32_t hash,
+                     const sip::ResponseViaFix& fix);
+  // Replies on a server transaction with a response built from req (extra: complete header lines).
+  void reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
+             std::string_view reason, std::string_view extra = {});
+
+  // proxy_calls.cpp
+  Call* new_call();
+  Call* call_of(std::uint64_t context) noexcept;
+  void release(Call& c);
+  void deliver(Call& c, Location& loc);
+  bool fork_next_group(Call& c);  // false: no branch could be started
+  bool start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri);
+  void cancel_branches(Call& c, std::size_t except);
+  void send_cancel(Call& c, std::size_t bi);
+  void branch_final(Call& c, std::size_t bi, int status, const sip::Message* rsp);
+  void maybe_finish(Call& c);
+  void reply_call(Call& c, int status, std::string_view reason, std::string_view extra = {});
+  void redirect_to_peer(Call& c, int status, std::string_view reason);
+
+  // proxy_responses.cpp
+  void forward_upstream(Call& c, const sip::Message& rsp, int status);
+  void forward_stateless_response(const sip::Message& rsp);
+  // The response without our top Via (and with Content-Length when it goes onto a stream).
+  std::string_view strip_top_via(const sip::Message& rsp, bool to_stream);
+
+  void ensure_timer();
+  static void on_tick(uv_timer_t* t);
+
+  transport::Worker& w_;
+  ProxyOptions opt_;
+  Environment& env_;
+  std::vector<Listener> listeners_;
+  std::unique_ptr<transaction::TransactionTable> table_;
+  RoutingViewPtr view_;
+  transport::Source outbound_{};
+  bool has_outbound_ = false;
+  transport::Source peer_trunk_{};
+  std::string peer_hostport_;
+  bool has_peer_ = false;
+  std::vector<std::unique_ptr<Call>> calls_;
+  std::vector<std::uint32_t> free_calls_;
+  std::size_t live_calls_ = 0;
+  std::uint64_t branch_seq_ = 0;
+  uv_timer_t timer_{};
+  bool timer_init_ = false, timer_active_ = false;
+  sip::Message scratch_;  // a stored request re-parsed (forking after a lookup, CANCEL, replies)
+  std::string out_;       // bytes being built
+  ProxyStats stats_;
+};
+
+}  // namespace duet::proxy

@@ -1,0 +1,196 @@
+// The proxy's frame: its listeners' addresses, next-hop resolution, the transaction table's clock,
+// sender and timer, and what the table reports later (timeouts, transport errors, ends).
+#include "duet/proxy/proxy.hpp"
+
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "call.hpp"
+#include "duet/sip/values.hpp"
+#include "duet/transport/address.hpp"
+#include "duet/transport/worker.hpp"
+
+namespace duet::proxy {
+
+namespace {
+
+constexpr std::string_view kBranchPrefix = "z9hG4bKdu";
+
+transaction::Options table_options(const ProxyOptions& o) {
+  transaction::Options t = o.txn;
+  // Timer C rides on the table's safety net for unanswered client INVITEs; the server side waits
+  // a little longer so that the branch's 408 or 487 can still go upstream.
+  t.unanswered_ms = o.timer_c_ms + 2 * o.txn.t1_ms + 1000;
+  return t;
+}
+
+}  // namespace
+
+Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
+             const std::vector<transport::BoundListener>& listeners)
+    : w_(w), opt_(opt), env_(env) {
+  for (const auto& l : listeners) {
+    Listener x{l.proto, l.addr, {}};
+    char ip[64];
+    const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);
+    x.hostport = l.addr.ss_family == AF_INET6 ? "[" + std::string(s) + "]" : std::string(s);
+    x.hostport += ":" + std::to_string(transport::sockaddr_port(l.addr));
+    listeners_.push_back(std::move(x));
+  }
+  table_ = std::make_unique<transaction::TransactionTable>(table_options(opt_), *this, *this, *this);
+  sip::Uri u;
+  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_)) has_outbound_ = true;
+  if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_)) {
+    has_peer_ = true;
+    peer_hostport_ = std::string(u.host);
+    if (u.has_port) peer_hostport_ += ":" + std::to_string(u.port);
+  }
+  uv_timer_init(w_.loop(), &timer_);
+  timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  timer_init_ = true;
+}
+
+Proxy::~Proxy() = default;
+
+void Proxy::close() {
+  if (!timer_init_) return;
+  timer_init_ = false;
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+}
+
+bool Proxy::response_owner(const sip::Message& rsp, std::uint16_t& worker) noexcept {
+  std::string_view b = rsp.top_via().branch;
+  if (b.size() <= kBranchPrefix.size() || b.substr(0, kBranchPrefix.size()) != kBranchPrefix) return false;
+  b.remove_prefix(kBranchPrefix.size());
+  const auto r = std::from_chars(b.data(), b.data() + b.size(), worker, 16);
+  return r.ec == std::errc() && r.ptr != b.data() + b.size() && *r.ptr == '.';
+}
+
+const Proxy::Listener* Proxy::listener_for(transport::Proto p, int family) const noexcept {
+  const Listener* any = nullptr;
+  for (const auto& l : listeners_) {
+    if (l.proto != p) continue;
+    if (l.addr.ss_family == family) return &l;
+    if (any == nullptr) any = &l;
+  }
+  return any;
+}
+
+bool Proxy::own_address(const sip::Uri& u) const noexcept {
+  if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return false;
+  sockaddr_storage a{};
+  std::string_view host = u.host_unbracketed();
+  if (sip::iequals(host, "localhost")) host = "127.0.0.1";
+  if (!transport::make_sockaddr(host, 0, a)) {
+    // A name: ours only as a served domain without a user part (a Route to "sip:example.com;lr").
+    return !u.has_user && env_.is_local_domain(u.host);
+  }
+  const std::uint16_t port = u.port_or_default();
+  for (const auto& l : listeners_) {
+    if (transport::sockaddr_port(l.addr) != port) continue;
+    if (transport::sockaddr_same_ip(l.addr, a)) return true;
+    // A wildcard listener: any address of ours; loopback is the one we can tell for sure.
+    char ip[64];
+    const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);
+    if ((s == "0.0.0.0" || s == "::") && (host.substr(0, 4) == "127." || host == "::1")) return true;
+  }
+  return false;
+}
+
+bool Proxy::resolve(const sip::Uri& u, transport::Source& out) const noexcept {
+  if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return false;
+  std::string_view host = !u.maddr.empty() ? u.maddr : u.host_unbracketed();
+  if (sip::iequals(host, "localhost")) host = "127.0.0.1";
+  out = {};
+  if (!transport::make_sockaddr(host, u.port_or_default(), out.peer)) return false;
+  out.proto = transport::Proto::udp;
+  if (u.scheme == sip::UriScheme::sips || sip::iequals(u.transport, "tls")) {
+    out.proto = transport::Proto::tls;
+  } else if (sip::iequals(u.transport, "tcp")) {
+    out.proto = transport::Proto::tcp;
+  }
+  const Listener* l = listener_for(out.proto, out.peer.ss_family);
+  if (l == nullptr) return false;
+  out.local = l->addr;
+  out.worker = w_.index();
+  return true;
+}
+
+bool Proxy::send(const transaction::Target& to, std::string_view bytes) {
+  return w_.send(to, bytes);
+}
+
+std::uint64_t Proxy::now_ms() const {
+  return w_.now_ms();
+}
+
+void Proxy::ensure_timer() {
+  if (timer_active_ || !timer_init_ || table_->timers_pending() == 0) return;
+  const std::uint64_t tick = opt_.txn.tick_ms == 0 ? 10 : opt_.txn.tick_ms;
+  uv_timer_start(&timer_, &Proxy::on_tick, tick, tick);
+  timer_active_ = true;
+}
+
+void Proxy::on_tick(uv_timer_t* t) {
+  auto* self = static_cast<Proxy*>(t->data);
+  uv_update_time(t->loop);
+  self->table_->run_timers();
+  if (self->table_->timers_pending() == 0) {
+    uv_timer_stop(t);
+    self->timer_active_ = false;
+  }
+}
+
+void Proxy::on_timeout(transaction::TxnId id, std::uint64_t context) {
+  Call* c = call_of(context);
+  if (c == nullptr) return;
+  if (context_branch(context) == kServerSide) {
+    // Nobody answered for longer than Timer C: the caller gets a 408 and the branches a CANCEL.
+    if (!c->final_sent && table_->state(id) != transaction::State::terminated) {
+      cancel_branches(*c, kServerSide);
+      reply_call(*c, 408, "Request Timeout");
+    }
+    return;
+  }
+  if (context_cancel(context)) return;
+  const std::size_t bi = context_branch(context);
+  if (bi >= c->branches.size()) return;
+  Branch& b = c->branches[bi];
+  if (b.status != 0) return;
+  if (b.provisional && c->invite && table_->state(id) == transaction::State::proceeding) {
+    // Timer C (§16.6 step 11): cancel the branch; its final response counts as a 408.
+    ++stats_.timer_c;
+    b.timed_out = true;
+    send_cancel(*c, bi);
+    return;
+  }
+  branch_final(*c, bi, 408, nullptr);  // Timer B/F: as if a 408 came (§16.7 step 2)
+}
+
+void Proxy::on_transport_error(transaction::TxnId, std::uint64_t context) {
+  Call* c = call_of(context);
+  if (c == nullptr || context_cancel(context)) return;
+  const std::size_t bi = context_branch(context);
+  if (bi == kServerSide || bi >= c->branches.size() || c->branches[bi].status != 0) return;
+  branch_final(*c, bi, 503, nullptr);  // §16.7 step 2 / §17.1.4
+}
+
+void Proxy::on_terminated(transaction::TxnId id, std::uint64_t context) {
+  Call* c = call_of(context);
+  if (c == nullptr) return;
+  if (context_branch(context) == kServerSide && c->server == id) {
+    release(*c);
+    return;
+  }
+  if (context_cancel(context)) return;
+  const std::size_t bi = context_branch(context);
+  if (bi < c->branches.size() && c->branches[bi].txn == id && c->branches[bi].status == 0) {
+    branch_final(*c, bi, 408, nullptr);  // ended without a final response (should not happen)
+  }
+}
+
+}  // namespace duet::proxy

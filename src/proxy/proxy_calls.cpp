@@ -1,0 +1,376 @@
+// Forking and the response context (RFC 3261 §16.5-§16.7, §16.10): the branches of a proxied
+// request, serial groups by q, CANCEL of pending branches, and the final response chosen.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "call.hpp"
+#include "duet/proxy/delivery.hpp"
+#include "duet/proxy/proxy.hpp"
+#include "duet/proxy/response_choice.hpp"
+#include "duet/sip/values.hpp"
+#include "duet/transport/address.hpp"
+#include "duet/transport/worker.hpp"
+#include "flow_token.hpp"
+#include "route_set.hpp"
+
+namespace duet::proxy {
+
+namespace {
+
+std::string_view reason_of(int status) noexcept {
+  switch (status) {
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 480:
+      return "Temporarily Unavailable";
+    case 487:
+      return "Request Terminated";
+    case 500:
+      return "Server Internal Error";
+    case 503:
+      return "Service Unavailable";
+    case 603:
+      return "Decline";
+    default:
+      return status < 400 ? "Redirect" : status < 500 ? "Client Error" : status < 600 ? "Server Error"
+                                                                                        : "Global Failure";
+  }
+}
+
+std::string_view proto_upper(transport::Proto p) noexcept {
+  return p == transport::Proto::udp ? "UDP" : p == transport::Proto::tcp ? "TCP" : "TLS";
+}
+
+std::string_view transport_param(transport::Proto p) noexcept {
+  return p == transport::Proto::udp ? "" : p == transport::Proto::tcp ? ";transport=tcp" : ";transport=tls";
+}
+
+}  // namespace
+
+Proxy::Call* Proxy::new_call() {
+  std::uint32_t i;
+  if (!free_calls_.empty()) {
+    i = free_calls_.back();
+    free_calls_.pop_back();
+  } else {
+    if (calls_.size() >= (1u << 23)) return nullptr;
+    i = static_cast<std::uint32_t>(calls_.size());
+    calls_.push_back(std::make_unique<Call>());
+    calls_.back()->index = i;
+  }
+  Call& c = *calls_[i];
+  const std::uint32_t gen = c.gen + 1 == 0 ? 1 : c.gen + 1;
+  c.~Call();
+  new (&c) Call();
+  c.index = i;
+  c.gen = gen;
+  c.live = true;
+  ++live_calls_;
+  return &c;
+}
+
+Proxy::Call* Proxy::call_of(std::uint64_t context) noexcept {
+  const std::uint32_t i = context_index(context);
+  if (i >= calls_.size()) return nullptr;
+  Call* c = calls_[i].get();
+  return c->live && c->gen == context_gen(context) ? c : nullptr;
+}
+
+void Proxy::release(Call& c) {
+  if (!c.live) return;
+  if (c.answered && !c.dn.empty()) env_.call_event(c.dn, false);
+  c.live = false;
+  c.branches.clear();
+  c.targets.clear();
+  c.best.clear();
+  c.best.shrink_to_fit();
+  free_calls_.push_back(c.index);
+  --live_calls_;
+}
+
+bool Proxy::flow_from_tokens(std::string_view tokens, const transport::Source& src, transport::Source& out) const {
+  if (tokens.empty()) return false;
+  const auto tilde = tokens.find('~');
+  transport::Source a{}, b{};
+  const bool has_a = parse_flow_token(tokens.substr(0, tilde), a);
+  const bool has_b = tilde != std::string_view::npos && parse_flow_token(tokens.substr(tilde + 1), b);
+  // No flow recorded for the callee (reached by URI: a gateway, the peer): what does not come
+  // from the caller's flow goes to it.
+  bool from_b = has_b ? same_flow(src, b) : !(has_a && same_flow(src, a));
+  if (has_b && !from_b && !(has_a && same_flow(src, a))) {
+    // Neither flow (a phone that reconnected): its address tells, and the callee's side is the
+    // one to go to when in doubt.
+    from_b = has_b && transport::sockaddr_same_ip(src.peer, b.peer) &&
+             !(has_a && transport::sockaddr_same_ip(src.peer, a.peer));
+  }
+  if (from_b ? !has_a : !has_b) return false;
+  out = from_b ? a : b;
+  const Listener* l = listener_for(out.proto, out.peer.ss_family);
+  if (l == nullptr) return false;
+  out.local = l->addr;
+  return true;
+}
+
+bool Proxy::via_line(const transport::Source& dst, std::uint32_t hash, std::string& out) {
+  const Listener* l = listener_for(dst.proto, dst.peer.ss_family);
+  if (l == nullptr) return false;
+  char b[96];
+  const int n = std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
+                              static_cast<unsigned long long>(++branch_seq_));
+  out.assign("Via: SIP/2.0/").append(proto_upper(dst.proto)).append(" ").append(l->hostport);
+  out.append(b, static_cast<std::size_t>(n));
+  return true;
+}
+
+void Proxy::reply_call(Call& c, int status, std::string_view reason, std::string_view extra) {
+  if (status >= 200) c.final_sent = true;
+  const std::string_view req = table_->request(c.server);
+  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return;
+  reply(c.server, scratch_, c.fix(), status, reason, extra);
+}
+
+void Proxy::redirect_to_peer(Call& c, int status, std::string_view reason) {
+  sip::Uri ruri;
+  const std::string_view req = table_->request(c.server);
+  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok ||
+      !sip::parse_uri(scratch_.request_uri(), ruri)) {
+    return;
+  }
+  std::string contact = "Contact: <sip:";
+  contact.append(ruri.user).append("@").append(peer_hostport_).append(">\r\n");
+  c.final_sent = true;
+  reply(c.server, scratch_, c.fix(), status, reason, contact);
+}
+
+void Proxy::deliver(Call& c, Location& loc) {
+  if (c.final_sent) return;  // cancelled while looking up
+  const std::string_view req = table_->request(c.server);
+  sip::Uri ruri;
+  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok ||
+      !sip::parse_uri(scratch_.request_uri(), ruri)) {
+    return;
+  }
+  if (!loc.ok) {
+    reply_call(c, 500, "Server Internal Error (location)");
+    return;
+  }
+  DeliveryInput in;
+  in.view = view_.get();
+  in.dn = view_ ? view_->dn(ruri.user) : nullptr;
+  in.invite = c.invite;
+  in.from_peer = has_peer_ && transport::sockaddr_same_ip(c.src.peer, peer_trunk_.peer);
+  in.location = &loc;
+  switch (decide(in)) {
+    case Delivery::refuse: {
+      ++stats_.drain_refused;
+      const int code = view_->shutdown_code;
+      if (code >= 300 && code < 400 && has_peer_) {
+        redirect_to_peer(c, code, code == 302 ? "Moved Temporarily" : "Redirect");
+      } else {
+        reply_call(c, code, reason_of(code));
+      }
+      return;
+    }
+    case Delivery::to_peer:
+      if (!has_peer_) break;
+      if (opt_.cross_site_proxy) {
+        ++stats_.to_peer_proxied;
+        c.via_peer = true;
+        std::string target = "sip:";
+        target.append(ruri.user).append("@").append(peer_hostport_);
+        if (!start_branch(c, nullptr, peer_trunk_, target)) maybe_finish(c);
+      } else {
+        ++stats_.to_peer_redirect;
+        redirect_to_peer(c, 302, "Moved Temporarily");
+      }
+      return;
+    case Delivery::local:
+      break;
+  }
+  if (loc.contacts.empty()) {
+    ++stats_.not_found;
+    reply_call(c, 404, "Not Found");
+    return;
+  }
+  for (auto& ct : loc.contacts) {
+    if (ct.reachable) c.targets.push_back(std::move(ct));
+  }
+  if (c.targets.empty()) {
+    ++stats_.unavailable;
+    reply_call(c, 480, "Temporarily Unavailable");
+    return;
+  }
+  std::stable_sort(c.targets.begin(), c.targets.end(),
+                   [](const Contact& a, const Contact& b) { return a.q > b.q; });
+  if (!fork_next_group(c)) maybe_finish(c);
+}
+
+bool Proxy::fork_next_group(Call& c) {
+  bool started = false;
+  while (!started && c.next_target < c.targets.size()) {
+    const std::uint16_t q = c.targets[c.next_target].q;
+    std::size_t end = c.next_target;
+    while (end < c.targets.size() && (!opt_.serial_by_q || c.targets[end].q == q)) ++end;
+    for (; c.next_target < end; ++c.next_target) {
+      const Contact& ct = c.targets[c.next_target];
+      transport::Source dst{};
+      bool have = false;
+      sip::Uri u;
+      if (!ct.path.empty()) {
+        // RFC 3327: to the first Path hop (its flow when the Path is the one it registered over).
+        sip::ValueSplitter split(ct.path);
+        std::string_view first;
+        sip::NameAddr na;
+        have = split.next(first) && sip::parse_name_addr(first, na, true) && resolve(na.uri, dst);
+      }
+      if (!have && ct.has_flow) {
+        dst = ct.flow;
+        have = listener_for(dst.proto, dst.peer.ss_family) != nullptr;
+      }
+      if (!have) have = sip::parse_uri(ct.uri, u) && resolve(u, dst);
+      if (have && start_branch(c, &ct, dst, ct.uri)) started = true;
+    }
+  }
+  return started;
+}
+
+bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri) {
+  if (c.branches.size() >= opt_.max_branches || c.branches.size() >= 0xFE) return false;
+  const std::string_view req = table_->request(c.server);
+  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return false;
+  const sip::Message& m = scratch_;
+  const RouteInfo routes = analyse_routes(m, [this](const sip::Uri& u) { return own_address(u); });
+
+  sip::EditList e;
+  std::string via, rr, path, cl;
+  if (!via_line(dst, c.loop_hash, via)) return false;
+  char mf[16];
+  const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
+  bool ok = sip::edit_prepend_via(e, m, via) &&
+            sip::edit_set_max_forwards(e, m, std::string_view(mf, static_cast<std::size_t>(mfn)),
+                                       "Max-Forwards: 70\r\n") &&
+            remove_routes(e, m, routes.ours);
+  if (ok && !ruri.empty()) {
+    const auto at = static_cast<std::uint32_t>(m.request_uri().data() - m.raw().data());
+    ok = e.add(at, static_cast<std::uint32_t>(m.request_uri().size()), ruri);
+  }
+  if (ok && contact != nullptr && !contact->path.empty()) {
+    path.assign("Route: ").append(contact->path).append("\r\n");
+    ok = sip::edit_insert_first_header(e, m, path);
+  }
+  if (ok && c.record_route) {
+    // Both ends' flows, so in-dialog requests find their way back (RFC 5626 §5.3); two entries
+    // when the request changes transport or address family (RFC 5658).
+    std::string tokens;
+    append_flow_token(tokens, c.src);
+    tokens.push_back('~');
+    if (contact != nullptr && contact->has_flow) append_flow_token(tokens, dst);
+    const Listener* in = listener_for(c.src.proto, c.src.local.ss_family);
+    const Listener* out = listener_for(dst.proto, dst.peer.ss_family);
+    if (in == nullptr || out == nullptr) return false;
+    auto entry = [&](const Listener& l) {
+      rr.append("Record-Route: <sip:").append(tokens).append("@").append(l.hostport);
+      rr.append(transport_param(l.proto)).append(";lr>\r\n");
+    };
+    entry(*out);
+    if (in != out) entry(*in);
+    ok = sip::edit_insert_first_header(e, m, rr);
+  }
+  if (ok && dst.proto != transport::Proto::udp && !m.has_content_length()) {
+    cl = "Content-Length: " + std::to_string(m.body().size()) + "\r\n";
+    ok = sip::edit_append_header(e, m, cl);
+  }
+  if (!ok) return false;
+  out_.resize(e.output_size(m.raw()));
+  const std::size_t n = e.write(m.raw(), out_.data(), out_.size());
+  if (n == 0) return false;
+  const std::size_t bi = c.branches.size();
+  c.branches.emplace_back();
+  c.branches[bi].dst = dst;
+  const auto r = table_->start_client(dst, std::string_view(out_.data(), n), c.context(bi));
+  if (r.error != transaction::StartError::none) {
+    c.branches[bi].status = 503;  // could not be sent: counts as a 503 (§16.7 step 2)
+    if (better_response(503, c.best_status)) {
+      c.best_status = 503;
+      c.best.clear();
+    }
+    return false;
+  }
+  c.branches[bi].txn = r.id;
+  ++stats_.forwarded;
+  return true;
+}
+
+void Proxy::send_cancel(Call& c, std::size_t bi) {
+  Branch& b = c.branches[bi];
+  if (b.cancel_sent || b.status != 0) return;
+  std::string cancel;
+  if (!table_->build_cancel(b.txn, cancel)) return;
+  b.cancel_sent = true;
+  table_->start_client(b.dst, cancel, c.context(bi, true));
+}
+
+void Proxy::cancel_branches(Call& c, std::size_t except) {
+  if (!c.invite) return;  // only INVITE can be cancelled
+  for (std::size_t i = 0; i < c.branches.size(); ++i) {
+    Branch& b = c.branches[i];
+    if (i == except || b.status != 0 || !b.txn.valid()) continue;
+    if (b.provisional) {
+      send_cancel(c, i);
+    } else {
+      b.cancel_wanted = true;  // §9.1: not before a provisional response
+    }
+  }
+}
+
+void Proxy::branch_final(Call& c, std::size_t bi, int status, const sip::Message* rsp) {
+  Branch& b = c.branches[bi];
+  if (b.status != 0) return;
+  if (b.timed_out) {
+    status = 408;
+    rsp = nullptr;
+  }
+  b.status = status;
+  if (c.final_sent) return;
+  if (status >= 600 && c.invite) {
+    c.six = true;  // §16.7 step 5: no new branches, the others are cancelled
+    cancel_branches(c, bi);
+  }
+  if (better_response(status, c.best_status)) {
+    c.best_status = status;
+    c.best.clear();
+    if (rsp != nullptr) {
+      const transaction::Target* t = table_->target(c.server);
+      c.best = std::string(strip_top_via(*rsp, t != nullptr && transaction::reliable(*t)));
+    }
+  }
+  maybe_finish(c);
+}
+
+void Proxy::maybe_finish(Call& c) {
+  if (c.final_sent) return;
+  for (const auto& b : c.branches) {
+    if (b.status == 0) return;
+  }
+  if (!c.six && !c.cancelled && fork_next_group(c)) return;
+  c.final_sent = true;
+  if (c.cancelled && c.best_status != 487) {
+    table_->respond_487(c.server);
+    return;
+  }
+  if (c.best_status == 0) {
+    reply_call(c, 480, "Temporarily Unavailable");
+    return;
+  }
+  const int status = upstream_status(c.best_status);
+  if (!c.best.empty() && status == c.best_status) {
+    if (table_->respond(c.server, status, c.best)) ++stats_.responses_forwarded;
+    return;
+  }
+  reply_call(c, status, reason_of(status));
+}
+
+}  // namespace duet::proxy

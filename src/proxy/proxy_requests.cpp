@@ -1,0 +1,297 @@
+// The request side of the proxy: transaction matching, validation (§16.3), Route processing (§16.4)
+// and target determination (§16.5). Forwarding itself is in proxy_calls.cpp.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "call.hpp"
+#include "duet/proxy/proxy.hpp"
+#include "duet/sip/values.hpp"
+#include "duet/sip/via.hpp"
+#include "duet/transport/address.hpp"
+#include "duet/transport/reply.hpp"
+#include "duet/transport/worker.hpp"
+#include "flow_token.hpp"
+#include "route_set.hpp"
+
+namespace duet::proxy {
+
+namespace {
+
+constexpr std::string_view kBranchPrefix = "z9hG4bKdu";
+
+// Our branch's loop-hash field ("z9hG4bKdu<worker>.<hash>.<seq>"), or empty.
+std::string_view branch_hash(std::string_view branch) noexcept {
+  if (branch.size() <= kBranchPrefix.size() || branch.substr(0, kBranchPrefix.size()) != kBranchPrefix) return {};
+  branch.remove_prefix(kBranchPrefix.size());
+  const auto a = branch.find('.');
+  if (a == std::string_view::npos) return {};
+  branch.remove_prefix(a + 1);
+  return branch.substr(0, branch.find('.'));
+}
+
+bool dialog_creating(sip::Method m) noexcept {
+  return m == sip::Method::invite || m == sip::Method::subscribe || m == sip::Method::refer ||
+         m == sip::Method::notify;
+}
+
+}  // namespace
+
+void Proxy::reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
+                  std::string_view reason, std::string_view extra) {
+  char buf[4096];
+  char tag[16];
+  const int n = std::snprintf(tag, sizeof tag, "d%08x", loop_hash(req));
+  sip::ResponseBuilder rb(buf, sizeof buf);
+  rb.start(req, status, reason, std::string_view(tag, n > 0 ? static_cast<std::size_t>(n) : 0), fix);
+  if (!extra.empty()) rb.raw(extra);
+  rb.header("Server", "duet");
+  const std::string_view bytes = rb.finish();
+  if (!bytes.empty()) table_->respond(id, status, bytes);
+}
+
+void Proxy::on_request(const transport::Source& src, const sip::Message& msg) {
+  ++stats_.requests;
+  char ip[transport::kIpStrLen];
+  const sip::Via& via = msg.top_via();
+  const sip::ResponseViaFix fix = transport::via_fix(via, src, ip);
+  const transport::Source reply_to = transport::response_target(src, via);
+  if (msg.method_id() == sip::Method::ack) {
+    handle_ack(src, msg, fix, reply_to);
+    ensure_timer();
+    return;
+  }
+  const auto r = table_->receive_request(reply_to, msg, fix);
+  switch (r.event) {
+    case transaction::ServerEvent::new_request:
+      if (msg.method_id() == sip::Method::cancel) {
+        handle_cancel(r);
+      } else {
+        handle_new(r.id, src, msg, fix);
+      }
+      break;
+    case transaction::ServerEvent::invalid: {
+      char buf[2048];
+      sip::ResponseBuilder rb(buf, sizeof buf);
+      rb.start(msg, 400, "Bad Request (Via)", "d400", fix);
+      const auto bytes = rb.finish();
+      if (!bytes.empty()) w_.send(reply_to, bytes);
+      break;
+    }
+    default:
+      break;  // retransmission absorbed, or refused (503/513 sent)
+  }
+  ensure_timer();
+}
+
+void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, const sip::ResponseViaFix& fix,
+                       const transport::Source& reply_to) {
+  const auto r = table_->receive_request(reply_to, msg, fix);
+  if (r.event == transaction::ServerEvent::ack_absorbed || r.event == transaction::ServerEvent::refused) return;
+  // An ACK for a 2xx is a request of its own (§13.2.2.4): forwarded end to end, statelessly, by
+  // its Route set (or Request-URI).
+  if (msg.max_forwards() == 0) return;
+  const RouteInfo routes = analyse_routes(msg, [this](const sip::Uri& u) { return own_address(u); });
+  if (routes.malformed) return;
+  transport::Source dst{};
+  bool have = false;
+  if (routes.ours > 0 && !routes.tokens.empty()) {
+    have = flow_from_tokens(routes.tokens, src, dst);
+  }
+  sip::Uri u;
+  if (!have && routes.has_next) {
+    have = sip::parse_uri(routes.next_uri, u) && resolve(u, dst);
+  }
+  if (!have) {
+    if (!sip::parse_uri(msg.request_uri(), u) || own_address(u)) return;
+    have = resolve(u, dst);
+    if (!have && has_outbound_ && !env_.is_local_domain(u.host)) {
+      dst = outbound_;
+      have = true;
+    }
+  }
+  if (!have) return;
+  sip::EditList e;
+  std::string via;
+  if (!via_line(dst, loop_hash(msg), via)) return;
+  char mf[16];
+  const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
+  if (!sip::edit_prepend_via(e, msg, via) ||
+      !sip::edit_set_max_forwards(e, msg, std::string_view(mf, static_cast<std::size_t>(mfn)),
+                                  "Max-Forwards: 70\r\n") ||
+      !remove_routes(e, msg, routes.ours)) {
+    return;
+  }
+  std::string cl;
+  if (dst.proto != transport::Proto::udp && !msg.has_content_length()) {
+    cl = "Content-Length: " + std::to_string(msg.body().size()) + "\r\n";
+    sip::edit_append_header(e, msg, cl);
+  }
+  out_.resize(e.output_size(msg.raw()));
+  const std::size_t n = e.write(msg.raw(), out_.data(), out_.size());
+  if (n != 0 && w_.send(dst, std::string_view(out_.data(), n))) ++stats_.stateless;
+}
+
+void Proxy::handle_cancel(const transaction::ServerResult& r) {
+  ++stats_.cancels;
+  if (!r.cancel_target.valid()) {
+    // §16.10 would forward it statelessly; with no INVITE here to cancel, nothing downstream
+    // knows it either, so the UAS answer of §9.2 is the useful one.
+    table_->respond_with(r.id, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  table_->respond_with(r.id, 200, "OK");
+  Call* c = call_of(table_->context(r.cancel_target));
+  if (c == nullptr || c->final_sent) return;
+  c->cancelled = true;
+  cancel_branches(*c, kServerSide);
+  bool pending = false;
+  for (const auto& b : c->branches) pending = pending || b.status == 0;
+  if (!pending) {
+    // Still looking up, or no branch left running: the INVITE ends here (§9.2).
+    c->final_sent = true;
+    table_->respond_487(c->server);
+  }
+}
+
+bool Proxy::check_request(transaction::TxnId id, const sip::Message& msg, const sip::Uri& ruri,
+                          std::uint32_t hash, const sip::ResponseViaFix& fix) {
+  // §16.3 step 2: a scheme we can route.
+  if (ruri.scheme != sip::UriScheme::sip && ruri.scheme != sip::UriScheme::sips &&
+      ruri.scheme != sip::UriScheme::tel) {
+    ++stats_.rejected;
+    reply(id, msg, fix, 416, "Unsupported URI Scheme");
+    return false;
+  }
+  // Step 3: Max-Forwards.
+  if (msg.max_forwards() == 0) {
+    ++stats_.too_many_hops;
+    reply(id, msg, fix, 483, "Too Many Hops");
+    return false;
+  }
+  // Step 4: a request that already went through us with the same identity is looping (a spiral,
+  // with another Request-URI, has another hash).
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", hash);
+  bool loop = false;
+  sip::for_each_value(msg, sip::HeaderId::via, [&](std::string_view v) {
+    sip::Via via;
+    if (!sip::parse_via(v, via) || branch_hash(via.branch) != std::string_view(hex, 8)) return true;
+    sip::Uri sent_by;
+    sent_by.scheme = sip::UriScheme::sip;
+    sent_by.host = via.host;
+    sent_by.host_kind = sip::classify_host(via.host);
+    sent_by.port = via.port;
+    sent_by.has_port = via.has_port;
+    loop = own_address(sent_by);
+    return !loop;
+  });
+  if (loop) {
+    ++stats_.loops;
+    reply(id, msg, fix, 482, "Loop Detected");
+    return false;
+  }
+  // Step 5: we support no extension a proxy would have to understand.
+  if (const auto pr = msg.header(sip::HeaderId::proxy_require); !pr.empty()) {
+    ++stats_.rejected;
+    const std::string extra = "Unsupported: " + std::string(pr) + "\r\n";
+    reply(id, msg, fix, 420, "Bad Extension", extra);
+    return false;
+  }
+  return true;
+}
+
+void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, const sip::Message& msg,
+                       const sip::ResponseViaFix& fix) {
+  sip::Uri ruri;
+  if (!sip::parse_uri(msg.request_uri(), ruri)) {
+    ++stats_.rejected;
+    reply(id, msg, fix, 400, "Bad Request-URI");
+    return;
+  }
+  const std::uint32_t hash = loop_hash(msg);
+  if (!check_request(id, msg, ruri, hash, fix)) return;
+  const RouteInfo routes = analyse_routes(msg, [this](const sip::Uri& u) { return own_address(u); });
+  if (routes.malformed) {
+    ++stats_.rejected;
+    reply(id, msg, fix, 400, "Bad Route");
+    return;
+  }
+  Call* c = new_call();
+  if (c == nullptr) {
+    reply(id, msg, fix, 503, "Service Unavailable");
+    return;
+  }
+  c->server = id;
+  c->src = src;
+  c->loop_hash = hash;
+  c->invite = msg.method_id() == sip::Method::invite;
+  c->received_len = static_cast<std::uint8_t>(std::min(fix.received.size(), sizeof c->received));
+  std::memcpy(c->received, fix.received.data(), c->received_len);
+  c->rport = fix.rport;
+  table_->set_context(id, c->context());
+  const bool initial = msg.to().tag.empty();
+  c->record_route = opt_.record_route && initial && dialog_creating(msg.method_id());
+
+  auto forward = [&](const transport::Source& to) {
+    if (!start_branch(*c, nullptr, to, {}) && !c->final_sent) {
+      ++stats_.unavailable;
+      reply_call(*c, 503, "Service Unavailable (next hop unreachable)");
+    }
+  };
+  // §16.4 / §16.5: after our own Route values, the next Route decides; the flows we recorded
+  // tell which end of the dialog it goes to.
+  transport::Source dst{};
+  if (routes.ours > 0 && !routes.tokens.empty() && flow_from_tokens(routes.tokens, src, dst)) {
+    forward(dst);
+    return;
+  }
+  sip::Uri next;
+  if (routes.has_next) {
+    if (sip::parse_uri(routes.next_uri, next) && resolve(next, dst)) {
+      forward(dst);
+    } else {
+      ++stats_.unavailable;
+      reply_call(*c, 502, "Bad Gateway (Route not reachable)");
+    }
+    return;
+  }
+  const bool ours = ruri.scheme != sip::UriScheme::tel && (own_address(ruri) || env_.is_local_domain(ruri.host));
+  if (!ours) {
+    // Another domain: through the outbound gateway when there is one. Without it, in-dialog
+    // requests go straight to the phone's contact; new ones are refused (no open relay).
+    if (has_outbound_ && initial) {
+      forward(outbound_);
+    } else if (!initial && ruri.scheme != sip::UriScheme::tel && resolve(ruri, dst)) {
+      forward(dst);
+    } else if (has_outbound_) {
+      forward(outbound_);
+    } else {
+      ++stats_.rejected;
+      reply_call(*c, 403, "Forbidden (not relaying)");
+    }
+    return;
+  }
+  if (!ruri.has_user) {
+    // Addressed to the proxy itself: nothing here takes requests but REGISTER and OPTIONS.
+    ++stats_.not_found;
+    if (initial) {
+      reply_call(*c, 405, "Method Not Allowed", "Allow: REGISTER, OPTIONS\r\n");
+    } else {
+      reply_call(*c, 481, "Call/Transaction Does Not Exist");
+    }
+    return;
+  }
+  // A user of ours: the location service.
+  const DnRoute* dn = view_ ? view_->dn(ruri.user) : nullptr;
+  if (dn != nullptr) c->dn = std::string(ruri.user);
+  const bool want_peer = dn != nullptr && dn->forward == Forward::oos;
+  Location loc;
+  c->lookup_pending = true;
+  if (env_.locate(w_, ruri, want_peer, c->context(), loc)) {
+    c->lookup_pending = false;
+    deliver(*c, loc);
+  }
+}
+
+}  // namespace duet::proxy
