@@ -108,7 +108,9 @@ json to_json(const Object& o) {
   switch (kind_of(o)) {
     case Kind::dn: {
       const auto& d = std::get<Dn>(o);
-      return {{"number", d.number}, {"type", to_string(d.type)}, {"mode", to_string(d.mode)}};
+      json j{{"number", d.number}, {"type", to_string(d.type)}, {"mode", to_string(d.mode)}};
+      if (!d.forward.empty()) j["forward"] = d.forward;
+      return j;
     }
     case Kind::place: {
       const auto& p = std::get<Place>(o);
@@ -136,11 +138,14 @@ std::variant<Object, Error> from_json(Kind k, const json& j) {
   switch (k) {
     case Kind::dn: {
       Dn d;
-      Fields f(j, {"number", "type", "mode"});
+      Fields f(j, {"number", "type", "mode", "forward"});
       f.id("number", d.number);
       f.enumeration("type", d.type, parse_dn_type, "extension, acd_queue, cpp");
       f.enumeration("mode", d.mode, parse_mode, "single, dual, active-backup, auto");
+      f.str("forward", d.forward, false);
       if (f.error()) return *f.error();
+      if (!d.forward.empty() && d.forward != "off" && d.forward != "no-agent" && d.forward != "oos")
+        return invalid("forward", "'forward' must be one of off, no-agent, oos");
       return Object{d};
     }
     case Kind::place: {

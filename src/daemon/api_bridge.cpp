@@ -10,7 +10,7 @@ namespace duet::daemon {
 
 ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
                      agents::ConfigModel& model, continuity::AgentBoard& board,
-                     continuity::RegistrationModes& modes, api::EventHub& hub)
+                     continuity::RegistrationModes& modes, api::EventHub& hub, proxy::Forward default_forward)
     : control_(control),
       service_(service),
       runtime_(runtime),
@@ -18,7 +18,9 @@ ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service,
       board_(board),
       modes_(modes),
       hub_(hub) {
+  default_forward_ = default_forward;
   board_.set_event_sink([this](std::string_view type, const nlohmann::json& data) {
+    routing_changed();  // an agent logged in or out somewhere, a drain, the peer
     if (hub_.has_subscribers())
       hub_.publish(type, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
@@ -28,6 +30,65 @@ ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service,
       loop->post([done, users = std::move(users)]() mutable { done(std::move(users)); });
     });
   });
+  // A drain logs an agent out once its calls are over: the proxy says when they start and end.
+  board_.set_busy([this](const continuity::AgentState& s) {
+    const auto it = calls_.find(s.dn);
+    return it != calls_.end() && it->second > 0;
+  });
+  service_.set_call_observer([this](std::string_view dn, bool started) {
+    control_.post([this, d = std::string(dn), started] { call_event(d, started); });
+  });
+  routing_changed();  // the first view, once the control loop runs
+}
+
+void ApiBridge::call_event(const std::string& dn, bool started) {
+  if (started) {
+    ++calls_[dn];
+    return;
+  }
+  const auto it = calls_.find(dn);
+  if (it == calls_.end()) return;
+  if (--it->second > 0) return;
+  calls_.erase(it);
+  if (const auto* s = board_.on_dn(dn)) board_.call_ended(s->login);
+}
+
+// The proxy's dr-forward mirrors the continuity one value for value.
+static_assert(static_cast<int>(proxy::Forward::off) == static_cast<int>(continuity::Forward::off) &&
+              static_cast<int>(proxy::Forward::no_agent) == static_cast<int>(continuity::Forward::no_agent) &&
+              static_cast<int>(proxy::Forward::oos) == static_cast<int>(continuity::Forward::oos));
+
+void ApiBridge::routing_changed() {
+  if (view_pending_) return;
+  view_pending_ = true;
+  control_.post([this] {
+    view_pending_ = false;
+    publish_view();
+  });
+}
+
+void ApiBridge::publish_view() {
+  auto v = std::make_shared<proxy::RoutingView>();
+  v->draining = board_.mode() != continuity::SiteMode::active;
+  v->shutdown_code = board_.options().shutdown_code;
+  v->peer_up = board_.peer_up();
+  for (const auto& [number, entry] : model_.table(agents::Kind::dn)) {
+    const auto& dn = std::get<agents::Dn>(entry.object);
+    proxy::DnRoute r;
+    r.forward = default_forward_;
+    if (const auto f = continuity::parse_forward(dn.forward)) {
+      r.forward = static_cast<proxy::Forward>(*f);
+    } else if (const auto it = phone_forward_.find(number); it != phone_forward_.end()) {
+      r.forward = it->second;
+    }
+    v->dns.emplace(number, r);
+  }
+  for (const auto& s : board_.all()) {
+    if (!s.logged_in || s.dn.empty()) continue;
+    auto& r = v->dns[s.dn];
+    (s.site == model_.site() ? r.agent_here : r.agent_peer) = true;
+  }
+  service_.set_routing_view(runtime_, std::move(v));
 }
 
 void ApiBridge::attach_replication(replication::Replicator& r, replication::WorkerReplication& wr) {
@@ -39,6 +100,7 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
     const auto v =
         repl_->publish(replication::RecordKind::config, rec.key, rec.payload, rec.deleted, 0, rec.stamp.hlc);
     flush_soon();
+    routing_changed();  // a DN's dr-forward may have changed
     return v;
   });
   r.set_on_acked([this](std::uint64_t acked) { model_.forget_tombstones(model_.site(), acked); });
@@ -65,6 +127,7 @@ void ApiBridge::attach_replication(replication::Replicator& r, replication::Work
   r.subscribe([this](const replication::PeerEvent& e) {
     if (e.kind == replication::PeerEvent::down) {
       board_.on_peer_down();
+      service_.peer_down(runtime_);  // calls through the peer's trunk end
     } else {
       board_.on_peer_up();
     }
@@ -106,6 +169,17 @@ void ApiBridge::binding_changed(bool local, std::string_view key, std::string_vi
   const bool decoded = !deleted && replication::decode_binding(payload, b);
   const auto verdict =
       modes_.on_binding(local, user, domain, key, b.user_agent, deleted, board_.peer_up(), at_ms);
+  if (decoded && agent_phone) {
+    // The phone's profile may carry a dr-forward (alcatel-4000: no-agent), at either site.
+    const auto m = modes_.resolve(user, b.user_agent);
+    const auto f = static_cast<proxy::Forward>(m.forward);
+    const std::string u(user);
+    const auto it = phone_forward_.find(u);
+    if (!m.profile.empty() && (it == phone_forward_.end() || it->second != f)) {
+      phone_forward_[u] = f;
+      routing_changed();
+    }
+  }
   const std::string aor = "sip:" + std::string(user) + "@" + std::string(domain);
   if (verdict == continuity::RegistrationModes::Verdict::release_local) {
     spdlog::info("{}: back at site '{}': releasing its backup registration here", aor,

@@ -12,6 +12,7 @@
 #include "duet/api/event_hub.hpp"
 #include "duet/continuity/agent_board.hpp"
 #include "duet/continuity/registration_modes.hpp"
+#include "duet/proxy/routing_view.hpp"
 #include "duet/replication/replicator.hpp"
 #include "duet/replication/worker_replication.hpp"
 #include "sip_service.hpp"
@@ -32,7 +33,7 @@ class ApiBridge final : public api::ApiContext,
   // Wires the board to the workers (which phones are registered here) and the hub (its events).
   ApiBridge(control::ControlLoop& control, server::SipService& service, transport::Runtime& runtime,
             agents::ConfigModel& model, continuity::AgentBoard& board, continuity::RegistrationModes& modes,
-            api::EventHub& hub);
+            api::EventHub& hub, proxy::Forward default_forward = proxy::Forward::off);
   // With a peer: local config changes become records, the peer's are applied, snapshots carry all.
   void attach_replication(replication::Replicator& r, replication::WorkerReplication& wr);
 
@@ -53,9 +54,20 @@ class ApiBridge final : public api::ApiContext,
   transport::Runtime& runtime_;
   agents::ConfigModel& model_;
   void flush_soon();
+  // Call delivery's view (agents' sites, drain, peer, dr-forward per DN) changed: a new one is
+  // built once the current work is done and handed to every worker.
+  void routing_changed();
+  void publish_view();
+  // A call for an agent DN was answered (started) or ended (its BYE) here.
+  void call_event(const std::string& dn, bool started);
   static void on_sweep(uv_timer_t* t);
   uv_timer_t* sweep_timer_ = nullptr;  // promotes registration-mode suspects past their grace
   bool flush_pending_ = false;
+  bool view_pending_ = false;
+  proxy::Forward default_forward_;
+  // dr-forward of an agent phone's profile (by DN), learnt from its User-Agent when it registers.
+  std::unordered_map<std::string, proxy::Forward> phone_forward_;
+  std::unordered_map<std::string, std::uint32_t> calls_;  // calls in progress per agent DN
   // A binding changed here (local) or at the peer: relogs, registration modes, events. at_ms is
   // the peer's record time; for a local change it is ignored and the wall clock is read instead.
   void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,

@@ -48,6 +48,16 @@ std::string_view transport_param(transport::Proto p) noexcept {
   return p == transport::Proto::udp ? "" : p == transport::Proto::tcp ? ";transport=tcp" : ";transport=tls";
 }
 
+// Characters a DN may have that need no escaping in a URI parameter (RFC 3261 paramchar).
+bool param_safe(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' ||
+                    ch == '_' || ch == '+' || ch == '*' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Proxy::Call* Proxy::new_call() {
@@ -81,7 +91,6 @@ Proxy::Call* Proxy::call_of(std::uint64_t context) noexcept {
 
 void Proxy::release(Call& c) {
   if (!c.live) return;
-  if (c.answered && !c.dn.empty()) env_.call_event(c.dn, false);
   c.live = false;
   c.branches.clear();
   c.targets.clear();
@@ -273,7 +282,10 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
     if (in == nullptr || out == nullptr) return false;
     auto entry = [&](const Listener& l) {
       rr.append("Record-Route: <sip:").append(tokens).append("@").append(l.hostport);
-      rr.append(transport_param(l.proto)).append(";lr>\r\n");
+      rr.append(transport_param(l.proto));
+      // The agent DN of a call: the BYE that ends it says which agent is free again.
+      if (c.invite && !c.dn.empty() && param_safe(c.dn)) rr.append(";dn=").append(c.dn);
+      rr.append(";lr>\r\n");
     };
     entry(*out);
     if (in != out) entry(*in);

@@ -6,6 +6,7 @@
 
 #include "call.hpp"
 #include "duet/proxy/proxy.hpp"
+#include "duet/sip/params.hpp"
 #include "duet/sip/values.hpp"
 #include "duet/sip/via.hpp"
 #include "duet/transport/address.hpp"
@@ -216,6 +217,10 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     ++stats_.rejected;
     reply(id, msg, fix, 400, "Bad Route");
     return;
+  }
+  if (msg.method_id() == sip::Method::bye && routes.ours > 0) {
+    sip::Param dn;
+    if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty()) env_.call_event(dn.value, false);
   }
   Call* c = new_call();
   if (c == nullptr) {

@@ -15,6 +15,7 @@ namespace duet::proxy {
 struct RouteInfo {
   unsigned ours = 0;            // leading Route values addressed to us (two after a double Record-Route)
   std::string_view tokens;      // user part of the first of them: the flow tokens we recorded
+  std::string_view params;      // its URI parameters (";dn=..." names the agent DN of a call)
   bool has_next = false;        // a Route value remains after ours
   std::string_view next_uri;    // its URI
   bool malformed = false;       // a Route value did not parse
@@ -32,7 +33,10 @@ RouteInfo analyse_routes(const sip::Message& m, Own&& own) {
       return false;
     }
     if (!done && r.ours < 2 && own(na.uri)) {
-      if (r.ours == 0) r.tokens = na.uri.user;
+      if (r.ours == 0) {
+        r.tokens = na.uri.user;
+        r.params = na.uri.params;
+      }
       ++r.ours;
       return true;
     }

@@ -20,6 +20,9 @@ struct Dn {
   std::string number;
   DnType type = DnType::extension;
   RegistrationMode mode = RegistrationMode::by_profile;
+  // dr-forward of calls for this DN: "" (the phone's profile's, else [proxy] forward), "off",
+  // "no-agent" or "oos".
+  std::string forward;
   bool operator==(const Dn&) const = default;
 };
 
