@@ -218,6 +218,7 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     reply(id, msg, fix, 400, "Bad Route");
     return;
   }
+  if (msg.method_id() == sip::Method::bye && !peer_dialogs_.empty()) peer_dialogs_.erase(std::string(msg.call_id()));
   if (msg.method_id() == sip::Method::bye && routes.ours > 0) {
     sip::Param dn;
     if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty()) env_.call_event(dn.value, false);

@@ -97,6 +97,7 @@ void Proxy::on_response(const transport::Source& src, const sip::Message& msg) {
       c->final_sent = true;
       if (c->invite) {
         cancel_branches(*c, bi);
+        if (c->via_peer) remember_peer_dialog(*c, msg);
         if (!c->dn.empty() && !c->answered) {
           c->answered = true;
           env_.call_event(c->dn, true);
@@ -117,15 +118,59 @@ void Proxy::on_located(std::uint64_t call, Location loc) {
   ensure_timer();
 }
 
+void Proxy::remember_peer_dialog(Call& c, const sip::Message& ok) {
+  if (peer_dialogs_.size() >= kMaxPeerDialogs) return;
+  const std::string_view req = table_->request(c.server);
+  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return;
+  const sip::HeaderField* contact = scratch_.find(sip::HeaderId::contact);
+  sip::NameAddr na;
+  if (contact == nullptr || !sip::parse_name_addr(contact->value, na, false)) return;
+  PeerDialog d;
+  d.from = std::string(scratch_.header(sip::HeaderId::from));
+  d.to = std::string(ok.header(sip::HeaderId::to));
+  d.contact = std::string(na.uri_text);
+  d.caller = c.src;
+  // Record-Route below ours were added by proxies between the caller and us: the BYE goes
+  // through them, in that order.
+  bool past_ours = false;
+  sip::for_each_value(ok, sip::HeaderId::record_route, [&](std::string_view v) {
+    sip::NameAddr rr;
+    if (!sip::parse_name_addr(v, rr, true)) return false;
+    if (own_address(rr.uri)) {
+      past_ours = true;
+    } else if (past_ours) {
+      d.route.append(d.route.empty() ? "Route: " : ", ").append(v);
+    }
+    return true;
+  });
+  if (!d.route.empty()) d.route.append("\r\n");
+  peer_dialogs_[std::string(ok.call_id())] = std::move(d);
+}
+
 void Proxy::on_peer_down() {
-  // Calls proxied to the peer's trunk whose INVITE is still pending are answered now; the
-  // dialogs established through it are ended by their phones' session timers or BYE.
+  // Calls proxied to the peer's trunk whose INVITE is still pending are answered now.
   for (auto& p : calls_) {
     Call& c = *p;
     if (!c.live || !c.via_peer || c.final_sent) continue;
     cancel_branches(c, kServerSide);
     reply_call(c, 503, "Service Unavailable (peer site down)");
   }
+  // Established ones end: the far end is gone with its site, so we hang up for it (a BYE to the
+  // local party, sent as the callee would in its dialog).
+  for (const auto& [call_id, d] : peer_dialogs_) {
+    std::string via;
+    if (!via_line(d.caller, static_cast<std::uint32_t>(std::hash<std::string>{}(call_id)), via)) continue;
+    std::string bye;
+    bye.reserve(512);
+    bye.append("BYE ").append(d.contact).append(" SIP/2.0\r\n").append(via).append(d.route);
+    bye.append("Max-Forwards: 70\r\nFrom: ").append(d.to).append("\r\nTo: ").append(d.from);
+    bye.append("\r\nCall-ID: ").append(call_id);
+    // Above any CSeq the callee used in the dialog (the far end's count is unknown here).
+    bye.append("\r\nCSeq: 2147483000 BYE\r\nReason: SIP;cause=503;text=\"peer site down\"\r\n");
+    bye.append("Content-Length: 0\r\n\r\n");
+    if (table_->start_client(d.caller, bye, 0).error == transaction::StartError::none) ++stats_.peer_calls_ended;
+  }
+  peer_dialogs_.clear();
   ensure_timer();
 }
 

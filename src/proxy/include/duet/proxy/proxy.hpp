@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "duet/proxy/location.hpp"
@@ -60,6 +61,7 @@ struct ProxyStats {
   std::uint64_t cancels = 0;
   std::uint64_t to_peer_redirect = 0, to_peer_proxied = 0, drain_refused = 0;
   std::uint64_t timer_c = 0;
+  std::uint64_t peer_calls_ended = 0;  // calls through the peer ended by us when it died
 };
 
 class Proxy final : public transaction::TransactionUser, public transaction::Sender, public transaction::Clock {
@@ -150,6 +152,18 @@ class Proxy final : public transaction::TransactionUser, public transaction::Sen
   void forward_stateless_response(const sip::Message& rsp);
   // The response without our top Via (and with Content-Length when it goes onto a stream).
   std::string_view strip_top_via(const sip::Message& rsp, bool to_stream);
+
+  // A call answered through the peer's trunk: what it takes to end it from here (a BYE to the
+  // local party, as the callee) if the peer dies under it.
+  struct PeerDialog {
+    std::string from, to;  // the caller's From, the 2xx's To (with the callee's tag)
+    std::string contact;   // the caller's Contact URI: the BYE's Request-URI
+    std::string route;     // "Route: ...\r\n" toward the caller (proxies before us), or ""
+    transport::Source caller{};
+  };
+  void remember_peer_dialog(Call& c, const sip::Message& ok);
+  std::unordered_map<std::string, PeerDialog> peer_dialogs_;  // by Call-ID
+  static constexpr std::size_t kMaxPeerDialogs = 100000;
 
   void ensure_timer();
   static void on_tick(uv_timer_t* t);
