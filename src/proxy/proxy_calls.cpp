@@ -170,7 +170,9 @@ void Proxy::deliver(Call& c, Location& loc) {
   in.view = view_.get();
   in.dn = view_ ? view_->dn(ruri.user) : nullptr;
   in.invite = c.invite;
-  in.from_peer = has_peer_ && transport::sockaddr_same_ip(c.src.peer, peer_trunk_.peer);
+  // The peer sends from its SIP listener (its trunk address): address and port, so two sites on one
+  // host still tell their phones from each other.
+  in.from_peer = has_peer_ && transport::sockaddr_equal(c.src.peer, peer_trunk_.peer);
   in.location = &loc;
   switch (decide(in)) {
     case Delivery::refuse: {

@@ -262,7 +262,14 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     }
     return;
   }
-  const bool ours = ruri.scheme != sip::UriScheme::tel && (own_address(ruri) || env_.is_local_domain(ruri.host));
+  // An in-dialog request's Request-URI is the remote target (a Contact): straight to it unless it
+  // names us. Only new requests (and in-dialog ones addressed to us) use the location service.
+  const bool own = own_address(ruri);
+  if (!initial && !own && ruri.scheme != sip::UriScheme::tel && resolve(ruri, dst)) {
+    forward(dst);
+    return;
+  }
+  const bool ours = ruri.scheme != sip::UriScheme::tel && (own || env_.is_local_domain(ruri.host));
   if (!ours) {
     // Another domain: through the outbound gateway when there is one. Without it, in-dialog
     // requests go straight to the phone's contact; new ones are refused (no open relay).
