@@ -125,6 +125,49 @@ inline const char* skip_to(const char* p, const char* e, std::uint16_t cls) noex
   return p;
 }
 
+#if defined(__SSE2__)
+// Per byte of x, a bit set when it equals one of Cs.
+template <char... Cs>
+inline unsigned eq_any_mask(__m128i x) noexcept {
+  __m128i r = _mm_setzero_si128();
+  ((r = _mm_or_si128(r, _mm_cmpeq_epi8(x, _mm_set1_epi8(Cs)))), ...);
+  return static_cast<unsigned>(_mm_movemask_epi8(r));
+}
+#endif
+
+// The first position in [p, e) whose character is one of Cs, or e; cls is the class made of exactly
+// those characters (for the scalar fallback), or 0 to compare with Cs there too. lo <= p is the lowest
+// address known to be readable: a remainder shorter than 16 bytes is looked at with one load of [e - 16, e)
+// when that lies in [lo, e), so short runs inside a longer value still take a single SIMD step.
+template <std::uint16_t cls, char... Cs>
+inline const char* find_any(const char* p, const char* e, [[maybe_unused]] const char* lo) noexcept {
+#if defined(__SSE2__)
+  while (e - p >= 16) {
+    if (const unsigned m = eq_any_mask<Cs...>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))))
+      return p + __builtin_ctz(m);
+    p += 16;
+  }
+  if (p < e && e - lo >= 16) {
+    const char* const t = e - 16;
+    const unsigned m = eq_any_mask<Cs...>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t))) >> (p - t);
+    return m ? p + __builtin_ctz(m) : e;
+  }
+#endif
+  if constexpr (cls == 0) {
+    while (p < e && !((*p == Cs) || ...)) ++p;
+    return p;
+  } else {
+    return skip_to(p, e, cls);
+  }
+}
+// kValueStop and kNameStop as find_any() sets.
+inline const char* find_value_stop(const char* p, const char* e, const char* lo) noexcept {
+  return find_any<kValueStop, ';', ',', '"', '<', '>', ' ', '\t', '\r', '\n'>(p, e, lo);
+}
+inline const char* find_name_stop(const char* p, const char* e, const char* lo) noexcept {
+  return find_any<kNameStop, ';', ',', '"', '<', '>', ' ', '\t', '\r', '\n', '='>(p, e, lo);
+}
+
 // Skips characters of cls and valid %HH escapes in [p, e); returns the first other position. An
 // escape counts only if both hex digits lie inside [p, e), as all_of() requires.
 inline const char* skip_escaped(const char* p, const char* e, std::uint16_t cls) noexcept {
@@ -140,10 +183,31 @@ inline const char* skip_escaped(const char* p, const char* e, std::uint16_t cls)
 
 // Case-insensitive compare of n bytes at p with a lowercase literal of the same length. Only the
 // literal's letters fold, so a byte that is not a letter must match exactly (no OR-0x20 aliasing of
-// e.g. VT onto '+'). With the length a constant the loop unrolls into a few compares.
+// e.g. VT onto '+'). Literals of 4 to 16 bytes compare as two (overlapping) words, which read
+// exactly the literal's length; the words and fold masks are constants once inlined.
 template <std::size_t N>
 inline bool lit_iequals(const char* p, const char (&lit)[N]) noexcept {
-  for (std::size_t i = 0; i + 1 < N; ++i) {
+  constexpr std::size_t L = N - 1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if constexpr (L >= 4 && L <= 16) {
+    using W = std::conditional_t<(L >= 8), std::uint64_t, std::uint32_t>;
+    constexpr std::size_t kW = sizeof(W);
+    auto pack = [&](std::size_t at, bool fold) {
+      W w = 0;
+      for (std::size_t k = 0; k < kW; ++k) {
+        const char l = lit[at + k];
+        const unsigned char b = fold ? ((l >= 'a' && l <= 'z') ? 0x20 : 0) : static_cast<unsigned char>(l);
+        w |= static_cast<W>(b) << (8 * k);
+      }
+      return w;
+    };
+    W a, b;
+    std::memcpy(&a, p, kW);
+    std::memcpy(&b, p + (L - kW), kW);
+    return (((a | pack(0, true)) ^ pack(0, false)) | ((b | pack(L - kW, true)) ^ pack(L - kW, false))) == 0;
+  }
+#endif
+  for (std::size_t i = 0; i < L; ++i) {
     const char l = lit[i];
     const char fold = (l >= 'a' && l <= 'z') ? 0x20 : 0;
     if (static_cast<char>(p[i] | fold) != l) return false;

@@ -1,4 +1,9 @@
 // Host syntax (RFC 3261 §25.1 hostname / IPv4address / IPv6reference; RFC 5118 for IPv6 in SIP).
+#include <cstddef>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "chars.hpp"
 #include "duet/sip/uri.hpp"
 #include "host_internal.hpp"
@@ -112,6 +117,82 @@ HostKind classify_plain_host(std::string_view host) noexcept {
   if (chars::is(*label, chars::kAlpha)) return HostKind::name;
   const std::string_view whole(b, static_cast<std::size_t>(full_end - b));
   return (chars::digit(*b) && ipv4(whole)) ? HostKind::ipv4 : HostKind::none;
+}
+
+const char* scan_plain_host(const char* p, const char* e, [[maybe_unused]] const char* lo,
+                            HostKind& kind) noexcept {
+  if (p < e && chars::digit(*p)) {
+    // IPv4address as ipv4() reads it; if the run of hostname characters ends right after it, that
+    // run is this address and classify_plain_host() would say ipv4.
+    const char* q = p;
+    int part = 0;
+    for (; part < 4; ++part) {
+      if (q == e || !chars::digit(*q)) break;
+      unsigned v = static_cast<unsigned>(*q++ - '0');
+      for (int k = 0; k < 2 && q < e && chars::digit(*q); ++k) v = v * 10 + static_cast<unsigned>(*q++ - '0');
+      if (v > 255) break;
+      if (part < 3) {
+        if (q == e || *q != '.') break;
+        ++q;
+      }
+    }
+    if (part == 4 && (q == e || !chars::is(*q, chars::kHostChar))) {
+      kind = HostKind::ipv4;
+      return q;
+    }
+  }
+#if defined(__SSE2__)
+  // A name of fewer than 16 characters, classified from bit masks of one 16-byte load: the load
+  // starts at p, or ends at e when [lo, e) holds 16 bytes but [p, e) does not.
+  const std::ptrdiff_t avail = e - p;
+  if (avail > 0 && (avail >= 16 || e - lo >= 16)) {
+    const char* const base = avail >= 16 ? p : e - 16;
+    const unsigned shift = static_cast<unsigned>(p - base);
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+    const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    const __m128i letter =
+        _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+    const __m128i digit =
+        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const unsigned alpha = static_cast<unsigned>(_mm_movemask_epi8(letter)) >> shift;
+    const unsigned dash =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')))) >> shift;
+    const unsigned dot =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
+    const unsigned host = alpha | dash | dot | (static_cast<unsigned>(_mm_movemask_epi8(digit)) >> shift);
+    const unsigned len = static_cast<unsigned>(avail >= 16 ? 16 : avail);
+    const unsigned run = static_cast<unsigned>(__builtin_ctz(~host | (1u << len)));
+    if (run < 16) {
+      const char* const end = p + run;
+      // classify_plain_host(): a trailing '.' is dropped; then labels are non-empty and neither start
+      // nor end with '-'; an alphabetic top label makes a name, a digit first character an IPv4 try.
+      unsigned n = run;
+      if (n > 0 && ((dot >> (n - 1)) & 1u)) --n;
+      if (n == 0) {
+        kind = HostKind::none;
+        return end;
+      }
+      const unsigned in = (1u << n) - 1;
+      const unsigned dots = dot & in;
+      const unsigned starts = (1u | (dots << 1)) & in;
+      const unsigned ends = ((dots >> 1) | (1u << (n - 1))) & in;
+      if ((dots & starts) || ((dots >> (n - 1)) & 1u) || (dash & (starts | ends))) {
+        kind = HostKind::none;
+        return end;
+      }
+      const unsigned top = dots ? 32u - static_cast<unsigned>(__builtin_clz(dots)) : 0u;
+      if ((alpha >> top) & 1u) {
+        kind = HostKind::name;
+      } else {
+        kind = (chars::digit(*p) && ipv4(std::string_view(p, run))) ? HostKind::ipv4 : HostKind::none;
+      }
+      return end;
+    }
+  }
+#endif
+  const char* const end = chars::skip_in(p, e, chars::kHostChar);
+  kind = classify_plain_host(std::string_view(p, static_cast<std::size_t>(end - p)));
+  return end;
 }
 
 }  // namespace duet::sip

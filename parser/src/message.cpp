@@ -297,9 +297,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   const char* line_end = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
   m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
   m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
-  if (std::memchr(p, '\0', static_cast<std::size_t>(line_end - p)) ||
-      std::memchr(p, '\r', static_cast<std::size_t>(line_end - p)))
-    return fail(ParseError::bad_start_line);
+  if (chars::find_any<0, '\0', '\r'>(p, line_end, p) != line_end) return fail(ParseError::bad_start_line);
   if (auto e = parse_start_line(m.start_line_, m, m.method_, m.request_uri_, m.version_, m.reason_phrase_,
                                 m.status_code_, m.is_request_);
       e != ParseError::none) {
@@ -361,7 +359,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         name_end = q + n;
         id = header_id_fast(base, n, a, b);
         id_known = true;
-        unsigned stops = (cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16)) & ~((2u << n) - 1);
+        // The name's letters and '-' and its ':' are none of CR, LF, NUL: no need to mask them off,
+        // which keeps this off the name's dependency chain.
+        unsigned stops = cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16);
         if (avail < 32) stops &= (1u << avail) - 1;  // the padding's NULs are not in the line
         if (stops) c = q + __builtin_ctz(stops);
         scan_from = avail < 32 ? line_limit : q + 32;

@@ -112,12 +112,11 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   } else if (*b == '"') {
     // quoted-string display name; backslash escapes any character but CR/LF.
     const char* p = b + 1;
-    while (p < e && *p != '"') {
-      if (*p == '\\') {
-        if (e - p < 2 || p[1] == '\r' || p[1] == '\n') return false;
-        ++p;
-      }
-      ++p;
+    for (;;) {
+      p = chars::find_any<0, '"', '\\'>(p, e, b);
+      if (p >= e || *p == '"') break;
+      if (e - p < 2 || p[1] == '\r' || p[1] == '\n') return false;
+      p += 2;
     }
     if (p >= e) return false;
     na.display_name = std::string_view(b, static_cast<std::size_t>(p + 1 - b));
@@ -136,8 +135,8 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   }
   std::string_view params;
   if (lt) {
-    const auto* gt = static_cast<const char*>(std::memchr(lt + 1, '>', static_cast<std::size_t>(e - lt - 1)));
-    if (!gt) return false;
+    const char* const gt = chars::find_any<0, '>'>(lt + 1, e, b);
+    if (gt == e) return false;
     na.angle_brackets = true;
     na.uri_text = std::string_view(lt + 1, static_cast<std::size_t>(gt - lt - 1));
     params = chars::trim(std::string_view(gt + 1, static_cast<std::size_t>(e - gt - 1)));

@@ -21,7 +21,8 @@ enum class ParamScan : unsigned char { ok, malformed, has_whitespace };
 template <class F>
 inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::string_view& rest,
                              F&& on_param) noexcept {
-  const char* p = list.data();
+  const char* const lo = list.data();
+  const char* p = lo;
   const char* const e = p + list.size();
   while (p < e) {
     if (*p != ';') {
@@ -34,7 +35,7 @@ inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::str
     }
     ++p;
     const char* const name_begin = p;
-    p = chars::skip_to(p, e, chars::kNameStop);
+    p = chars::find_name_stop(p, e, lo);
     if (p < e && chars::lws(*p)) return ParamScan::has_whitespace;
     if (p == name_begin) return ParamScan::malformed;
     Param prm;
@@ -43,9 +44,11 @@ inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::str
       ++p;
       if (p < e && *p == '"') {
         const char* const vb = ++p;
-        while (p < e && *p != '"') {
-          if (*p == '\\' && e - p < 2) return ParamScan::malformed;  // escape runs off the end
-          p += (*p == '\\') ? 2 : 1;
+        for (;;) {
+          p = chars::find_any<0, '"', '\\'>(p, e, lo);
+          if (p >= e || *p == '"') break;
+          if (e - p < 2) return ParamScan::malformed;  // escape runs off the end
+          p += 2;
         }
         if (p >= e) return ParamScan::malformed;
         prm.value = std::string_view(vb, static_cast<std::size_t>(p - vb));
@@ -53,7 +56,7 @@ inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::str
         ++p;
       } else {
         const char* const vb = p;
-        p = chars::skip_to(p, e, chars::kValueStop);
+        p = chars::find_value_stop(p, e, lo);
         if (p == vb) return (p < e && chars::lws(*p)) ? ParamScan::has_whitespace : ParamScan::malformed;
         prm.value = std::string_view(vb, static_cast<std::size_t>(p - vb));
       }

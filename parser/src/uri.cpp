@@ -89,7 +89,7 @@ bool parse_sip(std::string_view rest, Uri& u) noexcept {
   const char* const e = b + rest.size();
   // userinfo: everything up to the first '@' (user may contain ';' '?' '/', so '@' decides).
   const char* h = b;
-  if (const auto* at = static_cast<const char*>(std::memchr(b, '@', rest.size()))) {
+  if (const char* const at = chars::find_any<0, '@'>(b, e, b); at < e) {
     if (!parse_userinfo(std::string_view(b, static_cast<std::size_t>(at - b)), u)) return false;
     h = at + 1;
   }
@@ -103,10 +103,11 @@ bool parse_sip(std::string_view rest, Uri& u) noexcept {
     u.host_kind = classify_host(u.host);
   } else {
     // Only hostname characters may form a host; the host must end at ':', ';', '?' or the end.
-    p = chars::skip_in(p, e, chars::kHostChar);
+    HostKind kind;
+    p = scan_plain_host(p, e, b, kind);
     if (p < e && *p != ':' && *p != ';' && *p != '?') return false;
     u.host = std::string_view(h, static_cast<std::size_t>(p - h));
-    u.host_kind = classify_plain_host(u.host);
+    u.host_kind = kind;
   }
   if (u.host_kind == HostKind::none) return false;
   if (p < e && *p == ':') {
@@ -121,12 +122,11 @@ bool parse_sip(std::string_view rest, Uri& u) noexcept {
     u.port = static_cast<std::uint16_t>(port);
     u.has_port = true;
   }
-  const std::string_view tail(p, static_cast<std::size_t>(e - p));
-  const auto q = tail.find('?');
-  u.params = tail.substr(0, q);
+  const char* const qm = p < e ? chars::find_any<0, '?'>(p, e, b) : e;
+  u.params = std::string_view(p, static_cast<std::size_t>(qm - p));
   if (!u.params.empty() && u.params[0] != ';') return false;
-  if (q != std::string_view::npos) {
-    u.headers = tail.substr(q + 1);
+  if (qm < e) {
+    u.headers = std::string_view(qm + 1, static_cast<std::size_t>(e - qm - 1));
     if (u.headers.empty()) return false;
     for (std::size_t k = 0; k < u.headers.size(); ++k) {
       const char c = u.headers[k];
@@ -179,6 +179,13 @@ bool parse_uri(std::string_view text, Uri& u) noexcept {
 bool parse_uri_into_reset(std::string_view text, Uri& u) noexcept {
   u.text = text;
   std::size_t i = 0;
+  if (text.size() > 4 && chars::lit_iequals(text.data(), "sip:")) {
+    // The usual scheme, as the loop below would find it.
+    u.scheme_text = text.substr(0, 3);
+    u.opaque = text.substr(4);
+    u.scheme = UriScheme::sip;
+    return parse_sip(u.opaque, u);
+  }
   if (text.empty() || !chars::is(text[0], chars::kAlpha)) return false;
   while (i < text.size() && (chars::is(text[i], chars::kAlpha | chars::kDigit) || text[i] == '+' ||
                              text[i] == '-' || text[i] == '.'))

@@ -68,14 +68,18 @@ bool ValueSplitter::next(std::string_view& out) noexcept {
   // Only , " < matter outside quotes and brackets; a quoted string ends at an unescaped '"', a
   // bracketed URI at the first '>' (quotes inside it are not special).
   while (i < n) {
+    i = static_cast<std::size_t>(chars::find_any<chars::kSplitStop, ',', '"', '<'>(d + i, d + n, d) - d);
+    if (i >= n) break;
     const char c = d[i];
-    if (!chars::is(c, chars::kSplitStop)) {
-      ++i;
-    } else if (c == ',') {
+    if (c == ',') {
       break;
     } else if (c == '"') {
       ++i;
-      while (i < n && d[i] != '"') i += (d[i] == '\\') ? 2 : 1;  // quoted-pair skips a character
+      for (;;) {  // to the closing '"'; a quoted-pair skips a character
+        i = static_cast<std::size_t>(chars::find_any<0, '"', '\\'>(d + i, d + n, d) - d);
+        if (i >= n || d[i] == '"') break;
+        i += 2;
+      }
       if (i >= n) {
         ok_ = false;
         i = n;
@@ -83,8 +87,8 @@ bool ValueSplitter::next(std::string_view& out) noexcept {
       }
       ++i;
     } else {  // '<'
-      const auto* gt = static_cast<const char*>(std::memchr(d + i + 1, '>', n - i - 1));
-      if (!gt) {
+      const char* const gt = chars::find_any<0, '>'>(d + i + 1, d + n, d);
+      if (gt == d + n) {
         ok_ = false;
         i = n;
         break;

@@ -111,9 +111,10 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     v.host = s.substr(hb, i - hb);
     if (classify_host(v.host) == HostKind::none) return false;
   } else {
-    i = static_cast<std::size_t>(chars::skip_in(s.data() + i, s.data() + n, chars::kHostChar) - s.data());
+    HostKind kind;
+    i = static_cast<std::size_t>(scan_plain_host(s.data() + i, s.data() + n, s.data(), kind) - s.data());
     v.host = s.substr(hb, i - hb);
-    if (classify_plain_host(v.host) == HostKind::none) return false;
+    if (kind == HostKind::none) return false;
   }
   skip_lws();
   if (i < n && s[i] == ':') {
