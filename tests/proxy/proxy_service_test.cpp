@@ -1,0 +1,832 @@
+// The stateful proxy inside the real SipService, on loopback: phones are UDP (or TCP) sockets that
+// register, then calls go through duet and every hop is checked on the wire (RFC 3261 §16).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "duet/sip/header_id.hpp"
+#include "duet/sip/values.hpp"
+#include "duet/sip/via.hpp"
+#include "service_fixture.hpp"
+
+namespace duet::server::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+config::Config proxy_config(unsigned workers, bool serial_by_q = true) {
+  config::Config c;
+  c.workers = workers;
+  c.registrar.domains = {"example.com"};
+  c.proxy.serial_by_q = serial_by_q;
+  return c;
+}
+
+// A parsed request or response that owns its bytes.
+struct Sip {
+  std::string text;
+  sip::Message msg;
+  bool ok = false;
+};
+
+std::unique_ptr<Sip> parse_sip(const std::string& text) {
+  auto p = std::make_unique<Sip>();
+  p->text = text;
+  p->ok = !text.empty() && sip::parse(p->text, p->msg, {}).status == sip::ParseStatus::ok;
+  return p;
+}
+
+std::vector<std::string> values(const sip::Message& m, sip::HeaderId id) {
+  std::vector<std::string> out;
+  sip::for_each_value(m, id, [&](std::string_view v) {
+    out.emplace_back(v);
+    return true;
+  });
+  return out;
+}
+
+bool is_request(const Sip& s, sip::Method m) {
+  return s.ok && s.msg.is_request() && s.msg.method_id() == m;
+}
+bool is_response(const Sip& s, int status, std::string_view cseq_method) {
+  return s.ok && s.msg.is_response() && s.msg.status_code() == status && s.msg.cseq_method() == cseq_method;
+}
+bool is_final(const Sip& s, std::string_view cseq_method) {
+  return s.ok && s.msg.is_response() && s.msg.status_code() >= 200 && s.msg.cseq_method() == cseq_method;
+}
+
+// The next message on c that pred accepts; the others (100 Trying, retransmissions, ...) are
+// skipped. Null after timeout_ms.
+template <class Client, class Pred>
+std::unique_ptr<Sip> wait_for(Client& c, Pred pred, int timeout_ms = 2000) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (int i = 0; i < 100; ++i) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    auto s = parse_sip(c.recv(static_cast<int>(left)));
+    if (s->text.empty()) break;
+    if (pred(*s)) return s;
+  }
+  return nullptr;
+}
+
+template <class Client>
+std::unique_ptr<Sip> wait_request(Client& c, sip::Method m, int timeout_ms = 2000) {
+  return wait_for(
+      c, [m](const Sip& s) { return is_request(s, m); }, timeout_ms);
+}
+template <class Client>
+std::unique_ptr<Sip> wait_response(Client& c, int status, std::string_view method, int timeout_ms = 2000) {
+  return wait_for(
+      c, [&](const Sip& s) { return is_response(s, status, method); }, timeout_ms);
+}
+template <class Client>
+std::unique_ptr<Sip> wait_final(Client& c, std::string_view method, int timeout_ms = 2000) {
+  return wait_for(
+      c, [&](const Sip& s) { return is_final(s, method); }, timeout_ms);
+}
+
+// A UDP phone bound to another loopback address (127.0.0.2): a phone on another host than duet,
+// reached at its Contact (same address as its REGISTER came from: no NAT, no flow).
+class UdpClientAt {
+ public:
+  explicit UdpClientAt(const char* address) : ip(address) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, address, &a.sin_addr);
+    bound = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~UdpClientAt() { ::close(fd_); }
+  UdpClientAt(const UdpClientAt&) = delete;
+  UdpClientAt& operator=(const UdpClientAt&) = delete;
+  void send(std::uint16_t to_port, const std::string& text) {
+    sockaddr_in a = loopback(to_port);
+    ASSERT_EQ(::sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a),
+              static_cast<ssize_t>(text.size()));
+  }
+  std::string recv(int timeout_ms = 2000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return {};
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+  std::string ip;
+  std::uint16_t port = 0;
+  bool bound = false;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string ip_of(const UdpClient&) {
+  return "127.0.0.1";
+}
+std::string ip_of(const UdpClientAt& c) {
+  return c.ip;
+}
+
+std::string contact_of(const std::string& user, std::uint16_t port, const std::string& ip = "127.0.0.1") {
+  return "sip:" + user + "@" + ip + ":" + std::to_string(port);
+}
+template <class Phone>
+std::string contact_of(const std::string& user, const Phone& phone) {
+  return contact_of(user, phone.port, ip_of(phone));
+}
+
+// Registers user@example.com with the phone's socket as its contact (contact_params: ";q=0.5").
+template <class Phone>
+bool register_phone(Service& s, Phone& phone, const std::string& user,
+                    const std::string& contact_params = "") {
+  const std::string port = std::to_string(phone.port);
+  std::string r = "REGISTER sip:example.com SIP/2.0\r\n";
+  r += "Via: SIP/2.0/UDP " + ip_of(phone) + ":" + port + ";branch=z9hG4bKreg" + port + ";rport\r\n";
+  r += "Max-Forwards: 70\r\n";
+  r += "To: <sip:" + user + "@example.com>\r\n";
+  r += "From: <sip:" + user + "@example.com>;tag=r" + port + "\r\n";
+  r += "Call-ID: reg-" + user + "-" + port + "@" + ip_of(phone) + "\r\n";
+  r += "CSeq: 1 REGISTER\r\n";
+  r += "Contact: <" + contact_of(user, phone) + ">" + contact_params + "\r\n";
+  r += "Expires: 600\r\n";
+  r += "Content-Length: 0\r\n\r\n";
+  phone.send(s.udp_port, r);
+  auto ok = wait_final(phone, "REGISTER");
+  return ok != nullptr && ok->msg.status_code() == 200;
+}
+
+// The caller's side of a dialog.
+struct Caller {
+  std::string transport = "UDP";
+  std::uint16_t port = 0;
+  std::string ruri = "sip:bob@example.com";
+  std::string to = "<sip:bob@example.com>";
+  std::string call_id;
+  std::string from_tag = "a1";
+  std::string branch;
+  std::uint32_t cseq = 1;
+};
+
+Caller caller_for(std::uint16_t port, const std::string& name, const std::string& transport = "UDP") {
+  Caller c;
+  c.transport = transport;
+  c.port = port;
+  c.call_id = name + "-" + std::to_string(port) + "@127.0.0.1";
+  c.branch = "z9hG4bK" + name + std::to_string(port);
+  return c;
+}
+
+std::string via_of(const Caller& c, const std::string& branch) {
+  return "SIP/2.0/" + c.transport + " 127.0.0.1:" + std::to_string(c.port) + ";branch=" + branch + ";rport";
+}
+
+// The caller's Via in a response duet made itself (RFC 3581 §4: received is added with rport,
+// even when it equals the sent-by host).
+std::string received_via(const Caller& c, const std::string& branch) {
+  return "SIP/2.0/" + c.transport + " 127.0.0.1:" + std::to_string(c.port) + ";branch=" + branch +
+         ";received=127.0.0.1;rport=" + std::to_string(c.port);
+}
+
+// A request of the caller's dialog. to_tag: "" for the initial INVITE and its CANCEL.
+std::string caller_request(const Caller& c, const std::string& method, const std::string& ruri,
+                           const std::string& branch, std::uint32_t cseq, const std::string& to_tag = "",
+                           const std::string& extra = "", int max_forwards = 70) {
+  std::string s = method + " " + ruri + " SIP/2.0\r\n";
+  s += "Via: " + via_of(c, branch) + "\r\n";
+  s += "Max-Forwards: " + std::to_string(max_forwards) + "\r\n";
+  s += extra;
+  s += "From: <sip:alice@example.com>;tag=" + c.from_tag + "\r\n";
+  s += "To: " + c.to + (to_tag.empty() ? "" : ";tag=" + to_tag) + "\r\n";
+  s += "Call-ID: " + c.call_id + "\r\n";
+  s += "CSeq: " + std::to_string(cseq) + " " + method + "\r\n";
+  if (method == "INVITE") {
+    std::string contact = "sip:alice@127.0.0.1:" + std::to_string(c.port);
+    if (c.transport == "TCP") contact += ";transport=tcp";
+    s += "Contact: <" + contact + ">\r\n";
+  }
+  s += "Content-Length: 0\r\n\r\n";
+  return s;
+}
+
+std::string invite(const Caller& c, const std::string& extra = "", int max_forwards = 70) {
+  return caller_request(c, "INVITE", c.ruri, c.branch, c.cseq, "", extra, max_forwards);
+}
+
+// The CANCEL of the caller's INVITE (§9.1: same Request-URI, Via branch, From, To, Call-ID and
+// CSeq number).
+std::string cancel(const Caller& c) {
+  return caller_request(c, "CANCEL", c.ruri, c.branch, c.cseq);
+}
+
+// The ACK of a non-2xx final response to the caller's INVITE (§17.1.1.3: same branch).
+std::string ack_non2xx(const Caller& c, const std::string& to_tag) {
+  return caller_request(c, "ACK", c.ruri, c.branch, c.cseq, to_tag);
+}
+
+// A UA's response to a request it received: its Vias, Record-Route, From, To (with to_tag added
+// when it has none), Call-ID and CSeq, then extra lines.
+std::string response_to(const sip::Message& req, int status, const std::string& reason,
+                        const std::string& to_tag, const std::string& extra = "") {
+  std::string s = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+  const std::string_view raw = req.raw();
+  for (std::uint16_t i = 0; i < req.header_count(); ++i) {
+    const sip::HeaderField& f = req.field(i);
+    std::string line(raw.substr(f.line_begin, f.line_end - f.line_begin));
+    switch (f.id) {
+      case sip::HeaderId::to:
+        if (req.to().tag.empty() && !to_tag.empty() && status > 100) {
+          line.insert(line.size() - 2, ";tag=" + to_tag);
+        }
+        [[fallthrough]];
+      case sip::HeaderId::via:
+      case sip::HeaderId::record_route:
+      case sip::HeaderId::from:
+      case sip::HeaderId::call_id:
+      case sip::HeaderId::cseq:
+        s += line;
+        break;
+      default:
+        break;
+    }
+  }
+  s += extra;
+  s += "Content-Length: 0\r\n\r\n";
+  return s;
+}
+
+std::string own_via_prefix(const Service& s, const char* transport = "UDP") {
+  return std::string("SIP/2.0/") + transport + " 127.0.0.1:" + std::to_string(s.udp_port) +
+         ";branch=z9hG4bKdu";
+}
+
+// ---- Requests refused by the proxy itself ----
+
+TEST(ProxyService, UnregisteredUserIs404AfterTrying) {
+  Service s(proxy_config(2));
+  UdpClient alice;
+  const Caller c = caller_for(alice.port, "nf");
+  alice.send(s.udp_port, invite(c));
+  auto trying = parse_sip(alice.recv());
+  ASSERT_TRUE(trying->ok);
+  EXPECT_EQ(trying->msg.status_code(), 100);  // §16.2: at once, before the lookup
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 404);
+  EXPECT_FALSE(r->msg.to().tag.empty());
+  EXPECT_EQ(values(r->msg, sip::HeaderId::via), (std::vector<std::string>{received_via(c, c.branch)}));
+  // The non-2xx ACK is absorbed by the transaction: no retransmission of the 404 follows.
+  alice.send(s.udp_port, ack_non2xx(c, std::string(r->msg.to().tag)));
+  EXPECT_TRUE(alice.recv(600).empty());
+}
+
+TEST(ProxyService, MaxForwardsZeroIs483) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "mf");
+  alice.send(s.udp_port, invite(c, "", 0));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 483);
+  EXPECT_TRUE(bob.recv(200).empty());  // not forwarded
+  // Max-Forwards 1 is still forwarded, with 0.
+  Caller c1 = caller_for(alice.port, "mf1");
+  alice.send(s.udp_port, invite(c1, "", 1));
+  auto inv = wait_request(bob, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  EXPECT_EQ(inv->msg.max_forwards(), 0);
+}
+
+TEST(ProxyService, ProxyRequireIs420WithUnsupported) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "pr");
+  alice.send(s.udp_port, invite(c, "Proxy-Require: foo, bar\r\n"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 420);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::unsupported), "foo, bar");
+  EXPECT_TRUE(bob.recv(200).empty());
+}
+
+TEST(ProxyService, MailtoRequestUriIs416) {
+  Service s(proxy_config(1));
+  UdpClient alice;
+  Caller c = caller_for(alice.port, "mt");
+  c.ruri = "mailto:bob@example.com";
+  alice.send(s.udp_port, invite(c));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 416);
+}
+
+TEST(ProxyService, ForeignDomainWithoutOutboundIs403) {
+  Service s(proxy_config(1));
+  UdpClient alice;
+  Caller c = caller_for(alice.port, "fd");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  alice.send(s.udp_port, invite(c));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 403);
+  // A numeric host that is not ours is not relayed either.
+  Caller n = caller_for(alice.port, "fd2");
+  n.ruri = "sip:carol@192.0.2.1:5060";
+  alice.send(s.udp_port, invite(n));
+  auto r2 = wait_final(alice, "INVITE");
+  ASSERT_NE(r2, nullptr);
+  EXPECT_EQ(r2->msg.status_code(), 403);
+}
+
+TEST(ProxyService, LoopedRequestIs482) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "lp");
+  alice.send(s.udp_port, invite(c));
+  auto inv = wait_request(bob, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  // bob sends the INVITE back to duet (as a misconfigured forwarder would): its own Via on top,
+  // duet's below it, and the same identity (the Request-URI it was addressed with).
+  std::string looped = inv->text;
+  const std::string bob_via =
+      "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(bob.port) + ";branch=z9hG4bKloop;rport\r\n";
+  looped.insert(looped.find("\r\n") + 2, bob_via);
+  const std::string rewritten = std::string(inv->msg.request_uri());
+  looped.replace(looped.find(rewritten), rewritten.size(), c.ruri);
+  bob.send(s.udp_port, looped);
+  auto r = wait_final(bob, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 482);
+  const auto vias = values(r->msg, sip::HeaderId::via);
+  ASSERT_EQ(vias.size(), 3u);  // the answer to bob's request carries its Vias
+  EXPECT_NE(vias[0].find("branch=z9hG4bKloop"), std::string::npos);
+}
+
+// ---- Calls ----
+
+// alice INVITEs bob@example.com; returns the INVITE bob received (null: none within 2 s).
+template <class Phone>
+std::unique_ptr<Sip> call(Service& s, UdpClient& alice, Phone& bob, const Caller& c) {
+  alice.send(s.udp_port, invite(c));
+  return wait_request(bob, sip::Method::invite);
+}
+
+TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
+  Service s(proxy_config(2));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "basic");
+  alice.send(s.udp_port, invite(c));
+  ASSERT_NE(wait_response(alice, 100, "INVITE"), nullptr);
+  auto inv = wait_request(bob, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  // §16.6: Request-URI rewritten to the contact, Max-Forwards decremented, our Via on top,
+  // Record-Route with ;lr; the rest as the caller sent it.
+  EXPECT_EQ(inv->msg.request_uri(), contact_of("bob", bob));
+  EXPECT_EQ(inv->msg.max_forwards(), 69);
+  const auto vias = values(inv->msg, sip::HeaderId::via);
+  ASSERT_EQ(vias.size(), 2u);
+  EXPECT_EQ(vias[0].rfind(own_via_prefix(s), 0), 0u) << vias[0];
+  EXPECT_EQ(vias[1], via_of(c, c.branch));
+  const auto rr = values(inv->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 1u);
+  EXPECT_NE(rr[0].find("@127.0.0.1:" + std::to_string(s.udp_port) + ";lr>"), std::string::npos) << rr[0];
+  EXPECT_EQ(rr[0].rfind("<sip:u", 0), 0u) << rr[0];  // the caller's UDP flow token
+  EXPECT_EQ(rr[0].find("transport="), std::string::npos) << rr[0];
+  EXPECT_EQ(inv->msg.call_id(), c.call_id);
+  EXPECT_EQ(inv->msg.from().tag, c.from_tag);
+  EXPECT_TRUE(inv->msg.to().tag.empty());
+  EXPECT_EQ(inv->msg.cseq_number(), 1u);
+  EXPECT_EQ(inv->msg.header(sip::HeaderId::contact),
+            "<sip:alice@127.0.0.1:" + std::to_string(alice.port) + ">");
+
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  auto ringing = wait_response(alice, 180, "INVITE");
+  ASSERT_NE(ringing, nullptr);
+  EXPECT_EQ(values(ringing->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(ringing->msg.to().tag, "b1");
+
+  bob.send(s.udp_port,
+           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(ok->msg.to().tag, "b1");
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::record_route), rr);
+  EXPECT_EQ(ok->msg.header(sip::HeaderId::contact), "<" + contact_of("bob", bob) + ">");
+}
+
+// alice calls bob, bob answers 200; then alice sends the ACK and a BYE to bob's Contact with the
+// Route set, and both must reach bob with our Route value removed and our Via on top.
+template <class Phone>
+void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, const std::string& name) {
+  const Caller c = caller_for(alice.port, name);
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  const std::string bob_contact = contact_of("bob", bob);
+  EXPECT_EQ(inv->msg.request_uri(), bob_contact);
+  bob.send(s.udp_port, response_to(inv->msg, 200, "OK", "b1", "Contact: <" + bob_contact + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  const auto rr = values(ok->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 1u);
+  const std::string route = "Route: " + rr[0] + "\r\n";
+  const std::string port = std::to_string(alice.port);
+
+  // The ACK for the 2xx: a request of its own (new branch), to the Contact, by the Route set.
+  alice.send(s.udp_port, caller_request(c, "ACK", bob_contact, "z9hG4bKack" + port, 1, "b1", route));
+  auto ack = wait_request(bob, sip::Method::ack);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->msg.request_uri(), bob_contact);
+  EXPECT_FALSE(ack->msg.has(sip::HeaderId::route));  // our own Route value was removed
+  EXPECT_EQ(ack->msg.max_forwards(), 69);
+  auto ack_vias = values(ack->msg, sip::HeaderId::via);
+  ASSERT_EQ(ack_vias.size(), 2u);
+  EXPECT_EQ(ack_vias[0].rfind(own_via_prefix(s), 0), 0u) << ack_vias[0];
+  EXPECT_EQ(ack_vias[1], via_of(c, "z9hG4bKack" + port));
+
+  // The BYE, the same way.
+  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKbye" + port, 2, "b1", route));
+  auto bye = wait_request(bob, sip::Method::bye, 1000);
+  if (bye == nullptr) {
+    auto what = wait_final(alice, "BYE", 100);
+    FAIL() << "the caller's in-dialog BYE to " << bob_contact
+           << " never reached the callee; the caller got:\n"
+           << (what ? what->text : std::string("nothing"));
+  }
+  EXPECT_EQ(bye->msg.request_uri(), bob_contact);
+  EXPECT_FALSE(bye->msg.has(sip::HeaderId::route));
+  auto bye_vias = values(bye->msg, sip::HeaderId::via);
+  ASSERT_EQ(bye_vias.size(), 2u);
+  EXPECT_EQ(bye_vias[0].rfind(own_via_prefix(s), 0), 0u) << bye_vias[0];
+  bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
+  auto bye_ok = wait_response(alice, 200, "BYE");
+  ASSERT_NE(bye_ok, nullptr);
+  EXPECT_EQ(values(bye_ok->msg, sip::HeaderId::via),
+            std::vector<std::string>{via_of(c, "z9hG4bKbye" + port)});
+}
+
+TEST(ProxyService, AckAndByeWithTheRouteSetReachTheCallee) {
+  Service s(proxy_config(2));
+  UdpClientAt bob("127.0.0.2");  // another host than duet's
+  ASSERT_TRUE(bob.bound);
+  UdpClient alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  ack_and_bye_reach_the_callee(s, alice, bob, "dlg");
+}
+
+// Regression (Proxy::handle_new): an in-dialog request whose Route set ends with our own entry
+// goes to its Request-URI, the callee's Contact. It used to be taken as an AOR of ours whenever
+// is_local_domain(host) held, whatever the port: a phone on duet's own address (127.0.0.1:<phone
+// port>) was looked up as bob@127.0.0.1 and the BYE answered 404, while the ACK of the same
+// dialog (handle_ack, own_address() with the port) got through.
+TEST(ProxyService, InDialogByeToAPhoneOnDuetsOwnAddressReachesIt) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  ack_and_bye_reach_the_callee(s, alice, bob, "own");
+}
+
+// Regression (same place): with [registrar] domains empty (the default, "accept any domain"),
+// is_local_domain() is true for every host, so every in-dialog request from the caller to a callee
+// reached at its Contact (a LAN phone, no NAT, no flow token) was looked up as user@<contact host>
+// and answered 404: callers could not hang up.
+TEST(ProxyService, InDialogByeWithAnyDomainReachesTheCallee) {
+  config::Config cfg = proxy_config(1);
+  cfg.registrar.domains.clear();
+  Service s(cfg);
+  UdpClientAt bob("127.0.0.2");
+  ASSERT_TRUE(bob.bound);
+  UdpClient alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  ack_and_bye_reach_the_callee(s, alice, bob, "any");
+}
+
+TEST(ProxyService, ByeFromTheCalleeReachesTheCallerOverItsFlow) {
+  Service s(proxy_config(2));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "cbye");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  bob.send(s.udp_port,
+           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
+  ASSERT_NE(wait_response(alice, 200, "INVITE"), nullptr);
+  const auto rr = values(inv->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 1u);
+  // bob's BYE: to alice's Contact, by the Route set (the Record-Route in order, §12.1.1).
+  std::string b = "BYE sip:alice@127.0.0.1:" + std::to_string(alice.port) + " SIP/2.0\r\n";
+  b += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(bob.port) + ";branch=z9hG4bKbobbye;rport\r\n";
+  b += "Max-Forwards: 70\r\n";
+  b += "Route: " + rr[0] + "\r\n";
+  b += "From: <sip:bob@example.com>;tag=b1\r\n";
+  b += "To: <sip:alice@example.com>;tag=" + c.from_tag + "\r\n";
+  b += "Call-ID: " + c.call_id + "\r\n";
+  b += "CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+  bob.send(s.udp_port, b);
+  auto bye = wait_request(alice, sip::Method::bye);
+  ASSERT_NE(bye, nullptr);
+  EXPECT_FALSE(bye->msg.has(sip::HeaderId::route));
+  EXPECT_EQ(values(bye->msg, sip::HeaderId::via).size(), 2u);
+  alice.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
+  auto ok = wait_response(bob, 200, "BYE");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::via).size(), 1u);
+}
+
+TEST(ProxyService, CancelAfterRinging) {
+  Service s(proxy_config(2));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "cxl");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
+
+  alice.send(s.udp_port, cancel(c));
+  auto cancel_ok = wait_response(alice, 200, "CANCEL");
+  ASSERT_NE(cancel_ok, nullptr);  // §16.10: answered hop by hop at once
+  EXPECT_EQ(values(cancel_ok->msg, sip::HeaderId::via).size(), 1u);
+
+  auto bob_cancel = wait_request(bob, sip::Method::cancel);
+  ASSERT_NE(bob_cancel, nullptr);
+  EXPECT_EQ(bob_cancel->msg.request_uri(), inv->msg.request_uri());
+  EXPECT_EQ(bob_cancel->msg.top_via().branch, inv->msg.top_via().branch);  // §9.1: the INVITE's branch
+  EXPECT_EQ(bob_cancel->msg.cseq_number(), 1u);
+  EXPECT_EQ(bob_cancel->msg.cseq_method(), "CANCEL");
+  EXPECT_EQ(bob_cancel->msg.call_id(), c.call_id);
+  bob.send(s.udp_port, response_to(bob_cancel->msg, 200, "OK", ""));
+  bob.send(s.udp_port, response_to(inv->msg, 487, "Request Terminated", "b1"));
+
+  auto terminated = wait_final(alice, "INVITE");
+  ASSERT_NE(terminated, nullptr);
+  EXPECT_EQ(terminated->msg.status_code(), 487);
+  EXPECT_EQ(terminated->msg.to().tag, "b1");  // bob's own 487, relayed
+  EXPECT_EQ(values(terminated->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  // duet acknowledges bob's 487 itself (§17.1.1.3: same branch as the INVITE).
+  auto ack = wait_request(bob, sip::Method::ack);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->msg.top_via().branch, inv->msg.top_via().branch);
+  EXPECT_EQ(ack->msg.cseq_method(), "ACK");
+  EXPECT_EQ(ack->msg.to().tag, "b1");
+  alice.send(s.udp_port, ack_non2xx(c, "b1"));
+  EXPECT_EQ(wait_request(bob, sip::Method::ack, 200), nullptr);  // the caller's ACK stops at duet
+}
+
+TEST(ProxyService, CancelBeforeAnyProvisionalWaitsForOneDownstream) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "early");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  alice.send(s.udp_port, cancel(c));
+  ASSERT_NE(wait_response(alice, 200, "CANCEL"), nullptr);
+  // §9.1: no CANCEL before the branch has had a provisional response (Timer A has not fired).
+  EXPECT_EQ(wait_request(bob, sip::Method::cancel, 150), nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  auto bob_cancel = wait_request(bob, sip::Method::cancel);
+  ASSERT_NE(bob_cancel, nullptr);
+  EXPECT_EQ(bob_cancel->msg.top_via().branch, inv->msg.top_via().branch);
+  bob.send(s.udp_port, response_to(bob_cancel->msg, 200, "OK", ""));
+  bob.send(s.udp_port, response_to(inv->msg, 487, "Request Terminated", "b1"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 487);
+}
+
+TEST(ProxyService, CancelOfAnUnknownInviteIs481) {
+  Service s(proxy_config(1));
+  UdpClient alice;
+  const Caller c = caller_for(alice.port, "nocall");
+  alice.send(s.udp_port, cancel(c));
+  auto r = wait_final(alice, "CANCEL");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 481);
+}
+
+TEST(ProxyService, ParallelForkCancelsTheOtherBranchWhenOneAnswers) {
+  Service s(proxy_config(2, false));
+  UdpClient p1, p2, alice;
+  ASSERT_TRUE(register_phone(s, p1, "bob"));
+  ASSERT_TRUE(register_phone(s, p2, "bob"));
+  const Caller c = caller_for(alice.port, "fork");
+  alice.send(s.udp_port, invite(c));
+  auto inv1 = wait_request(p1, sip::Method::invite);
+  auto inv2 = wait_request(p2, sip::Method::invite);
+  ASSERT_NE(inv1, nullptr);
+  ASSERT_NE(inv2, nullptr);
+  EXPECT_EQ(inv1->msg.request_uri(), contact_of("bob", p1));
+  EXPECT_EQ(inv2->msg.request_uri(), contact_of("bob", p2));
+  EXPECT_NE(inv1->msg.top_via().branch, inv2->msg.top_via().branch);  // one client transaction each
+  p1.send(s.udp_port, response_to(inv1->msg, 180, "Ringing", "p1"));
+  p2.send(s.udp_port, response_to(inv2->msg, 180, "Ringing", "p2"));
+  ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
+
+  p1.send(s.udp_port,
+          response_to(inv1->msg, 200, "OK", "p1", "Contact: <" + contact_of("bob", p1) + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->msg.to().tag, "p1");
+  auto cancel2 = wait_request(p2, sip::Method::cancel);
+  ASSERT_NE(cancel2, nullptr);
+  EXPECT_EQ(cancel2->msg.top_via().branch, inv2->msg.top_via().branch);
+  EXPECT_EQ(wait_request(p1, sip::Method::cancel, 200), nullptr);  // the answering branch is left alone
+  p2.send(s.udp_port, response_to(cancel2->msg, 200, "OK", ""));
+  p2.send(s.udp_port, response_to(inv2->msg, 487, "Request Terminated", "p2"));
+  auto ack2 = wait_request(p2, sip::Method::ack);
+  ASSERT_NE(ack2, nullptr);
+  EXPECT_EQ(ack2->msg.top_via().branch, inv2->msg.top_via().branch);
+  // The caller sees the 200 only: the cancelled branch's 487 stays at duet.
+  EXPECT_EQ(wait_final(alice, "INVITE", 300), nullptr);
+}
+
+TEST(ProxyService, SerialByQTriesTheLowerQOnlyAfterTheFirstFails) {
+  Service s(proxy_config(2, true));
+  UdpClient p1, p2, alice;
+  ASSERT_TRUE(register_phone(s, p2, "bob", ";q=0.5"));  // registered first, tried second
+  ASSERT_TRUE(register_phone(s, p1, "bob", ";q=1.0"));
+  const Caller c = caller_for(alice.port, "serial");
+  alice.send(s.udp_port, invite(c));
+  auto inv1 = wait_request(p1, sip::Method::invite);
+  ASSERT_NE(inv1, nullptr);
+  p1.send(s.udp_port, response_to(inv1->msg, 180, "Ringing", "p1"));
+  EXPECT_TRUE(p2.recv(250).empty());  // nothing for the q=0.5 contact while q=1.0 rings
+  p1.send(s.udp_port, response_to(inv1->msg, 486, "Busy Here", "p1"));
+  auto ack1 = wait_request(p1, sip::Method::ack);
+  ASSERT_NE(ack1, nullptr);
+  EXPECT_EQ(ack1->msg.top_via().branch, inv1->msg.top_via().branch);
+  auto inv2 = wait_request(p2, sip::Method::invite);
+  ASSERT_NE(inv2, nullptr);
+  EXPECT_EQ(inv2->msg.request_uri(), contact_of("bob", p2));
+  EXPECT_NE(inv2->msg.top_via().branch, inv1->msg.top_via().branch);
+  p2.send(s.udp_port,
+          response_to(inv2->msg, 200, "OK", "p2", "Contact: <" + contact_of("bob", p2) + ">\r\n"));
+  auto answer = wait_final(alice, "INVITE");
+  ASSERT_NE(answer, nullptr);
+  EXPECT_EQ(answer->msg.status_code(), 200);  // the 486 of the first group never went upstream
+  EXPECT_EQ(answer->msg.to().tag, "p2");
+}
+
+TEST(ProxyService, BusyIsRelayedWhenTheOnlyBranchIsBusy) {
+  Service s(proxy_config(2));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "busy");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 486, "Busy Here", "b1"));
+  auto busy = wait_final(alice, "INVITE");
+  ASSERT_NE(busy, nullptr);
+  EXPECT_EQ(busy->msg.status_code(), 486);
+  EXPECT_EQ(busy->msg.reason_phrase(), "Busy Here");
+  EXPECT_EQ(busy->msg.to().tag, "b1");
+  EXPECT_EQ(values(busy->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  auto ack = wait_request(bob, sip::Method::ack);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->msg.top_via().branch, inv->msg.top_via().branch);
+  alice.send(s.udp_port, ack_non2xx(c, "b1"));
+}
+
+TEST(ProxyService, Best503FromTheCalleeGoesUpstreamAs500) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "svc");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 503, "Service Unavailable", "b1"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 500);  // §16.7 step 6
+  EXPECT_EQ(values(r->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
+  auto ack = wait_request(bob, sip::Method::ack);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->msg.top_via().branch, inv->msg.top_via().branch);
+}
+
+TEST(ProxyService, UdpInviteRetransmissionsAreAbsorbed) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "rtx");
+  alice.send(s.udp_port, invite(c));
+  alice.send(s.udp_port, invite(c));  // a retransmission (same branch)
+  auto inv = wait_request(bob, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  EXPECT_TRUE(bob.recv(300).empty());  // one INVITE only (and Timer A has not fired yet)
+  // Each copy got its 100 Trying.
+  ASSERT_NE(wait_response(alice, 100, "INVITE"), nullptr);
+  ASSERT_NE(wait_response(alice, 100, "INVITE"), nullptr);
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
+  // A later retransmission is answered with the last provisional response, not forwarded.
+  alice.send(s.udp_port, invite(c));
+  auto again = parse_sip(alice.recv());
+  ASSERT_TRUE(again->ok);
+  EXPECT_EQ(again->msg.status_code(), 180);
+  EXPECT_TRUE(bob.recv(200).empty());
+}
+
+TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
+  Service s(proxy_config(2));
+  UdpClient bob;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  TcpClient alice(s.tcp_port);
+  ASSERT_TRUE(alice.connected);
+  const Caller c = caller_for(alice.port, "tcp", "TCP");
+  alice.send(invite(c));
+  ASSERT_NE(wait_response(alice, 100, "INVITE"), nullptr);
+  auto inv = wait_request(bob, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  const auto vias = values(inv->msg, sip::HeaderId::via);
+  ASSERT_EQ(vias.size(), 2u);
+  EXPECT_EQ(vias[0].rfind(own_via_prefix(s), 0), 0u) << vias[0];
+  EXPECT_EQ(vias[1], via_of(c, c.branch));
+  // RFC 5658: one entry per side, the outgoing (UDP) one first.
+  const auto rr = values(inv->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 2u);
+  EXPECT_NE(rr[0].find("@127.0.0.1:" + std::to_string(s.udp_port) + ";lr>"), std::string::npos) << rr[0];
+  EXPECT_EQ(rr[0].find("transport="), std::string::npos) << rr[0];
+  EXPECT_NE(rr[1].find("@127.0.0.1:" + std::to_string(s.tcp_port) + ";transport=tcp;lr>"), std::string::npos)
+      << rr[1];
+  EXPECT_EQ(rr[0].substr(0, rr[0].find('@')), rr[1].substr(0, rr[1].find('@')));  // same flow tokens
+  EXPECT_EQ(rr[0].rfind("<sip:t", 0), 0u) << rr[0];                               // the caller's TCP flow
+
+  bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
+  ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
+  bob.send(s.udp_port,
+           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::record_route), rr);
+
+  // bob hangs up: the Route set sends the BYE over alice's TCP connection (its flow token).
+  std::string b = "BYE sip:alice@127.0.0.1:" + std::to_string(alice.port) + ";transport=tcp SIP/2.0\r\n";
+  b += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(bob.port) + ";branch=z9hG4bKtcpbye;rport\r\n";
+  b += "Max-Forwards: 70\r\n";
+  b += "Route: " + rr[0] + ", " + rr[1] + "\r\n";
+  b += "From: <sip:bob@example.com>;tag=b1\r\n";
+  b += "To: <sip:alice@example.com>;tag=" + c.from_tag + "\r\n";
+  b += "Call-ID: " + c.call_id + "\r\n";
+  b += "CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+  bob.send(s.udp_port, b);
+  auto bye = wait_request(alice, sip::Method::bye);
+  ASSERT_NE(bye, nullptr);
+  EXPECT_FALSE(bye->msg.has(sip::HeaderId::route));  // both of our entries removed
+  const auto bye_vias = values(bye->msg, sip::HeaderId::via);
+  ASSERT_EQ(bye_vias.size(), 2u);
+  EXPECT_EQ(bye_vias[0].rfind("SIP/2.0/TCP 127.0.0.1:" + std::to_string(s.tcp_port) + ";branch=z9hG4bKdu", 0),
+            0u)
+      << bye_vias[0];
+  alice.send(response_to(bye->msg, 200, "OK", ""));
+  auto bye_ok = wait_response(bob, 200, "BYE");
+  ASSERT_NE(bye_ok, nullptr);
+  EXPECT_EQ(values(bye_ok->msg, sip::HeaderId::via).size(), 1u);
+}
+
+TEST(ProxyService, CallsHandledByEitherWorkerReachTheCalleeAndGetItsAnswer) {
+  // Two workers: the caller's socket lands on one of them (SO_REUSEPORT), the AOR belongs to one,
+  // bob's answers land on one. Calls from fresh sockets until both workers have handled an
+  // INVITE: then at least one lookup hopped to the other worker and at least one answer was
+  // handed over to the worker holding the branch.
+  Service s(proxy_config(2));
+  ASSERT_EQ(s.runtime().workers(), 2u);
+  UdpClient bob;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  std::set<std::string> workers_seen;
+  for (int i = 0; i < 40 && workers_seen.size() < 2; ++i) {
+    UdpClient alice;
+    const Caller c = caller_for(alice.port, "w" + std::to_string(i));
+    auto inv = call(s, alice, bob, c);
+    ASSERT_NE(inv, nullptr) << i;
+    const std::string_view branch = inv->msg.top_via().branch;
+    ASSERT_EQ(branch.rfind("z9hG4bKdu", 0), 0u) << branch;
+    workers_seen.insert(std::string(branch.substr(9, branch.find('.') - 9)));  // "z9hG4bKdu<worker>."
+    const std::string tag = "t" + std::to_string(i);
+    bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", tag));
+    bob.send(s.udp_port,
+             response_to(inv->msg, 200, "OK", tag, "Contact: <" + contact_of("bob", bob) + ">\r\n"));
+    auto ok = wait_response(alice, 200, "INVITE");
+    ASSERT_NE(ok, nullptr) << i;
+    EXPECT_EQ(ok->msg.to().tag, tag);
+    EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  }
+  EXPECT_EQ(workers_seen, (std::set<std::string>{"0", "1"}));
+}
+
+}  // namespace
+}  // namespace duet::server::test
