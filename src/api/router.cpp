@@ -151,6 +151,12 @@ void Router::handle(const HttpRequest& req, Reply reply) {
                                      {"queue_depth", p.queue_depth},
                                      {"queue_full", p.queue_full}}));
   }
+  if (path == "/api/v1/stats") {
+    if (req.method != "GET") return reply(method_not_allowed("GET"));
+    auto j = ctx_.stats();
+    if (j.is_null()) return reply(error_response(503, "no statistics in this build"));
+    return reply(json_response(200, std::move(j)));
+  }
   if (path == "/api/v1/events") {
     if (req.method != "GET") return reply(method_not_allowed("GET"));
     if (!ctx_.events()) return reply(error_response(503, "the event stream is not available"));

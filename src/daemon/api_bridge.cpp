@@ -259,6 +259,38 @@ void ApiBridge::registrations(const std::string& aor,
       });
 }
 
+nlohmann::json ApiBridge::stats() {
+  const auto s = service_.stats();
+  const auto& p = s.proxy;
+  return {{"registrar",
+           {{"registers", s.registers},
+            {"registers_handed_over", s.registers_forwarded},
+            {"bindings", s.bindings},
+            {"aors", s.aors},
+            {"options", s.options}}},
+          {"proxy",
+           {{"requests", p.requests},
+            {"branches", p.forwarded},
+            {"stateless", p.stateless},
+            {"responses_forwarded", p.responses_forwarded},
+            {"not_found", p.not_found},
+            {"unavailable", p.unavailable},
+            {"loops", p.loops},
+            {"too_many_hops", p.too_many_hops},
+            {"rejected", p.rejected},
+            {"cancels", p.cancels},
+            {"to_peer_redirect", p.to_peer_redirect},
+            {"to_peer_proxied", p.to_peer_proxied},
+            {"drain_refused", p.drain_refused},
+            {"timer_c", p.timer_c},
+            {"peer_calls_ended", p.peer_calls_ended},
+            {"calls", s.calls}}},
+          {"transactions", {{"live", s.transactions}, {"retransmissions_absorbed", s.retransmissions_absorbed}}},
+          {"refused", s.refused},
+          {"responses_dropped", s.responses_dropped},
+          {"send_failures", s.send_failures}};
+}
+
 api::PeerInfo ApiBridge::peer() {
   api::PeerInfo p;
   if (wr_ == nullptr) return p;  // no [peer]: disabled

@@ -42,6 +42,7 @@ class ApiBridge final : public api::ApiContext,
   api::PeerInfo peer() override;
   agents::ConfigModel& agents() override { return model_; }
   api::EventHub* events() override { return &hub_; }
+  nlohmann::json stats() override;
   continuity::AgentBoard* board() override { return &board_; }
   const continuity::RegistrationModes* modes() override { return &modes_; }
 

@@ -3,6 +3,8 @@
 // call is made on the API's loop thread (the control loop).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -62,6 +64,8 @@ class ApiContext {
   // The hub GET /api/v1/events subscribes to; nullptr: no event stream (the route answers 503).
   // It must outlive the ApiServer.
   virtual EventHub* events() { return nullptr; }
+  // Counters of the SIP service (registrar, proxy, transactions) as one JSON object; null: none.
+  virtual nlohmann::json stats() { return nullptr; }
   // Agent state and the site's drain (src/continuity); nullptr: those routes answer 503.
   virtual continuity::AgentBoard* board() { return nullptr; }
   // The phones' registration modes (GET /api/v1/registrations/anomalies); nullptr: 503.
