@@ -159,6 +159,7 @@ class Pair:
         self.repl = {s: H.free_port(IP[s]) for s in IP}
         self.api_port = {s: H.free_port(IP[s]) for s in IP}
         self.procs = {}
+        self.killed = set()  # sites a case killed on purpose
         self.client = H.ApiClient({s: (IP[s], self.api_port[s]) for s in IP}, timeout=5)
 
     def sip(self, site):
@@ -221,6 +222,7 @@ class Pair:
         log(f"  agent {LOGIN} logged in on DN {DN} at {site} (both APIs agree)")
 
     def kill(self, site):
+        self.killed.add(site)
         p = self.procs.get(site)
         if p is not None and p.poll() is None:
             os.kill(p.pid, signal.SIGKILL)
@@ -457,6 +459,35 @@ def case_e(ctx):
         f"state {st.get('state')}")
 
 
+def case_h(ctx):
+    """cross_site = "proxy": a call answered at b through a; b dies; a ends the call with a BYE to
+    the caller (the far end is gone with its site)."""
+    pair = ctx.start_pair(tail={"a": '[proxy]\ncross_site = "proxy"\n'})
+    Phone(ctx, "a")
+    pb = Phone(ctx, "b")
+    pair.login_at("b")
+    port = free_udp_port([PHONE_IP])
+    base = os.path.join(ctx.work, f"uac-hold-{port}")
+    argv = ["sipp", ctx.pair.sip("a"), "-sf", ctx.scenario("uac_call_until_bye.xml"), "-s", DN, "-i", PHONE_IP,
+            "-p", str(port), "-t", "u1", "-nostdin", "-m", "1", "-l", "1", "-timeout", "30s", "-timeout_error",
+            "-default_behaviors", "all,-bye", "-trace_msg", "-message_file", base + "-messages.log",
+            "-trace_err", "-error_file", base + "-errors.log"]
+    caller = H.spawn(argv, base + "-stdout.log", mode="w")
+    ctx.procs.append(caller)
+    wait(lambda: pb.received().get("ACK", 0) >= 1, 10, "the call answered at b (its phone got the ACK)")
+    log("  call established a -> b; killing b")
+    pair.kill("b")
+    wait(lambda: pair.peer("a")["state"] == "down", 10, "a reports its peer down")
+    ok, _ = H.poll(lambda: caller.poll() is not None, 15, 0.1)
+    rc = caller.poll()
+    byes = [t for d, f, t in messages(base + "-messages.log") if d == "received" and f.startswith("BYE ")]
+    if not ok or rc != 0 or not byes:
+        raise Failure(f"the caller should have received a BYE from a once b died (SIPp exit {rc}, BYEs {len(byes)})"
+                      f"\n{read(base + '-errors.log')[-1500:]}")
+    reason = " ".join(header_values(byes[0], "Reason"))
+    log(f"  ok: a ended the call through dead b: the caller got a BYE (Reason: {reason or None}) and answered it")
+
+
 def case_f(ctx):
     pair = ctx.start_pair(mode="auto", forward=None)
     pa = Phone(ctx, "a", scenario="uas_register_answer_ua.xml", user_agent=ALCATEL_UA)
@@ -498,6 +529,7 @@ CASES = {
     "e": case_e,
     "f": case_f,
     "g": case_g,
+    "h": case_h,
 }
 
 
@@ -550,7 +582,7 @@ def main():
             try:
                 CASES[name](ctx)
                 for s in ("a", "b"):
-                    if ctx.pair and not (name == "e" and s == "b") and not ctx.pair.alive(s):
+                    if ctx.pair and s not in ctx.pair.killed and not ctx.pair.alive(s):
                         raise Failure(f"site {s} is no longer running (crashed?)")
                 log(f"  PASS {name}")
             except Failure as e:
