@@ -1,12 +1,26 @@
 #include "mailbox.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
 namespace duet::transport {
+
+Mailbox::~Mailbox() {
+  if (efd_ >= 0) ::close(efd_);
+}
 
 void Mailbox::init(uv_loop_t* loop, Worker* owner, std::atomic<std::int64_t>* in_flight) {
   owner_ = owner;
   in_flight_ = in_flight;
-  uv_async_init(loop, &async_, &Mailbox::on_async);
-  async_.data = this;
+  efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd for a worker's mailbox");
+  uv_poll_init(loop, &poll_, efd_);
+  poll_.data = this;
+  uv_poll_start(&poll_, UV_READABLE, &Mailbox::on_readable);
+  polling_ = true;
 }
 
 void Mailbox::push(Task* t) noexcept {
@@ -15,7 +29,15 @@ void Mailbox::push(Task* t) noexcept {
   do {
     t->next = old;
   } while (!head_.compare_exchange_weak(old, t, std::memory_order_release, std::memory_order_relaxed));
-  if (!closed_.load(std::memory_order_acquire)) uv_async_send(&async_);
+  // Only the push onto an empty stack wakes the consumer: the ones after it find a wake-up
+  // already on its way (the consumer empties the stack only by taking it whole, after a wake).
+  if (old != nullptr || closed_.load(std::memory_order_acquire)) return;
+  const std::uint64_t one = 1;
+  ssize_t r;
+  do {
+    r = ::write(efd_, &one, sizeof one);
+  } while (r < 0 && errno == EINTR);
+  // EAGAIN: the counter is saturated, so the consumer is certainly woken already.
 }
 
 std::size_t Mailbox::drain() noexcept {
@@ -44,13 +66,21 @@ std::size_t Mailbox::drain() noexcept {
 
 void Mailbox::close() noexcept {
   closed_.store(true, std::memory_order_release);
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&async_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  if (polling_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_))) {
+    uv_poll_stop(&poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), nullptr);
   }
+  polling_ = false;
 }
 
-void Mailbox::on_async(uv_async_t* a) {
-  static_cast<Mailbox*>(a->data)->drain();
+void Mailbox::on_readable(uv_poll_t* p, int status, int) {
+  auto* m = static_cast<Mailbox*>(p->data);
+  if (status == 0) {
+    std::uint64_t v;
+    while (::read(m->efd_, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+  }
+  m->drain();
 }
 
 }  // namespace duet::transport
