@@ -28,6 +28,7 @@ class FakeContext : public ApiContext {
     }
   }
   PeerInfo peer() override { return peer_info; }
+  nlohmann::json stats() override { return stats_json; }
   agents::ConfigModel& agents() override { return model; }
   EventHub* events() override { return hub.get(); }
   continuity::AgentBoard* board() override { return board_ptr; }
@@ -35,6 +36,7 @@ class FakeContext : public ApiContext {
   agents::ConfigModel model;
   std::vector<BindingInfo> bindings;
   PeerInfo peer_info;
+  nlohmann::json stats_json;  // null: "no statistics in this build"
   bool defer = false;  // keep registrations' answers until the test runs them
   std::vector<std::function<void()>> pending;
   std::string last_aor;

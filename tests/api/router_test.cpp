@@ -87,6 +87,16 @@ TEST_F(RouterTest, Peer) {
   EXPECT_EQ(j["last_sync_unix_ms"], 1700000000000);
 }
 
+TEST_F(RouterTest, StatsAreTheServicesCountersOr503) {
+  EXPECT_EQ(call("GET", "/api/v1/stats").status, 503);  // a build without the SIP service
+  ctx.stats_json = {{"proxy", {{"requests", 7}}}, {"transactions", {{"live", 2}}}};
+  const auto r = call("GET", "/api/v1/stats");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body(r)["proxy"]["requests"], 7);
+  EXPECT_EQ(body(r)["transactions"]["live"], 2);
+  EXPECT_EQ(call("POST", "/api/v1/stats").status, 405);
+}
+
 TEST_F(RouterTest, ConfigLifecycle) {
   EXPECT_EQ(call("POST", "/api/v1/config/dns", R"({"number":"1001"})").status, 201);
   EXPECT_EQ(call("POST", "/api/v1/config/dns", R"({"number":"2001","mode":"dual"})").status, 201);
