@@ -371,6 +371,7 @@ void Proxy::maybe_finish(Call& c) {
   }
   if (!c.six && !c.cancelled && fork_next_group(c)) return;
   c.final_sent = true;
+  c.targets.clear();
   if (c.cancelled && c.best_status != 487) {
     table_->respond_487(c.server);
     return;

@@ -95,6 +95,7 @@ void Proxy::on_response(const transport::Source& src, const sip::Message& msg) {
     forward_upstream(*c, msg, status);
     if (!c->final_sent) {
       c->final_sent = true;
+      c->targets.clear();  // no more forking: what it held goes now, not with the transaction
       if (c->invite) {
         cancel_branches(*c, bi);
         if (c->via_peer) remember_peer_dialog(*c, msg);
