@@ -182,13 +182,16 @@ class Floor(Server):
 class Kamailio(Server):
     name = "kamailio"
 
-    def __init__(self, shm_mb=2048):
+    def __init__(self, shm_mb=2048, cfg_template=None):
+        """cfg_template: a config with @LISTEN_UDP@, @LISTEN_TCP@ and @MPATH@ (default: the
+        registrar's kamailio.cfg.in; bench/proxy passes its registrar + proxy config)."""
         super().__init__()
         self.shm_mb = shm_mb
+        self.cfg_template = cfg_template or os.path.join(HERE, "kamailio.cfg.in")
 
     def start(self):
         port = free_port(udp_and_tcp=True)
-        with open(os.path.join(HERE, "kamailio.cfg.in")) as f:
+        with open(self.cfg_template) as f:
             cfg = f.read()
         cfg = (cfg.replace("@LISTEN_UDP@", f"udp:127.0.0.1:{port}")
                .replace("@LISTEN_TCP@", f"tcp:127.0.0.1:{port}").replace("@MPATH@", KAMAILIO_MODULES))

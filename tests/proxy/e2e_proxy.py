@@ -224,7 +224,8 @@ def read(path):
 
 
 def run_uac(ctx, scenario, user, transport="udp", extra=(), tag=None):
-    """One call of scenario to user through the server; returns (exit status, error log text)."""
+    """One call of scenario to user through the server; returns (exit status, SIPp error log, SIPp
+    -trace_logs log)."""
     port = servers.free_port(udp_and_tcp=True)
     base = os.path.join(ctx.work, f"uac-{tag or scenario[:-4]}-{port}")
     argv = sipp_base(os.path.join(ctx.scenarios, scenario), f"{IP}:{ctx.server.port}", port, transport)
