@@ -194,6 +194,8 @@ inline bool lit_iequals(const char* p, const char (&lit)[N]) noexcept {
     constexpr std::size_t kW = sizeof(W);
     auto pack = [&](std::size_t at, bool fold) {
       W w = 0;
+      // Unrolled, so that the literal's bytes fold into constants (a loop is not, at -O2).
+#pragma GCC unroll 8
       for (std::size_t k = 0; k < kW; ++k) {
         const char l = lit[at + k];
         const unsigned char b = fold ? ((l >= 'a' && l <= 'z') ? 0x20 : 0) : static_cast<unsigned char>(l);

@@ -121,7 +121,48 @@ HostKind classify_plain_host(std::string_view host) noexcept {
 
 const char* scan_plain_host(const char* p, const char* e, [[maybe_unused]] const char* lo,
                             HostKind& kind) noexcept {
-  if (p < e && chars::digit(*p)) {
+#if defined(__SSE2__)
+  // IPv4address from bit masks of one 16-byte load (an address has at most 15 characters), the
+  // same answer as the scalar reading below: four runs of 1 to 3 digits, each at most 255, three
+  // dots between them, and no hostname character after the fourth.
+  const bool simd = p < e && chars::digit(*p) && (e - p >= 16 || e - lo >= 16);
+  if (simd) {
+    const char* const base = e - p >= 16 ? p : e - 16;
+    const auto shift = static_cast<unsigned>(p - base);
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
+    const __m128i digit =
+        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(digit)) >> shift;
+    const unsigned dots =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
+    unsigned at = 0;
+    bool ok = true;
+    for (int part = 0; part < 4 && ok; ++part) {
+      const auto len = static_cast<unsigned>(__builtin_ctz(~(digits >> at)));  // bits past the load are 0
+      if (len - 1 > 2) {
+        ok = false;
+        break;
+      }
+      const char* const d = p + at;
+      if (len == 3 && (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0') > 255) ok = false;
+      at += len;
+      if (part < 3) {
+        if (!((dots >> at) & 1u)) ok = false;
+        ++at;
+      }
+    }
+    if (ok) {
+      const char* const q = p + at;  // at <= 15 < 16
+      if (q == e || !chars::is(*q, chars::kHostChar)) {
+        kind = HostKind::ipv4;
+        return q;
+      }
+    }
+  }
+#else
+  constexpr bool simd = false;
+#endif
+  if (!simd && p < e && chars::digit(*p)) {
     // IPv4address as ipv4() reads it; if the run of hostname characters ends right after it, that
     // run is this address and classify_plain_host() would say ipv4.
     const char* q = p;

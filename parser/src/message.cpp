@@ -5,6 +5,7 @@
 #include "duet/sip/message.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -98,15 +99,32 @@ ParseError check_version(std::string_view v) noexcept {
 }
 
 // scheme ":" ... with no whitespace or control characters (RFC 3261 §25.1 Request-URI).
-bool plausible_request_uri(std::string_view u) noexcept {
+bool plausible_request_uri(std::string_view u, [[maybe_unused]] const char* lo) noexcept {
   if (u.empty() || !chars::is(u[0], chars::kAlpha)) return false;
   std::size_t i = 1;
   while (i < u.size() &&
          (chars::is(u[i], chars::kAlpha | chars::kDigit) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
     ++i;
   if (i >= u.size() || u[i] != ':' || i + 1 == u.size()) return false;
-  for (char c : u) {
-    const auto uc = static_cast<unsigned char>(c);
+  const char* q = u.data();
+  const char* const e = q + u.size();
+#if defined(__SSE2__)
+  // 16 bytes per step; the last few as part of the 16 bytes that end the URI (it follows the
+  // method, which starts the line, at or after lo).
+  auto blank_or_ctl = [](__m128i x) {
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)))));
+  };
+  for (; e - q >= 16; q += 16)
+    if (blank_or_ctl(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)))) return false;
+  if (q < e && e - lo >= 16) {
+    const char* const t = e - 16;
+    return (blank_or_ctl(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t))) >> (q - t)) == 0;
+  }
+#endif
+  for (; q < e; ++q) {
+    const auto uc = static_cast<unsigned char>(*q);
     if (uc <= 0x20 || uc == 0x7F) return false;
   }
   return true;
@@ -146,7 +164,7 @@ ParseError parse_start_line(std::string_view line, Message& m, std::string_view&
   if (last_sp == i) return ParseError::bad_start_line;  // only two elements
   version = line.substr(last_sp + 1);
   uri = line.substr(i + 1, last_sp - i - 1);
-  if (!plausible_request_uri(uri)) {
+  if (!plausible_request_uri(uri, line.data())) {
     // A version-shaped last element with a broken middle is a bad URI; otherwise the line is broken.
     return check_version(version) == ParseError::none ? ParseError::bad_request_uri
                                                       : ParseError::bad_start_line;
@@ -155,25 +173,45 @@ ParseError parse_start_line(std::string_view line, Message& m, std::string_view&
   return check_version(version);
 }
 
-bool call_id_valid(std::string_view v) noexcept {
+bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept {
   // callid = word [ "@" word ]: a run of word characters, at most one '@' that neither starts nor
-  // ends it. Four characters per step, since Call-IDs are long and this runs on every message.
+  // ends it. Since this runs on every message, 16 characters per step where lo (the lowest
+  // readable address, at or before v) lets the last ones be read as the 16 bytes ending v.
   if (v.empty() || v.front() == '@' || v.back() == '@') return false;
   const char* p = v.data();
   const char* const e = p + v.size();
   bool at = false;
-  for (;;) {
-    while (e - p >= 4 && (chars::kTable.v[static_cast<unsigned char>(p[0])] &
-                          chars::kTable.v[static_cast<unsigned char>(p[1])] &
-                          chars::kTable.v[static_cast<unsigned char>(p[2])] &
-                          chars::kTable.v[static_cast<unsigned char>(p[3])] & chars::kWord))
-      p += 4;
-    while (p < e && chars::is(*p, chars::kWord)) ++p;
-    if (p == e) return true;
+#if defined(__SSE2__)
+  // Per byte, whether it is neither a word character nor '@' (word: RFC 3261 §25.1, as kWord:
+  // printable ASCII but # $ & , ; = @ ^ |), and whether it is '@'.
+  auto check = [&at](__m128i x, unsigned shift) {
+    const __m128i printable =
+        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+    const unsigned bad = ((~static_cast<unsigned>(_mm_movemask_epi8(printable)) & 0xFFFFu) |
+                          chars::eq_any_mask<'#', '$', '&', ',', ';', '=', '^', '|'>(x)) >>
+                         shift;
+    if (bad) return false;
+    const unsigned ats =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) >> shift;
+    if (ats) {
+      if (at || (ats & (ats - 1))) return false;
+      at = true;
+    }
+    return true;
+  };
+  for (; e - p >= 16; p += 16)
+    if (!check(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), 0)) return false;
+  if (p < e && e - lo >= 16) {
+    const char* const t = e - 16;
+    return check(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t)), static_cast<unsigned>(p - t));
+  }
+#endif
+  for (; p < e; ++p) {
+    if (chars::is(*p, chars::kWord)) continue;
     if (*p != '@' || at) return false;
     at = true;
-    ++p;
   }
+  return true;
 }
 
 // NUL is legal in a header only as an escaped character of a quoted string (quoted-pair allows
@@ -236,29 +274,28 @@ inline unsigned name_char_mask(__m128i x) noexcept {
       _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')))));
 }
 
-inline unsigned cr_lf_nul_mask(__m128i x) noexcept {
-  const __m128i hit = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
-      _mm_cmpeq_epi8(x, _mm_setzero_si128()));
-  return static_cast<unsigned>(_mm_movemask_epi8(hit));
+inline unsigned eq_mask(__m128i x, char ch) noexcept {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(ch))));
+}
+inline unsigned eq_mask(__m128i x, __m128i y) noexcept {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)));
 }
 
-// header_id_lookup() for a name of n (1..31) letters and '-' at p, whose first 32 bytes are a, b
-// (so p[2] is readable, and is the ':' when n is 2).
-inline HeaderId header_id_fast(const char* p, unsigned n, __m128i a, __m128i b) noexcept {
-  if (n == 1)
-    return p[0] == '-' ? HeaderId::other : kCompactHeaderIds[static_cast<unsigned>((p[0] | 0x20) - 'a')];
-  if (n > kHeaderNameMaxLen) return HeaderId::other;
-  const HeaderNameEntry& s =
-      kHeaderNameTable.entry[kHeaderNameTable.index[header_name_hash(n, p[0], p[2], p[n - 1])]];
-  const __m128i fold = _mm_set1_epi8(0x20);
-  const __m128i ea = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower));
-  const __m128i eb = _mm_load_si128(reinterpret_cast<const __m128i*>(s.lower + 16));
-  const unsigned same =
-      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(a, fold), ea))) |
-      (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(b, fold), eb))) << 16);
-  const unsigned want = (1u << n) - 1;
-  return (s.len == n && (same & want) == want) ? s.id : HeaderId::other;
+// Whether c[0], c[1] are CR LF, in one 16-bit compare.
+inline bool crlf_at(const char* c) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::uint16_t w;
+  std::memcpy(&w, c, 2);
+  return w == 0x0A0D;
+#else
+  return c[0] == '\r' && c[1] == '\n';
+#endif
+}
+
+// Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...): every
+// byte that ends a value, and a few rarer ones that send a line to the general path.
+inline unsigned control_mask(__m128i x) noexcept {
+  return eq_mask(_mm_min_epu8(x, _mm_set1_epi8(0x0D)), x);
 }
 #endif
 }  // namespace
@@ -328,48 +365,103 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     }
     const char* const name_begin = q;
     const char* name_end;
-    const char* c = nullptr;  // the value's first CR, LF or NUL once found
-    const char* scan_from;    // where the search for it goes on when not yet found
+    const char* value_begin;
+    const char* value_end;
+    const char* lf;
     HeaderId id = HeaderId::other;
-    bool id_known = false;
-    // The logical line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding).
-    // A line may hold max_line_length characters before its CR/LF, folded continuations included.
-    const char* const line_limit = (static_cast<std::size_t>(block_limit - name_begin) > lim.max_line_length)
-                                       ? name_begin + lim.max_line_length + 1
-                                       : block_limit;
+    bool fast = false;
 #if defined(__SSE2__)
-    {
-      // Fast path, one pass over the line's first 32 bytes: a name of letters and '-' directly
-      // followed by ':' (nearly every real header), its id, and the value's first CR/LF/NUL. Near
-      // the end of the block (the last header of a message) the bytes are copied into a
-      // zero-padded buffer first, so that the same path applies without reading past line_limit.
-      const auto avail = static_cast<std::size_t>(line_limit - q);
-      alignas(16) char padded[32];
-      const char* base = q;
-      if (avail < 32) {
-        std::memset(padded, 0, sizeof padded);
-        std::memcpy(padded, q, avail);
-        base = padded;
+    // Fast path for the usual line: a name of letters and '-' directly followed by ':', a value
+    // without control characters, CRLF, no fold. One look at the line's first 32 bytes finds the
+    // colon, the name's id and usually the line end; near the end of the buffer the 32 bytes that
+    // end there are loaded and the masks shifted. Any other line takes the general way below,
+    // which decides its errors; so does a line that ends too close to a limit.
+    // t: where the 32 bytes are loaded from; sh = q - t. Inlined twice, so that the usual case
+    // (sh == 0) pays nothing for the shifts.
+    auto fast_line = [&](const char* const t, const unsigned sh) __attribute__((always_inline)) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 16));
+      const unsigned colons = (eq_mask(a, ':') | (eq_mask(b, ':') << 16)) >> sh;
+      const unsigned stops = (control_mask(a) | (control_mask(b) << 16)) >> sh;
+      const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
+      // A name of 1..30 characters with no control character before its colon.
+      if (n - 1 < 30 && (stops & ((2u << n) - 1)) == 0) {
+        bool name_ok = false;
+        const unsigned want = ((1u << n) - 1) << sh;  // the name's bytes in a and b
+        if (n >= 2 && n <= kHeaderNameMaxLen) {
+          // A known name matches its table entry, whose letters and '-' make it a valid name
+          // (only CR folds onto '-', and there is none before the colon). The entry is loaded sh
+          // bytes early, from inside the table (entry 0 is preceded by the slot index), to line
+          // it up with the name.
+          const std::size_t k = kHeaderNameTable.index[header_name_hash(n, q[0], q[2], q[n - 1])];
+          const HeaderNameEntry& e = kHeaderNameTable.entry[k];
+          const char* const lower = reinterpret_cast<const char*>(&kHeaderNameTable) +
+                                    offsetof(HeaderNameTable, entry) + k * sizeof(HeaderNameEntry) - sh;
+          const __m128i fold = _mm_set1_epi8(0x20);
+          const unsigned same =
+              eq_mask(_mm_or_si128(a, fold), _mm_loadu_si128(reinterpret_cast<const __m128i*>(lower))) |
+              (eq_mask(_mm_or_si128(b, fold), _mm_loadu_si128(reinterpret_cast<const __m128i*>(lower + 16)))
+               << 16);
+          if (e.len == n && (same & want) == want) {
+            id = e.id;
+            name_ok = true;
+          }
+        }
+        if (!name_ok && ((name_char_mask(a) | (name_char_mask(b) << 16)) & want) == want) {
+          // An unknown name of letters and '-', or a compact form.
+          name_ok = true;
+          if (n == 1 && q[0] != '-') id = kCompactHeaderIds[static_cast<unsigned>((q[0] | 0x20) - 'a')];
+        }
+        if (name_ok) {
+          // The value's first control character: the line's CR when all is well.
+          const char* c = nullptr;
+          if (stops != 0) {
+            c = q + __builtin_ctz(stops);
+          } else if (sh == 0) {
+            const char* s2 = q + 32;
+            for (;;) {
+              if (end - s2 >= 16) {
+                if (const unsigned hit =
+                        control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s2)))) {
+                  c = s2 + __builtin_ctz(hit);
+                  break;
+                }
+                s2 += 16;
+              } else {
+                if (end > s2) {
+                  const unsigned hit =
+                      control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16))) >>
+                      (16 - (end - s2));
+                  if (hit) c = s2 + __builtin_ctz(hit);
+                }
+                break;
+              }
+            }
+          }
+          if (c && static_cast<std::size_t>(c - q) <= lim.max_line_length && block_limit - c > 2 &&
+              crlf_at(c) && !chars::ws(c[2])) {
+            fast = true;
+            name_end = q + n;
+            value_begin = name_end + 1;
+            value_end = c;
+            lf = c + 1;
+          }
+        }
       }
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + 16));
-      const unsigned name_mask = name_char_mask(a) | (name_char_mask(b) << 16);
-      const unsigned n = static_cast<unsigned>(__builtin_ctz(~name_mask | 0x80000000u));
-      if (n != 0 && base[n] == ':') {  // n < avail: padding bytes are not ':'
-        name_end = q + n;
-        id = header_id_fast(base, n, a, b);
-        id_known = true;
-        // The name's letters and '-' and its ':' are none of CR, LF, NUL: no need to mask them off,
-        // which keeps this off the name's dependency chain.
-        unsigned stops = cr_lf_nul_mask(a) | (cr_lf_nul_mask(b) << 16);
-        if (avail < 32) stops &= (1u << avail) - 1;  // the padding's NULs are not in the line
-        if (stops) c = q + __builtin_ctz(stops);
-        scan_from = avail < 32 ? line_limit : q + 32;
-        q += n;
-      }
+    };
+    if (end - q >= 32) {
+      fast_line(q, 0u);
+    } else if (end - begin >= 32) {
+      fast_line(end - 32, static_cast<unsigned>(q - (end - 32)));
     }
 #endif
-    if (!id_known) {
+    if (!fast) {
+      // The logical line ends at a LF not followed by SP/HT (RFC 3261 §7.3.1 folding).
+      // A line may hold max_line_length characters before its CR/LF, folded continuations included.
+      const char* const line_limit =
+          (static_cast<std::size_t>(block_limit - name_begin) > lim.max_line_length)
+              ? name_begin + lim.max_line_length + 1
+              : block_limit;
       q = chars::skip_in(q, block_limit, chars::kToken);
       name_end = q;
       if (name_end == name_begin) {
@@ -384,51 +476,48 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         if (*q == '\r' || *q == '\n') return fail(ParseError::missing_colon);
         return fail(*q == '\0' ? ParseError::nul_byte : ParseError::bad_header_name);
       }
-      scan_from = q + 1;
+      ++q;
+      value_begin = q;
+      bool nul_seen = false;
+      const char* c = find_cr_lf_nul(q, line_limit);
+      for (;;) {
+        if (!c) {
+          if (line_limit < block_limit) return fail(ParseError::header_line_too_long);
+          if (block_limit < end) return fail(ParseError::message_too_large);
+          return incomplete(ParseError::unterminated_headers);
+        }
+        if (*c == '\0') {
+          nul_seen = true;
+          c = find_cr_lf_nul(c + 1, line_limit);
+          continue;
+        }
+        if (c + 1 >= end) return incomplete(ParseError::unterminated_headers);
+        if (*c == '\r') {
+          if (c[1] != '\n') return fail(ParseError::bare_cr);
+          lf = c + 1;
+          if (lf + 1 >= end) return incomplete(ParseError::unterminated_headers);
+        } else {
+          lf = c;
+        }
+        if (lf[1] == ' ' || lf[1] == '\t') {
+          c = find_cr_lf_nul(lf + 1, line_limit);
+          continue;
+        }
+        break;
+      }
+      value_end = (lf > value_begin && lf[-1] == '\r') ? lf - 1 : lf;
+      if (nul_seen &&
+          !nul_only_escaped(std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin))))
+        return fail(ParseError::nul_byte);
+      id = header_id_lookup(name_begin, static_cast<std::size_t>(name_end - name_begin),
+                            static_cast<std::size_t>(end - name_begin) >= kHeaderNameWideRead);
     }
-    ++q;
-    const char* const value_begin = q;
-    const char* lf;
-    bool nul_seen = false;
-    if (!c) c = find_cr_lf_nul(scan_from, line_limit);
-    for (;;) {
-      if (!c) {
-        if (line_limit < block_limit) return fail(ParseError::header_line_too_long);
-        if (block_limit < end) return fail(ParseError::message_too_large);
-        return incomplete(ParseError::unterminated_headers);
-      }
-      if (*c == '\0') {
-        nul_seen = true;
-        c = find_cr_lf_nul(c + 1, line_limit);
-        continue;
-      }
-      if (c + 1 >= end) return incomplete(ParseError::unterminated_headers);
-      if (*c == '\r') {
-        if (c[1] != '\n') return fail(ParseError::bare_cr);
-        lf = c + 1;
-        if (lf + 1 >= end) return incomplete(ParseError::unterminated_headers);
-      } else {
-        lf = c;
-      }
-      if (lf[1] == ' ' || lf[1] == '\t') {
-        c = find_cr_lf_nul(lf + 1, line_limit);
-        continue;
-      }
-      break;
-    }
-    const char* value_end = (lf > value_begin && lf[-1] == '\r') ? lf - 1 : lf;
-    if (nul_seen &&
-        !nul_only_escaped(std::string_view(value_begin, static_cast<std::size_t>(value_end - value_begin))))
-      return fail(ParseError::nul_byte);
     const char* vb = value_begin;
     const char* ve = value_end;
     while (vb < ve && chars::lws(*vb)) ++vb;
     while (ve > vb && chars::lws(ve[-1])) --ve;
 
     const auto name_len = static_cast<std::size_t>(name_end - name_begin);
-    if (!id_known)
-      id = header_id_lookup(name_begin, name_len,
-                            static_cast<std::size_t>(end - name_begin) >= kHeaderNameWideRead);
     const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
     q = lf + 1;
 
@@ -462,7 +551,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         case HeaderId::call_id:
           if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
             return fail(ParseError::duplicate_header);
-          if (!call_id_valid(value)) return fail(ParseError::bad_call_id);
+          if (!call_id_valid(value, p)) return fail(ParseError::bad_call_id);
           break;
         case HeaderId::from:
         case HeaderId::to:

@@ -1,0 +1,176 @@
+// The SIMD fast paths (header lines, Call-ID, Request-URI, IPv4 hosts) against the cases where
+// they hand over to the general code: lines near the end of the buffer, control characters, names
+// the fast path does not take, and characters just past a 16- or 32-byte step. Each expectation is
+// what the general code answers; a fast path must never change it.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "duet/sip/uri.hpp"
+#include "duet/sip/via.hpp"
+#include "sip_test_util.hpp"
+
+namespace duet::sip {
+namespace {
+
+using test::Parsed;
+
+// A request with no body, so the last header lines end within 32 bytes of the buffer's end.
+constexpr std::string_view kHead =
+    "OPTIONS sip:pbx.example.com SIP/2.0\n"
+    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\n"
+    "Max-Forwards: 70\n"
+    "From: <sip:a@pbx.example.com>;tag=1\n"
+    "To: <sip:pbx.example.com>\n"
+    "Call-ID: abc@10.0.0.1\n"
+    "CSeq: 1 OPTIONS\n";
+
+// Parses text from an exact-size heap copy, so that a read past the end is caught under ASan.
+struct Exact {
+  explicit Exact(const std::string& text) : size(text.size()), bytes(new char[text.size()]) {
+    text.copy(bytes.get(), size);
+    r = parse(std::string_view(bytes.get(), size), msg);
+  }
+  std::size_t size;
+  std::unique_ptr<char[]> bytes;
+  Message msg;
+  ParseResult r;
+};
+
+TEST(FastPath, ShortLastHeadersNearTheEndOfTheBuffer) {
+  for (const std::string_view tail :
+       {"l: 0\n", "Content-Length: 0\n", "X-A: b\n", "k: x\n", "Supported: x\n"}) {
+    Exact p(test::crlf(std::string(kHead) + std::string(tail) + "\n"));
+    ASSERT_EQ(p.r.status, ParseStatus::ok) << tail << reason(p.r.error);
+    EXPECT_EQ(p.r.consumed, p.size);
+    const HeaderField& last = p.msg.field(static_cast<std::uint16_t>(p.msg.header_count() - 1));
+    EXPECT_EQ(std::string(last.name) + ": " + std::string(last.value) + "\n", tail);
+  }
+  Exact l(test::crlf(std::string(kHead) + "l: 0\n\n"));
+  EXPECT_EQ(l.msg.field(static_cast<std::uint16_t>(l.msg.header_count() - 1)).id, HeaderId::content_length);
+  Exact k(test::crlf(std::string(kHead) + "Supported: x\n\n"));
+  EXPECT_EQ(k.msg.field(static_cast<std::uint16_t>(k.msg.header_count() - 1)).id, HeaderId::supported);
+}
+
+TEST(FastPath, TruncatedLastLinesAreIncompleteOrRejectedAsBefore) {
+  const std::string full = test::crlf(std::string(kHead) + "Content-Length: 0\n\n");
+  for (std::size_t cut = full.size() - 24; cut < full.size(); ++cut) {
+    Exact p(full.substr(0, cut));
+    EXPECT_EQ(p.r.status, ParseStatus::error) << cut;
+    EXPECT_EQ(p.r.error, ParseError::unterminated_headers) << cut;
+  }
+}
+
+TEST(FastPath, ValuesWithControlCharactersTakeTheGeneralPath) {
+  Parsed tab(test::crlf(std::string(kHead) + "Subject: a\tb\n\n"));
+  ASSERT_TRUE(tab.ok()) << reason(tab.r.error);
+  EXPECT_EQ(tab.msg.header(HeaderId::subject), "a\tb");
+  Parsed soh(test::crlf(std::string(kHead) + "Subject: a\x01z\n\n"));
+  ASSERT_TRUE(soh.ok()) << reason(soh.r.error);
+  EXPECT_EQ(soh.msg.header(HeaderId::subject), "a\x01z");
+  Parsed nul(test::crlf(std::string(kHead) + "Subject: a") + std::string(1, '\0') + "b\r\n\r\n");
+  EXPECT_EQ(nul.r.error, ParseError::nul_byte);
+  Parsed folded(test::crlf(std::string(kHead) + "Subject: a\n b\n\n"));
+  ASSERT_TRUE(folded.ok()) << reason(folded.r.error);
+  EXPECT_EQ(folded.msg.header(HeaderId::subject), "a\r\n b");
+  Parsed bare_cr(test::crlf(std::string(kHead)) + "Subject: a\rb\r\n\r\n");
+  EXPECT_EQ(bare_cr.r.error, ParseError::bare_cr);
+  Parsed bare_lf(test::crlf(std::string(kHead)) + "Subject: ab\n\r\n");
+  ASSERT_TRUE(bare_lf.ok()) << reason(bare_lf.r.error);
+  EXPECT_EQ(bare_lf.msg.header(HeaderId::subject), "ab");
+}
+
+TEST(FastPath, NamesTheFastPathDoesNotTake) {
+  Parsed digits(test::crlf(std::string(kHead) + "X-Foo2: v\nX-A.b: w\nSubject : s\n\n"));
+  ASSERT_TRUE(digits.ok()) << reason(digits.r.error);
+  ASSERT_NE(digits.msg.find_other("x-foo2"), nullptr);
+  EXPECT_EQ(digits.msg.find_other("x-foo2")->value, "v");
+  ASSERT_NE(digits.msg.find_other("X-A.b"), nullptr);
+  EXPECT_EQ(digits.msg.header(HeaderId::subject), "s");
+  // A name longer than the 32 bytes looked at first.
+  const std::string long_name(40, 'x');
+  Parsed longer(test::crlf(std::string(kHead) + long_name + ": y\n\n"));
+  ASSERT_TRUE(longer.ok()) << reason(longer.r.error);
+  ASSERT_NE(longer.msg.find_other(long_name), nullptr);
+  // A CR before the colon is no name character.
+  Parsed cr(test::crlf(std::string(kHead)) + "Subject\r: s\r\n\r\n");
+  EXPECT_EQ(cr.r.error, ParseError::missing_colon);
+  // "Call\rID" folds onto "call-id" under OR 0x20, but is no Call-ID.
+  Parsed alias(test::crlf(std::string(kHead)) + "Call\rID: x\r\n\r\n");
+  EXPECT_EQ(alias.r.status, ParseStatus::error);
+}
+
+TEST(FastPath, LongValuesAndTheLineLimit) {
+  const std::string value(200, 'v');
+  Parsed p(test::crlf(std::string(kHead) + "Subject: " + value + "\n\n"));
+  ASSERT_TRUE(p.ok()) << reason(p.r.error);
+  EXPECT_EQ(p.msg.header(HeaderId::subject), value);
+  ParseOptions opts;
+  opts.limits.max_line_length = 100;
+  Parsed too_long(test::crlf(std::string(kHead) + "Subject: " + value + "\n\n"), opts);
+  EXPECT_EQ(too_long.r.error, ParseError::header_line_too_long);
+}
+
+TEST(FastPath, CallIdCharactersAcrossSixteenByteSteps) {
+  auto with_call_id = [](std::string_view id) {
+    return test::replace_line(test::crlf(std::string(kHead) + "\n"),
+                              "Call-ID:", "Call-ID: " + std::string(id));
+  };
+  EXPECT_TRUE(Parsed(with_call_id("0123456789abcdef0123456789@host.example")).ok());
+  EXPECT_TRUE(Parsed(with_call_id("a\"b(c)d<e>f:g\\h/i[j]k?l{m}n~o'p`q_r*s!t%u+v-w.x@y")).ok());
+  for (const char bad : {'#', '$', '&', ',', ';', '=', '^', '|', '\x7f', '\x80', '\xff'}) {
+    for (const std::size_t at : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{30}}) {
+      std::string id(32, 'a');
+      id[at] = bad;
+      Parsed p(with_call_id(id));
+      EXPECT_EQ(p.r.error, ParseError::bad_call_id) << static_cast<int>(bad) << " at " << at;
+    }
+  }
+  EXPECT_EQ(Parsed(with_call_id("0123456789abcdef@0123456789abcdef@x")).r.error, ParseError::bad_call_id);
+  EXPECT_EQ(Parsed(with_call_id("0123456789abcdef0123456789@")).r.error, ParseError::bad_call_id);
+  EXPECT_EQ(Parsed(with_call_id("@0123456789abcdef0123456789")).r.error, ParseError::bad_call_id);
+}
+
+TEST(FastPath, RequestUriCharactersAcrossSixteenByteSteps) {
+  for (const char bad : {' ', '\x01', '\x7f'}) {
+    for (const std::size_t at : {std::size_t{5}, std::size_t{16}, std::size_t{20}, std::size_t{35}}) {
+      std::string uri = "sip:" + std::string(36, 'u');
+      uri[at] = bad;
+      std::string msg = test::crlf(std::string(kHead) + "\n");
+      msg.replace(8, std::string_view("sip:pbx.example.com").size(), uri);
+      Parsed p(msg);
+      EXPECT_EQ(p.r.status, ParseStatus::error) << static_cast<int>(bad) << " at " << at;
+    }
+  }
+}
+
+TEST(FastPath, Ipv4HostsFromOneLoad) {
+  auto kind = [](const std::string& text) {
+    // Exact-size copy: the host may end the buffer.
+    std::unique_ptr<char[]> bytes(new char[text.size()]);
+    text.copy(bytes.get(), text.size());
+    Uri u;
+    return parse_uri(std::string_view(bytes.get(), text.size()), u) ? u.host_kind : HostKind::none;
+  };
+  EXPECT_EQ(kind("sip:10.0.0.1"), HostKind::ipv4);
+  EXPECT_EQ(kind("sip:alice@192.168.100.255:5060;transport=udp"), HostKind::ipv4);
+  EXPECT_EQ(kind("sip:001.002.003.004"), HostKind::ipv4);
+  EXPECT_EQ(kind("sip:1.2.3.256"), HostKind::none);
+  EXPECT_EQ(kind("sip:1234.1.1.1"), HostKind::none);
+  EXPECT_EQ(kind("sip:1.2.3"), HostKind::none);
+  EXPECT_EQ(kind("sip:1.2.3.4.5"), HostKind::none);
+  EXPECT_EQ(kind("sip:1.2.3.4a"), HostKind::none);
+  EXPECT_EQ(kind("sip:1.2.3.4-x.example.com"), HostKind::name);
+  EXPECT_EQ(kind("sip:1.2.3.4.example.com"), HostKind::name);
+  EXPECT_EQ(kind("sip:255.255.255.255"), HostKind::ipv4);
+  Via v;
+  ASSERT_TRUE(parse_via("SIP/2.0/UDP 10.0.0.1", v));
+  EXPECT_EQ(v.host, "10.0.0.1");
+  ASSERT_TRUE(parse_via("SIP/2.0/UDP 203.0.113.45:61002;rport", v));
+  EXPECT_EQ(v.host, "203.0.113.45");
+  EXPECT_EQ(v.port, 61002);
+}
+
+}  // namespace
+}  // namespace duet::sip
