@@ -282,7 +282,8 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     auto& p = c.proxy;
     r.only(*t, "proxy.",
            {"record_route", "forking", "timer_c_s", "t1_ms", "t2_ms", "t4_ms", "outbound", "cross_site", "forward",
-            "max_transactions"});
+            "max_transactions", "worker_ports"});
+    r.get(*t, "proxy.", "worker_ports", p.worker_ports);
     r.get(*t, "proxy.", "record_route", p.record_route);
     std::string forking = "serial-by-q", cross = "redirect";
     r.get(*t, "proxy.", "forking", forking);

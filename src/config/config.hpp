@@ -79,6 +79,9 @@ struct ProxyConfig {
   bool cross_site_proxy = false;    // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
   std::string forward = "off";      // dr-forward of DNs and profiles that set none: off | no-agent | oos
   std::uint32_t max_transactions = 262144;  // per worker
+  // Requests to fresh UDP destinations leave from a port of each worker's own (responses come
+  // back to that worker without a hand-over); flows phones registered on keep the listener.
+  bool worker_ports = true;
 };
 
 // [[profiles]]: phones matched by User-Agent when their DN's mode is "auto" (src/continuity).

@@ -73,6 +73,7 @@ transport::TransportConfig to_transport_config(const Config& c) {
   t.max_connections = c.limits.max_connections;
   t.max_connections_per_ip = c.limits.max_connections_per_ip;
   t.max_message_size = c.limits.max_message_size;
+  t.udp_worker_ports = c.proxy.worker_ports;
   return t;
 }
 

@@ -31,13 +31,25 @@ transaction::Options table_options(const ProxyOptions& o) {
 Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
              const std::vector<transport::BoundListener>& listeners)
     : w_(w), opt_(opt), env_(env) {
-  for (const auto& l : listeners) {
-    Listener x{l.proto, l.addr, {}};
+  auto hostport = [](const sockaddr_storage& a) {
     char ip[64];
-    const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);
-    x.hostport = l.addr.ss_family == AF_INET6 ? "[" + std::string(s) + "]" : std::string(s);
-    x.hostport += ":" + std::to_string(transport::sockaddr_port(l.addr));
+    const std::string_view s = transport::sockaddr_ip(a, ip, sizeof ip);
+    std::string hp = a.ss_family == AF_INET6 ? "[" + std::string(s) + "]" : std::string(s);
+    return hp + ":" + std::to_string(transport::sockaddr_port(a));
+  };
+  for (const auto& l : listeners) {
+    Listener x{l.proto, l.addr, hostport(l.addr)};
+    if (l.proto == transport::Proto::udp && w.own_udp_address(l.addr, x.own)) {
+      x.has_own = true;
+      x.own_hostport = hostport(x.own);
+    }
     listeners_.push_back(std::move(x));
+    // Every worker's own port is ours too (a looped request may carry another worker's Via).
+    // Bound before any worker runs and never changed, so reading them here is safe.
+    for (std::size_t i = 0; l.proto == transport::Proto::udp && i < w.runtime().workers(); ++i) {
+      sockaddr_storage a{};
+      if (w.runtime().worker(i).own_udp_address(l.addr, a)) worker_ports_.push_back(a);
+    }
   }
   table_ = std::make_unique<transaction::TransactionTable>(table_options(opt_), *this, *this, *this);
   sip::Uri u;
@@ -82,17 +94,20 @@ const Proxy::Listener* Proxy::listener_for(transport::Proto p, int family) const
 
 bool Proxy::own_address(const sip::Uri& u) const noexcept {
   if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return false;
-  sockaddr_storage a{};
+  sockaddr_storage addr{};
   std::string_view host = u.host_unbracketed();
   if (sip::iequals(host, "localhost")) host = "127.0.0.1";
-  if (!transport::make_sockaddr(host, 0, a)) {
+  if (!transport::make_sockaddr(host, 0, addr)) {
     // A name: ours only as a served domain without a user part (a Route to "sip:example.com;lr").
     return !u.has_user && env_.is_local_domain(u.host);
   }
   const std::uint16_t port = u.port_or_default();
+  for (const auto& a : worker_ports_) {
+    if (transport::sockaddr_port(a) == port && transport::sockaddr_same_ip(a, addr)) return true;
+  }
   for (const auto& l : listeners_) {
     if (transport::sockaddr_port(l.addr) != port) continue;
-    if (transport::sockaddr_same_ip(l.addr, a)) return true;
+    if (transport::sockaddr_same_ip(l.addr, addr)) return true;
     // A wildcard listener: any address of ours; loopback is the one we can tell for sure.
     char ip[64];
     const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);

@@ -123,13 +123,19 @@ bool Proxy::flow_from_tokens(std::string_view tokens, const transport::Source& s
   return true;
 }
 
-bool Proxy::via_line(const transport::Source& dst, std::uint32_t hash, std::string& out) {
-  const Listener* l = listener_for(dst.proto, dst.peer.ss_family);
+bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash, std::string& out) {
+  const Listener* l = nullptr;
+  for (const auto& x : listeners_) {
+    if (x.proto == dst.proto && transport::sockaddr_equal(x.addr, dst.local)) l = &x;
+  }
+  if (l == nullptr) l = listener_for(dst.proto, dst.peer.ss_family);
   if (l == nullptr) return false;
+  const bool own = l->has_own && !keep_flow;
+  if (own) dst.local = l->own;
   char b[96];
   const int n = std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
                               static_cast<unsigned long long>(++branch_seq_));
-  out.assign("Via: SIP/2.0/").append(proto_upper(dst.proto)).append(" ").append(l->hostport);
+  out.assign("Via: SIP/2.0/").append(proto_upper(dst.proto)).append(" ").append(own ? l->own_hostport : l->hostport);
   out.append(b, static_cast<std::size_t>(n));
   return true;
 }
@@ -192,6 +198,8 @@ void Proxy::deliver(Call& c, Location& loc) {
         c.via_peer = true;
         std::string target = "sip:";
         target.append(ruri.user).append("@").append(peer_hostport_);
+        // From the listener, the trunk's address the peer knows us by: it tells our calls from its
+        // phones' (and never sends them back).
         if (!start_branch(c, nullptr, peer_trunk_, target)) maybe_finish(c);
       } else {
         ++stats_.to_peer_redirect;
@@ -242,13 +250,18 @@ bool Proxy::fork_next_group(Call& c) {
         have = listener_for(dst.proto, dst.peer.ss_family) != nullptr;
       }
       if (!have) have = sip::parse_uri(ct.uri, u) && resolve(u, dst);
-      if (have && start_branch(c, &ct, dst, ct.uri)) started = true;
+      // A contact reached at its Contact address (no flow, no Path) may take this worker's own
+      // port: its responses then come straight here.
+      const bool keep = ct.has_flow || !ct.path.empty();
+      if (have && start_branch(c, &ct, dst, ct.uri, keep)) started = true;
     }
   }
   return started;
 }
 
-bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri) {
+bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Source& to, std::string_view ruri,
+                         bool keep_flow) {
+  transport::Source dst = to;
   if (c.branches.size() >= opt_.max_branches || c.branches.size() >= 0xFE) return false;
   const std::string_view req = table_->request(c.server);
   if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return false;
@@ -257,7 +270,7 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
 
   sip::EditList e;
   std::string via, rr, path, cl;
-  if (!via_line(dst, c.loop_hash, via)) return false;
+  if (!via_line(dst, keep_flow, c.loop_hash, via)) return false;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
   bool ok = sip::edit_prepend_via(e, m, via) &&

@@ -114,7 +114,7 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   if (!have) return;
   sip::EditList e;
   std::string via;
-  if (!via_line(dst, loop_hash(msg), via)) return;
+  if (!via_line(dst, true, loop_hash(msg), via)) return;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
   if (!sip::edit_prepend_via(e, msg, via) ||

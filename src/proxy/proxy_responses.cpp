@@ -160,7 +160,8 @@ void Proxy::on_peer_down() {
   // local party, sent as the callee would in its dialog).
   for (const auto& [call_id, d] : peer_dialogs_) {
     std::string via;
-    if (!via_line(d.caller, static_cast<std::uint32_t>(std::hash<std::string>{}(call_id)), via)) continue;
+    transport::Source to = d.caller;  // the caller's flow (its NAT binding is with the listener)
+    if (!via_line(to, true, static_cast<std::uint32_t>(std::hash<std::string>{}(call_id)), via)) continue;
     std::string bye;
     bye.reserve(512);
     bye.append("BYE ").append(d.contact).append(" SIP/2.0\r\n").append(via).append(d.route);
@@ -169,7 +170,7 @@ void Proxy::on_peer_down() {
     // Above any CSeq the callee used in the dialog (the far end's count is unknown here).
     bye.append("\r\nCSeq: 2147483000 BYE\r\nReason: SIP;cause=503;text=\"peer site down\"\r\n");
     bye.append("Content-Length: 0\r\n\r\n");
-    if (table_->start_client(d.caller, bye, 0).error == transaction::StartError::none) ++stats_.peer_calls_ended;
+    if (table_->start_client(to, bye, 0).error == transaction::StartError::none) ++stats_.peer_calls_ended;
   }
   peer_dialogs_.clear();
   ensure_timer();

@@ -261,9 +261,15 @@ std::string response_to(const sip::Message& req, int status, const std::string& 
   return s;
 }
 
-std::string own_via_prefix(const Service& s, const char* transport = "UDP") {
-  return std::string("SIP/2.0/") + transport + " 127.0.0.1:" + std::to_string(s.udp_port) +
-         ";branch=z9hG4bKdu";
+// duet's Via: its address, a port of its own (the listener's, or over UDP the sending worker's
+// own port: [proxy] worker_ports) and a branch of its own.
+bool is_own_via(const std::string& via, const char* transport = "UDP") {
+  const std::string head = std::string("SIP/2.0/") + transport + " 127.0.0.1:";
+  return via.rfind(head, 0) == 0 && via.find(";branch=z9hG4bKdu") != std::string::npos;
+}
+std::uint16_t via_port(const std::string& via) {
+  const auto colon = via.find(':');
+  return static_cast<std::uint16_t>(std::stoi(via.substr(colon + 1)));
 }
 
 // ---- Requests refused by the proxy itself ----
@@ -382,6 +388,34 @@ std::unique_ptr<Sip> call(Service& s, UdpClient& alice, Phone& bob, const Caller
   return wait_request(bob, sip::Method::invite);
 }
 
+// [proxy] worker_ports: the INVITE leaves from the sending worker's own port, named in its Via, so a
+// callee answering "to the Via" (§18.2.2) reaches that worker directly; with it off, the listener.
+TEST(ProxyService, ResponsesToTheViaOfAWorkersOwnPortComeBack) {
+  for (const bool own : {true, false}) {
+    auto cfg = proxy_config(2);
+    cfg.proxy.worker_ports = own;
+    Service s(cfg);
+    UdpClient bob, alice;
+    ASSERT_TRUE(register_phone(s, bob, "bob"));
+    const Caller c = caller_for(alice.port, own ? "own" : "listener");
+    alice.send(s.udp_port, invite(c));
+    auto inv = wait_request(bob, sip::Method::invite);
+    ASSERT_NE(inv, nullptr);
+    const auto vias = values(inv->msg, sip::HeaderId::via);
+    ASSERT_EQ(vias.size(), 2u);
+    const std::uint16_t port = via_port(vias[0]);
+    if (own) {
+      EXPECT_NE(port, s.udp_port) << vias[0];
+    } else {
+      EXPECT_EQ(port, s.udp_port) << vias[0];
+    }
+    bob.send(port, response_to(inv->msg, 486, "Busy Here", "b1"));
+    auto busy = wait_final(alice, "INVITE");
+    ASSERT_NE(busy, nullptr) << "the 486 sent to " << vias[0];
+    EXPECT_EQ(busy->msg.status_code(), 486);
+  }
+}
+
 TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   Service s(proxy_config(2));
   UdpClient bob, alice;
@@ -397,7 +431,7 @@ TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   EXPECT_EQ(inv->msg.max_forwards(), 69);
   const auto vias = values(inv->msg, sip::HeaderId::via);
   ASSERT_EQ(vias.size(), 2u);
-  EXPECT_EQ(vias[0].rfind(own_via_prefix(s), 0), 0u) << vias[0];
+  EXPECT_TRUE(is_own_via(vias[0])) << vias[0];
   EXPECT_EQ(vias[1], via_of(c, c.branch));
   const auto rr = values(inv->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 1u);
@@ -453,7 +487,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
   EXPECT_EQ(ack->msg.max_forwards(), 69);
   auto ack_vias = values(ack->msg, sip::HeaderId::via);
   ASSERT_EQ(ack_vias.size(), 2u);
-  EXPECT_EQ(ack_vias[0].rfind(own_via_prefix(s), 0), 0u) << ack_vias[0];
+  EXPECT_TRUE(is_own_via(ack_vias[0])) << ack_vias[0];
   EXPECT_EQ(ack_vias[1], via_of(c, "z9hG4bKack" + port));
 
   // The BYE, the same way.
@@ -469,7 +503,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
   EXPECT_FALSE(bye->msg.has(sip::HeaderId::route));
   auto bye_vias = values(bye->msg, sip::HeaderId::via);
   ASSERT_EQ(bye_vias.size(), 2u);
-  EXPECT_EQ(bye_vias[0].rfind(own_via_prefix(s), 0), 0u) << bye_vias[0];
+  EXPECT_TRUE(is_own_via(bye_vias[0])) << bye_vias[0];
   bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
   auto bye_ok = wait_response(alice, 200, "BYE");
   ASSERT_NE(bye_ok, nullptr);
@@ -753,7 +787,7 @@ TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
   ASSERT_NE(inv, nullptr);
   const auto vias = values(inv->msg, sip::HeaderId::via);
   ASSERT_EQ(vias.size(), 2u);
-  EXPECT_EQ(vias[0].rfind(own_via_prefix(s), 0), 0u) << vias[0];
+  EXPECT_TRUE(is_own_via(vias[0])) << vias[0];
   EXPECT_EQ(vias[1], via_of(c, c.branch));
   // RFC 5658: one entry per side, the outgoing (UDP) one first.
   const auto rr = values(inv->msg, sip::HeaderId::record_route);

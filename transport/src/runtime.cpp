@@ -86,6 +86,19 @@ void Runtime::start() {
         }
       }
     }
+    // After every listener, so that a send to a listener's address finds the listener first.
+    if (cfg_.udp_worker_ports) {
+      for (auto& w : workers_) {
+        auto& st = w->state();
+        for (const auto& b : shared_->bound) {
+          if (b.proto != Proto::udp) continue;
+          sockaddr_storage any = b.addr;
+          set_sockaddr_port(any, 0);
+          st.udp.push_back(std::make_unique<UdpEndpoint>(*w, any));
+          st.own_udp.emplace_back(b.addr, st.udp.back()->local());
+        }
+      }
+    }
   } catch (...) {
     workers_.clear();
     shared_->bound.clear();

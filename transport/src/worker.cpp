@@ -74,6 +74,16 @@ const Stats& Worker::stats() const noexcept {
   return state_->stats;
 }
 
+bool Worker::own_udp_address(const sockaddr_storage& listener, sockaddr_storage& out) const noexcept {
+  for (const auto& [l, own] : state_->own_udp) {
+    if (sockaddr_equal(l, listener)) {
+      out = own;
+      return true;
+    }
+  }
+  return false;
+}
+
 void Worker::post(std::uint16_t target_worker, Task* t) {
   rt_.worker(target_worker).state().mailbox.push(t);
 }

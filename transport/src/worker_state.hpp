@@ -28,6 +28,8 @@ struct WorkerState {
   Mailbox mailbox;
   uv_timer_t sweep{};  // idle connections; in the close phase, forces lingering connections shut
   std::vector<std::unique_ptr<UdpEndpoint>> udp;
+  // udp_worker_ports: (listener address, this worker's own socket next to it).
+  std::vector<std::pair<sockaddr_storage, sockaddr_storage>> own_udp;
   std::vector<std::unique_ptr<StreamListener>> listeners;
   std::unordered_map<std::uint64_t, StreamConn*> conns;
   std::uint64_t next_conn_seq = 1;

@@ -30,6 +30,11 @@ struct TransportConfig {
   std::uint32_t max_message_size = 65'535;  // header block + body, as the parser's Limits
   bool udp_recvmmsg = true;                 // batch UDP reads (off only to measure what it saves)
   bool udp_sendmmsg = true;  // replies made while handling a recvmmsg batch leave in one sendmmsg
+  // Each worker also binds, next to every UDP listener, a socket of its own (same address, a port
+  // the kernel picks): requests the worker sends from it get their responses there, on the same
+  // worker, where the SO_REUSEPORT listener would hand them to whichever worker the remote
+  // address hashes to (Worker::own_udp_address()).
+  bool udp_worker_ports = false;
   // Seconds-granularity sweeps are enough in production; tests shorten the idle timeout and the
   // sweep follows (a quarter of the timeout, at least 20 ms, at most 1 s).
 };

@@ -39,6 +39,11 @@ class Worker {
   bool send(const Source& dst, std::string_view bytes);
   bool sendv(const Source& dst, const sip::Slice* slices, std::size_t n);
 
+  // UDP: this worker's own socket next to the listener bound at `listener` (no other worker reads
+  // it), when TransportConfig::udp_worker_ports is on. A request sent from it (dst.local = out)
+  // with it as Via sent-by gets its responses on this worker. False when there is none.
+  bool own_udp_address(const sockaddr_storage& listener, sockaddr_storage& out) const noexcept;
+
   // Hands t to another worker (or this one): t->run(target, t) runs on that worker's thread soon.
   // Safe from any thread; never blocks and never allocates.
   void post(std::uint16_t target_worker, Task* t);

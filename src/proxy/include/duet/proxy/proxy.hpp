@@ -110,6 +110,10 @@ class Proxy final : public transaction::TransactionUser, public transaction::Sen
     transport::Proto proto;
     sockaddr_storage addr;
     std::string hostport;  // "127.0.0.1:5060", "[::1]:5060"
+    // UDP with worker ports: this worker's own socket next to the listener, and its host:port.
+    bool has_own = false;
+    sockaddr_storage own{};
+    std::string own_hostport;
   };
   const Listener* listener_for(transport::Proto p, int family) const noexcept;
   bool own_address(const sip::Uri& u) const noexcept;
@@ -119,7 +123,10 @@ class Proxy final : public transaction::TransactionUser, public transaction::Sen
   // did not come from). False if the tokens name no flow for that end.
   bool flow_from_tokens(std::string_view tokens, const transport::Source& src, transport::Source& out) const;
   // "Via: SIP/2.0/UDP host:port;branch=z9hG4bKdu<worker>.<hash>.<seq>\r\n" for a request to dst.
-  bool via_line(const transport::Source& dst, std::uint32_t hash, std::string& out);
+  // Over UDP to a fresh destination (not a flow a phone registered or called from, whose NAT
+  // binding is with the listener: keep_flow), dst.local becomes this worker's own socket, so the
+  // responses come back to this worker (TransportConfig::udp_worker_ports).
+  bool via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash, std::string& out);
 
   // proxy_requests.cpp
   void handle_ack(const transport::Source& src, const sip::Message& msg, const sip::ResponseViaFix& fix,
@@ -139,7 +146,11 @@ class Proxy final : public transaction::TransactionUser, public transaction::Sen
   void release(Call& c);
   void deliver(Call& c, Location& loc);
   bool fork_next_group(Call& c);  // false: no branch could be started
-  bool start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri);
+  // keep_flow false: dst may leave from this worker's own UDP port (see via_line()); only for a
+  // registered contact reached at its Contact address. Everything else (flows, Route hops, the
+  // peer's trunk, gateways) leaves from the listener, the address the far end knows us by.
+  bool start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri,
+                    bool keep_flow = true);
   void cancel_branches(Call& c, std::size_t except);
   void send_cancel(Call& c, std::size_t bi);
   void branch_final(Call& c, std::size_t bi, int status, const sip::Message* rsp);
@@ -172,6 +183,7 @@ class Proxy final : public transaction::TransactionUser, public transaction::Sen
   ProxyOptions opt_;
   Environment& env_;
   std::vector<Listener> listeners_;
+  std::vector<sockaddr_storage> worker_ports_;  // every worker's own UDP sockets (our Vias' sent-by)
   std::unique_ptr<transaction::TransactionTable> table_;
   RoutingViewPtr view_;
   transport::Source outbound_{};
