@@ -239,8 +239,8 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   const bool initial = msg.to().tag.empty();
   c->record_route = opt_.record_route && initial && dialog_creating(msg.method_id());
 
-  auto forward = [&](const transport::Source& to) {
-    if (!start_branch(*c, nullptr, to, {}) && !c->final_sent) {
+  auto forward = [&](const transport::Source& to, bool keep_flow = true) {
+    if (!start_branch(*c, nullptr, to, {}, keep_flow) && !c->final_sent) {
       ++stats_.unavailable;
       reply_call(*c, 503, "Service Unavailable (next hop unreachable)");
     }
@@ -266,7 +266,9 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   // names us. Only new requests (and in-dialog ones addressed to us) use the location service.
   const bool own = own_address(ruri);
   if (!initial && !own && ruri.scheme != sip::UriScheme::tel && resolve(ruri, dst)) {
-    forward(dst);
+    // A phone reached at its Contact (no flow of its own recorded): like a location target, from
+    // this worker's own port when there is one.
+    forward(dst, false);
     return;
   }
   const bool ours = ruri.scheme != sip::UriScheme::tel && (own || env_.is_local_domain(ruri.host));
