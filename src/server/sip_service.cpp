@@ -221,35 +221,11 @@ void SipService::on_message(transport::Worker& w, const transport::Source& src, 
     default:
       break;
   }
-  // A request the location service answers goes to the worker owning its AOR, as a REGISTER
-  // does: one hand-over instead of a lookup there and back, and everything of it (retransmissions,
-  // its CANCEL, the ACK of a non-2xx, all carrying the same Request-URI) meets the same
-  // transaction there.
-  std::uint16_t owner = w.index();
-  if (w.worker_count() > 1 && owner_of_request(msg, w.worker_count(), owner) && owner != w.index()) {
-    hand_over(w, src, msg, owner);
-    return;
-  }
   if (auto& p = shard(w).proxy) {
     p->on_request(src, msg);
   } else {
     refuse(w, src, msg, 503, "Service Unavailable");
   }
-}
-
-bool SipService::owner_of_request(const sip::Message& msg, std::uint16_t workers, std::uint16_t& owner) const {
-  // New requests, and CANCEL / ACK (which repeat the INVITE's Request-URI); not in-dialog requests
-  // (a To tag), nor anything with a Route (it goes where the Route says).
-  const auto m = msg.method_id();
-  if (!msg.to().tag.empty() && m != sip::Method::cancel && m != sip::Method::ack) return false;
-  if (msg.has(sip::HeaderId::route)) return false;
-  sip::Uri ruri;
-  if (!sip::parse_uri(msg.request_uri(), ruri) || !ruri.has_user || !identity_.is_local(ruri)) return false;
-  registrar::AorKeyBuffer kb;
-  registrar::AorKey key;
-  if (registrar::aor_key_from_uri(ruri, kb, key) != registrar::AorStatus::ok) return false;
-  owner = registrar::shard_of(key.hash, workers);
-  return true;
 }
 
 bool SipService::answers_options(const sip::Message& msg) const {

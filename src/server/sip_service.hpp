@@ -127,8 +127,6 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void fill_location(transport::Worker& w, std::string_view user, std::string_view domain, std::uint64_t hash,
                      bool want_peer, proxy::Location& out);
   bool answers_options(const sip::Message& msg) const;
-  // The worker owning the AOR of a request the location service answers; false for the others.
-  bool owner_of_request(const sip::Message& msg, std::uint16_t workers, std::uint16_t& owner) const;
   // An answer to a probe of another worker's shard: handed to that worker.
   void post_probe_answer(transport::Worker& w, std::uint16_t owner, std::uint64_t seq);
 

@@ -833,10 +833,11 @@ TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
   EXPECT_EQ(values(bye_ok->msg, sip::HeaderId::via).size(), 1u);
 }
 
-TEST(ProxyService, CallsAreHandledByTheWorkerOwningTheCalleesAor) {
-  // Two workers: a caller's socket lands on either (SO_REUSEPORT), but a new request for a user
-  // of ours is handed to the worker owning the AOR (its transaction lives there): every call for
-  // one callee shows that worker in the branch, and callees spread over both workers.
+TEST(ProxyService, CallsHandledByEitherWorkerReachCalleesOfEitherShard) {
+  // Two workers: a caller's socket lands on either (SO_REUSEPORT) and the transaction lives on
+  // the worker that read the INVITE; the AOR's bindings are looked up on the worker owning it
+  // (a task there and back when it is the other one). Calls from fresh sockets to callees spread
+  // over both shards: every one completes, and both workers hold calls.
   Service s(proxy_config(2));
   ASSERT_EQ(s.runtime().workers(), 2u);
   std::vector<std::unique_ptr<UdpClient>> phones;
@@ -867,11 +868,8 @@ TEST(ProxyService, CallsAreHandledByTheWorkerOwningTheCalleesAor) {
     }
   }
   std::set<std::string> all;
-  for (const auto& [user, ws] : workers_by_callee) {
-    EXPECT_EQ(ws.size(), 1u) << user << " was handled by more than one worker";
-    all.insert(ws.begin(), ws.end());
-  }
-  // 8 AORs over 2 shards: all on one would be a 1-in-128 hash accident.
+  for (const auto& [user, ws] : workers_by_callee) all.insert(ws.begin(), ws.end());
+  // 24 fresh caller sockets over 2 workers: all on one would be a 1-in-8-million accident.
   EXPECT_EQ(all, (std::set<std::string>{"0", "1"}));
 }
 
