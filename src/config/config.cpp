@@ -281,8 +281,8 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   if (const auto* t = r.section(root, "proxy")) {
     auto& p = c.proxy;
     r.only(*t, "proxy.",
-           {"record_route", "forking", "timer_c_s", "t1_ms", "t2_ms", "t4_ms", "outbound", "cross_site", "forward",
-            "max_transactions", "worker_ports"});
+           {"record_route", "forking", "timer_c_s", "t1_ms", "t2_ms", "t4_ms", "outbound", "cross_site",
+            "forward", "max_transactions", "worker_ports"});
     r.get(*t, "proxy.", "worker_ports", p.worker_ports);
     r.get(*t, "proxy.", "record_route", p.record_route);
     std::string forking = "serial-by-q", cross = "redirect";
@@ -295,7 +295,8 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     r.get(*t, "proxy.", "t2_ms", p.t2_ms, 100, 60000);
     r.get(*t, "proxy.", "t4_ms", p.t4_ms, 100, 60000);
     if (p.t2_ms < p.t1_ms)
-      r.fail(*r.find(*t, "t2_ms"), "proxy.t2_ms", "must not be less than t1_ms (" + std::to_string(p.t1_ms) + ")");
+      r.fail(*r.find(*t, "t2_ms"), "proxy.t2_ms",
+             "must not be less than t1_ms (" + std::to_string(p.t1_ms) + ")");
     r.get(*t, "proxy.", "outbound", p.outbound);
     if (!p.outbound.empty() && p.outbound.rfind("sip:", 0) != 0)
       r.fail(*r.find(*t, "outbound"), "proxy.outbound", "'" + p.outbound + "' is not a sip: URI");

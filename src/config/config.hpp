@@ -75,9 +75,9 @@ struct ProxyConfig {
   bool serial_by_q = true;  // forking = "serial-by-q" (true) or "parallel"
   std::uint32_t timer_c_s = 180;
   std::uint32_t t1_ms = 500, t2_ms = 4000, t4_ms = 5000;
-  std::string outbound;             // "sip:host[:port]": next hop for other domains; "" none
-  bool cross_site_proxy = false;    // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
-  std::string forward = "off";      // dr-forward of DNs and profiles that set none: off | no-agent | oos
+  std::string outbound;           // "sip:host[:port]": next hop for other domains; "" none
+  bool cross_site_proxy = false;  // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
+  std::string forward = "off";    // dr-forward of DNs and profiles that set none: off | no-agent | oos
   std::uint32_t max_transactions = 262144;  // per worker
   // Requests to fresh UDP destinations leave from a port of each worker's own (responses come
   // back to that worker without a hand-over); flows phones registered on keep the listener.

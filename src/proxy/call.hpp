@@ -36,20 +36,18 @@ struct Proxy::Call {
   bool lookup_pending = false;
   bool final_sent = false;  // a final response went upstream (a 2xx, or the best one)
   bool cancelled = false;
-  bool six = false;          // a 6xx came: no new branches
+  bool six = false;  // a 6xx came: no new branches
   bool record_route = false;
-  bool via_peer = false;     // proxied to the peer site's trunk
-  std::string dn;            // the agent DN the call is for (busy tracking), "" if none
-  bool answered = false;     // a 2xx went upstream (call_event started)
+  bool via_peer = false;  // proxied to the peer site's trunk
+  std::string dn;         // the agent DN the call is for (busy tracking), "" if none
+  bool answered = false;  // a 2xx went upstream (call_event started)
   int best_status = 0;
-  std::string best;          // best non-2xx final so far, our Via removed ("" : synthesise best_status)
+  std::string best;              // best non-2xx final so far, our Via removed ("" : synthesise best_status)
   std::vector<Contact> targets;  // forking order (q descending)
   std::size_t next_target = 0;   // first target not yet tried
   std::vector<Branch> branches;
 
-  sip::ResponseViaFix fix() const noexcept {
-    return {std::string_view(received, received_len), rport};
-  }
+  sip::ResponseViaFix fix() const noexcept { return {std::string_view(received, received_len), rport}; }
   std::uint64_t context(std::size_t branch = 0xFF, bool cancel = false) const noexcept {
     return (std::uint64_t{gen} << 32) | (std::uint64_t{index} << 9) | (cancel ? 0x100u : 0u) |
            static_cast<std::uint64_t>(branch & 0xFF);

@@ -83,7 +83,8 @@ bool parse_flow_token(std::string_view t, transport::Source& out) noexcept {
   if (dot == std::string_view::npos) return false;
   const std::string_view hex = t.substr(0, dot);
   t.remove_prefix(dot + 1);
-  if ((hex.size() != 8 && hex.size() != 32) || !read_hex(t, port) || port > 0xFFFF || !t.empty()) return false;
+  if ((hex.size() != 8 && hex.size() != 32) || !read_hex(t, port) || port > 0xFFFF || !t.empty())
+    return false;
   std::uint8_t addr[16];
   for (std::size_t i = 0; i < hex.size() / 2; ++i) {
     std::uint8_t v = 0;

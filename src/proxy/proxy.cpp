@@ -53,7 +53,8 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
   }
   table_ = std::make_unique<transaction::TransactionTable>(table_options(opt_), *this, *this, *this);
   sip::Uri u;
-  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_)) has_outbound_ = true;
+  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_))
+    has_outbound_ = true;
   if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_)) {
     has_peer_ = true;
     peer_hostport_ = std::string(u.host);

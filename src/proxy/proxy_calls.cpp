@@ -35,8 +35,10 @@ std::string_view reason_of(int status) noexcept {
     case 603:
       return "Decline";
     default:
-      return status < 400 ? "Redirect" : status < 500 ? "Client Error" : status < 600 ? "Server Error"
-                                                                                        : "Global Failure";
+      return status < 400   ? "Redirect"
+             : status < 500 ? "Client Error"
+             : status < 600 ? "Server Error"
+                            : "Global Failure";
   }
 }
 
@@ -51,8 +53,8 @@ std::string_view transport_param(transport::Proto p) noexcept {
 // Characters a DN may have that need no escaping in a URI parameter (RFC 3261 paramchar).
 bool param_safe(std::string_view s) noexcept {
   for (const char ch : s) {
-    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' ||
-                    ch == '_' || ch == '+' || ch == '*' || ch == '-';
+    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    ch == '.' || ch == '_' || ch == '+' || ch == '*' || ch == '-';
     if (!ok) return false;
   }
   return true;
@@ -100,7 +102,8 @@ void Proxy::release(Call& c) {
   --live_calls_;
 }
 
-bool Proxy::flow_from_tokens(std::string_view tokens, const transport::Source& src, transport::Source& out) const {
+bool Proxy::flow_from_tokens(std::string_view tokens, const transport::Source& src,
+                             transport::Source& out) const {
   if (tokens.empty()) return false;
   const auto tilde = tokens.find('~');
   transport::Source a{}, b{};
@@ -135,7 +138,10 @@ bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash,
   char b[96];
   const int n = std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
                               static_cast<unsigned long long>(++branch_seq_));
-  out.assign("Via: SIP/2.0/").append(proto_upper(dst.proto)).append(" ").append(own ? l->own_hostport : l->hostport);
+  out.assign("Via: SIP/2.0/")
+      .append(proto_upper(dst.proto))
+      .append(" ")
+      .append(own ? l->own_hostport : l->hostport);
   out.append(b, static_cast<std::size_t>(n));
   return true;
 }

@@ -23,7 +23,8 @@ constexpr std::string_view kBranchPrefix = "z9hG4bKdu";
 
 // Our branch's loop-hash field ("z9hG4bKdu<worker>.<hash>.<seq>"), or empty.
 std::string_view branch_hash(std::string_view branch) noexcept {
-  if (branch.size() <= kBranchPrefix.size() || branch.substr(0, kBranchPrefix.size()) != kBranchPrefix) return {};
+  if (branch.size() <= kBranchPrefix.size() || branch.substr(0, kBranchPrefix.size()) != kBranchPrefix)
+    return {};
   branch.remove_prefix(kBranchPrefix.size());
   const auto a = branch.find('.');
   if (a == std::string_view::npos) return {};
@@ -88,7 +89,8 @@ void Proxy::on_request(const transport::Source& src, const sip::Message& msg) {
 void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, const sip::ResponseViaFix& fix,
                        const transport::Source& reply_to) {
   const auto r = table_->receive_request(reply_to, msg, fix);
-  if (r.event == transaction::ServerEvent::ack_absorbed || r.event == transaction::ServerEvent::refused) return;
+  if (r.event == transaction::ServerEvent::ack_absorbed || r.event == transaction::ServerEvent::refused)
+    return;
   // An ACK for a 2xx is a request of its own (§13.2.2.4): forwarded end to end, statelessly, by
   // its Route set (or Request-URI).
   if (msg.max_forwards() == 0) return;
@@ -218,7 +220,8 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     reply(id, msg, fix, 400, "Bad Route");
     return;
   }
-  if (msg.method_id() == sip::Method::bye && !peer_dialogs_.empty()) peer_dialogs_.erase(std::string(msg.call_id()));
+  if (msg.method_id() == sip::Method::bye && !peer_dialogs_.empty())
+    peer_dialogs_.erase(std::string(msg.call_id()));
   if (msg.method_id() == sip::Method::bye && routes.ours > 0) {
     sip::Param dn;
     if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty()) env_.call_event(dn.value, false);

@@ -13,12 +13,12 @@
 namespace duet::proxy {
 
 struct RouteInfo {
-  unsigned ours = 0;            // leading Route values addressed to us (two after a double Record-Route)
-  std::string_view tokens;      // user part of the first of them: the flow tokens we recorded
-  std::string_view params;      // its URI parameters (";dn=..." names the agent DN of a call)
-  bool has_next = false;        // a Route value remains after ours
-  std::string_view next_uri;    // its URI
-  bool malformed = false;       // a Route value did not parse
+  unsigned ours = 0;          // leading Route values addressed to us (two after a double Record-Route)
+  std::string_view tokens;    // user part of the first of them: the flow tokens we recorded
+  std::string_view params;    // its URI parameters (";dn=..." names the agent DN of a call)
+  bool has_next = false;      // a Route value remains after ours
+  std::string_view next_uri;  // its URI
+  bool malformed = false;     // a Route value did not parse
 };
 
 // own(const sip::Uri&) says whether a URI addresses this proxy.

@@ -104,7 +104,8 @@ struct SipService::Shard {
     if (!proxy) return;
     std::uint64_t words[kProxyStatWords];
     std::memcpy(words, &proxy->stats(), sizeof words);
-    for (std::size_t i = 0; i < kProxyStatWords; ++i) proxy_stats[i].store(words[i], std::memory_order_relaxed);
+    for (std::size_t i = 0; i < kProxyStatWords; ++i)
+      proxy_stats[i].store(words[i], std::memory_order_relaxed);
     transactions.store(proxy->table().size(), std::memory_order_relaxed);
     calls.store(proxy->calls(), std::memory_order_relaxed);
     absorbed.store(proxy->table().stats().retransmissions_absorbed, std::memory_order_relaxed);
@@ -587,8 +588,8 @@ bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_pe
     fill_location(w, key.user, key.domain, key.hash, want_peer, out);
     return true;
   }
-  auto* t = new LocateTask{{}, this, std::string(key.user), std::string(key.domain), key.hash, want_peer,
-                           w.index(), call, {}};
+  auto* t = new LocateTask{
+      {}, this, std::string(key.user), std::string(key.domain), key.hash, want_peer, w.index(), call, {}};
   t->task.run = [](transport::Worker& ow, transport::Task* task) {
     auto* lt = reinterpret_cast<LocateTask*>(task);
     lt->service->fill_location(ow, lt->user, lt->domain, lt->hash, lt->want_peer, lt->result);

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "duet/registrar/binding_store.hpp"
 #include "duet/proxy/proxy.hpp"
 #include "duet/proxy/routing_view.hpp"
+#include "duet/registrar/binding_store.hpp"
 #include "duet/registrar/options.hpp"
 #include "duet/transport/handler.hpp"
 #include "duet/transport/task.hpp"
@@ -37,9 +37,9 @@ struct ServiceStats {
   std::uint64_t send_failures = 0;
   std::uint64_t bindings = 0;  // current bindings, all shards
   std::uint64_t aors = 0;
-  proxy::ProxyStats proxy;          // summed over the workers
-  std::uint64_t transactions = 0;   // live transactions, all workers
-  std::uint64_t calls = 0;          // live proxied requests (response contexts)
+  proxy::ProxyStats proxy;         // summed over the workers
+  std::uint64_t transactions = 0;  // live transactions, all workers
+  std::uint64_t calls = 0;         // live proxied requests (response contexts)
   std::uint64_t retransmissions_absorbed = 0;
 };
 
@@ -104,7 +104,9 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void peer_down(transport::Runtime& rt);
   // Before the runtime starts: told (on a worker thread) when a call for an agent DN is answered
   // or ends here.
-  void set_call_observer(std::function<void(std::string_view dn, bool started)> fn) { call_observer_ = std::move(fn); }
+  void set_call_observer(std::function<void(std::string_view dn, bool started)> fn) {
+    call_observer_ = std::move(fn);
+  }
 
   // proxy::Environment (on worker threads)
   bool is_local_domain(std::string_view host) const override;
@@ -122,7 +124,8 @@ class SipService final : public transport::Handler, public proxy::Environment {
               std::string_view reason);
   // A message handled by another worker (a REGISTER by the AOR's owner, a response by the
   // worker whose branch it answers): copied and posted there.
-  void hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg, std::uint16_t owner);
+  void hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
+                 std::uint16_t owner);
   static void run_handed_over(transport::Worker& w, transport::Task* t);
   void fill_location(transport::Worker& w, std::string_view user, std::string_view domain, std::uint64_t hash,
                      bool want_peer, proxy::Location& out);

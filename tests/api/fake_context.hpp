@@ -37,7 +37,7 @@ class FakeContext : public ApiContext {
   std::vector<BindingInfo> bindings;
   PeerInfo peer_info;
   nlohmann::json stats_json;  // null: "no statistics in this build"
-  bool defer = false;  // keep registrations' answers until the test runs them
+  bool defer = false;         // keep registrations' answers until the test runs them
   std::vector<std::function<void()>> pending;
   std::string last_aor;
   std::unique_ptr<EventHub> hub = std::make_unique<EventHub>();  // reset: no event stream (503)

@@ -64,7 +64,9 @@ struct ProxyStats {
   std::uint64_t peer_calls_ended = 0;  // calls through the peer ended by us when it died
 };
 
-class Proxy final : public transaction::TransactionUser, public transaction::Sender, public transaction::Clock {
+class Proxy final : public transaction::TransactionUser,
+                    public transaction::Sender,
+                    public transaction::Clock {
  public:
   // listeners: every bound address (their hosts go into Via and Record-Route).
   Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,

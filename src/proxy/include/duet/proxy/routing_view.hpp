@@ -25,9 +25,9 @@ struct DnRoute {
 };
 
 struct RoutingView {
-  bool draining = false;     // a drain is under way (or done): new INVITEs get shutdown_code
-  int shutdown_code = 603;   // 3xx: a redirect to the peer
-  bool peer_up = false;      // the peer site is connected and whole
+  bool draining = false;    // a drain is under way (or done): new INVITEs get shutdown_code
+  int shutdown_code = 603;  // 3xx: a redirect to the peer
+  bool peer_up = false;     // the peer site is connected and whole
   std::unordered_map<std::string, DnRoute> dns;  // by DN number (the AOR's user part)
 
   const DnRoute* dn(std::string_view number) const {
