@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <random>
 
 #include "call.hpp"
 #include "duet/sip/values.hpp"
@@ -52,6 +53,8 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
     }
   }
   table_ = std::make_unique<transaction::TransactionTable>(table_options(opt_), *this, *this, *this);
+  std::random_device rd;
+  branch_salt_ = (std::uint64_t{rd()} << 32) ^ rd();
   sip::Uri u;
   if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_))
     has_outbound_ = true;

@@ -136,8 +136,11 @@ bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash,
   const bool own = l->has_own && !keep_flow;
   if (own) dst.local = l->own;
   char b[96];
-  const int n = std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
-                              static_cast<unsigned long long>(++branch_seq_));
+  // <worker>.<loop hash>.<sequence and a random salt>: the sequence keeps branches unique, the
+  // salt keeps them unguessable (a forged response must not match a live branch).
+  const int n =
+      std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
+                    static_cast<unsigned long long>(branch_salt_ ^ (++branch_seq_ * 0x9E3779B97F4A7C15ull)));
   out.assign("Via: SIP/2.0/")
       .append(proto_upper(dst.proto))
       .append(" ")
@@ -149,8 +152,11 @@ bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash,
 void Proxy::reply_call(Call& c, int status, std::string_view reason, std::string_view extra) {
   if (status >= 200) c.final_sent = true;
   const std::string_view req = table_->request(c.server);
-  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return;
-  reply(c.server, scratch_, c.fix(), status, reason, extra);
+  if (!req.empty() && sip::parse(req, scratch_).status == sip::ParseStatus::ok &&
+      reply(c.server, scratch_, c.fix(), status, reason, extra)) {
+    return;
+  }
+  table_->respond_with(c.server, status, reason);  // the last resort: never leave it unanswered
 }
 
 void Proxy::redirect_to_peer(Call& c, int status, std::string_view reason) {
@@ -400,11 +406,11 @@ void Proxy::maybe_finish(Call& c) {
     return;
   }
   const int status = upstream_status(c.best_status);
-  if (!c.best.empty() && status == c.best_status) {
-    if (table_->respond(c.server, status, c.best)) ++stats_.responses_forwarded;
+  if (!c.best.empty() && status == c.best_status && table_->respond(c.server, status, c.best)) {
+    ++stats_.responses_forwarded;
     return;
   }
-  reply_call(c, status, reason_of(status));
+  reply_call(c, status, reason_of(status));  // synthesised, or the branch's would not go
 }
 
 }  // namespace duet::proxy

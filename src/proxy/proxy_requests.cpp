@@ -39,17 +39,20 @@ bool dialog_creating(sip::Method m) noexcept {
 
 }  // namespace
 
-void Proxy::reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
+bool Proxy::reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
                   std::string_view reason, std::string_view extra) {
-  char buf[4096];
+  // As large as any request we accept (its Vias, From, To... are copied into the response).
+  reply_buf_.resize(opt_.txn.max_message_bytes + 1024);
   char tag[16];
   const int n = std::snprintf(tag, sizeof tag, "d%08x", loop_hash(req));
-  sip::ResponseBuilder rb(buf, sizeof buf);
+  sip::ResponseBuilder rb(reply_buf_.data(), reply_buf_.size());
   rb.start(req, status, reason, std::string_view(tag, n > 0 ? static_cast<std::size_t>(n) : 0), fix);
   if (!extra.empty()) rb.raw(extra);
   rb.header("Server", "duet");
   const std::string_view bytes = rb.finish();
-  if (!bytes.empty()) table_->respond(id, status, bytes);
+  if (!bytes.empty() && table_->respond(id, status, bytes)) return true;
+  // Too large to keep: the transaction's own minimal response still ends it.
+  return table_->respond_with(id, status, reason);
 }
 
 void Proxy::on_request(const transport::Source& src, const sip::Message& msg) {
@@ -245,7 +248,8 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   auto forward = [&](const transport::Source& to, bool keep_flow = true) {
     if (!start_branch(*c, nullptr, to, {}, keep_flow) && !c->final_sent) {
       ++stats_.unavailable;
-      reply_call(*c, 503, "Service Unavailable (next hop unreachable)");
+      // 500, not 503: a 503 would tell the caller to avoid this proxy (§16.7 step 6, §21.5.4).
+      reply_call(*c, 500, "Next Hop Unreachable");
     }
   };
   // §16.4 / §16.5: after our own Route values, the next Route decides; the flows we recorded

@@ -33,8 +33,10 @@ void Proxy::forward_upstream(Call& c, const sip::Message& rsp, int status) {
   if (bytes.empty()) return;
   if (table_->respond(c.server, status, bytes)) {
     ++stats_.responses_forwarded;
-  } else if (status >= 200 && status < 300) {
-    forward_stateless_response(rsp);  // the server transaction is gone: a 2xx must still get through
+  } else if (c.invite && status >= 200 && status < 300) {
+    forward_stateless_response(rsp);  // the server transaction is in Accepted or gone: a 2xx goes on
+  } else if (status >= 200 && !c.final_sent) {
+    reply_call(c, status, "Response Too Large");  // the caller still gets the outcome
   }
 }
 
@@ -50,6 +52,15 @@ void Proxy::forward_stateless_response(const sip::Message& rsp) {
     }
     return true;
   });
+  // Only what we sent: the top Via must be one of our addresses (not a forged one naming a branch
+  // of ours, which would make us reflect the response anywhere).
+  sip::Uri top;
+  top.scheme = sip::UriScheme::sip;
+  top.host = rsp.top_via().host;
+  top.host_kind = sip::classify_host(top.host);
+  top.port = rsp.top_via().port;
+  top.has_port = rsp.top_via().has_port;
+  if (!own_address(top)) return;
   sip::Via via;
   if (second.empty() || !sip::parse_via(second, via) || !via.transport_is("UDP")) return;
   transport::Source dst{};
@@ -154,7 +165,7 @@ void Proxy::on_peer_down() {
     Call& c = *p;
     if (!c.live || !c.via_peer || c.final_sent) continue;
     cancel_branches(c, kServerSide);
-    reply_call(c, 503, "Service Unavailable (peer site down)");
+    reply_call(c, 500, "Peer Site Down");
   }
   // Established ones end: the far end is gone with its site, so we hang up for it (a BYE to the
   // local party, sent as the callee would in its dialog).

@@ -54,6 +54,10 @@ std::uint32_t loop_hash(const sip::Message& m) noexcept {
   fnv(h, std::string_view(reinterpret_cast<const char*>(&n), sizeof n));
   fnv(h, m.header(sip::HeaderId::proxy_require));
   fnv(h, m.header(sip::HeaderId::proxy_authorization));
+  // The Route set too: a request that passes through us twice on its way (a spiral through an
+  // application server or a gateway and back) has another Route set on its second pass.
+  for (const sip::HeaderField* f = m.find(sip::HeaderId::route); f != nullptr; f = m.next(*f))
+    fnv(h, f->value);
   return h;
 }
 

@@ -256,7 +256,7 @@ TEST(ProxyRouteSet, LoopHashFollowsTheRequestsIdentity) {
   EXPECT_NE(hash_of(other_call), base);  // Call-ID
 }
 
-TEST(ProxyRouteSet, LoopHashIgnoresViaRouteAndMaxForwards) {
+TEST(ProxyRouteSet, LoopHashIgnoresViaAndMaxForwardsButNotRoute) {
   const std::uint32_t base = hash_of(request(""));
   // Another branch and sent-by, and a second Via above it: what a hop adds does not change it.
   EXPECT_EQ(hash_of(request("", "sip:bob@example.com", "SIP/2.0/TCP 10.9.9.9:5070;branch=z9hG4bKzzz;rport")),
@@ -265,7 +265,9 @@ TEST(ProxyRouteSet, LoopHashIgnoresViaRouteAndMaxForwards) {
                             "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKdu0.1.1\r\nVia: SIP/2.0/UDP "
                             "192.0.2.1:5060;branch=z9hG4bKabc")),
             base);
-  EXPECT_EQ(hash_of(request(std::string("Route: ") + kForeign + "\r\n")), base);
+  // A spiral (through an application server and back) comes back with another Route set: it must
+  // not look like a loop.
+  EXPECT_NE(hash_of(request(std::string("Route: ") + kForeign + "\r\n")), base);
   std::string mf = request("");
   mf.replace(mf.find("Max-Forwards: 70"), 16, "Max-Forwards: 69");
   EXPECT_EQ(hash_of(mf), base);

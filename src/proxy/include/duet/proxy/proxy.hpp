@@ -139,7 +139,8 @@ class Proxy final : public transaction::TransactionUser,
   bool check_request(transaction::TxnId id, const sip::Message& msg, const sip::Uri& ruri, std::uint32_t hash,
                      const sip::ResponseViaFix& fix);
   // Replies on a server transaction with a response built from req (extra: complete header lines).
-  void reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
+  // False if nothing could be sent.
+  bool reply(transaction::TxnId id, const sip::Message& req, const sip::ResponseViaFix& fix, int status,
              std::string_view reason, std::string_view extra = {});
 
   // proxy_calls.cpp
@@ -199,8 +200,10 @@ class Proxy final : public transaction::TransactionUser,
   std::uint64_t branch_seq_ = 0;
   uv_timer_t timer_{};
   bool timer_init_ = false, timer_active_ = false;
-  sip::Message scratch_;  // a stored request re-parsed (forking after a lookup, CANCEL, replies)
-  std::string out_;       // bytes being built
+  sip::Message scratch_;           // a stored request re-parsed (forking after a lookup, CANCEL, replies)
+  std::string out_;                // bytes being built
+  std::string reply_buf_;          // responses of our own
+  std::uint64_t branch_salt_ = 0;  // random: our branches cannot be guessed from their counter
   ProxyStats stats_;
 };
 
