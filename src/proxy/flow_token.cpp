@@ -3,8 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <array>
 #include <charconv>
 #include <cstring>
+#include <random>
 
 #include "duet/transport/address.hpp"
 
@@ -107,6 +113,64 @@ bool parse_flow_token(std::string_view t, transport::Source& out) noexcept {
   out.worker = static_cast<std::uint16_t>(worker);
   out.conn_id = conn;
   return true;
+}
+
+namespace {
+
+const std::array<unsigned char, 32>& mac_key() {
+  static const std::array<unsigned char, 32> key = [] {
+    std::array<unsigned char, 32> k{};
+    if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) {
+      std::random_device rd;
+      for (auto& b : k) b = static_cast<unsigned char>(rd());
+    }
+    return k;
+  }();
+  return key;
+}
+
+// 16 hex characters of HMAC-SHA256(key, tokens ";" dn).
+bool compute_mac(std::string_view tokens, std::string_view dn, char (&hex)[16]) noexcept {
+  char msg[512];
+  if (tokens.size() + dn.size() + 1 > sizeof msg) return false;
+  std::memcpy(msg, tokens.data(), tokens.size());
+  msg[tokens.size()] = ';';
+  std::memcpy(msg + tokens.size() + 1, dn.data(), dn.size());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const auto& key = mac_key();
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(msg), tokens.size() + dn.size() + 1, md, &len) == nullptr ||
+      len < 8) {
+    return false;
+  }
+  for (int i = 0; i < 8; ++i) {
+    hex[2 * i] = kHex[md[i] >> 4];
+    hex[2 * i + 1] = kHex[md[i] & 15];
+  }
+  return true;
+}
+
+}  // namespace
+
+void append_token_mac(std::string& out, std::string_view tokens, std::string_view dn) {
+  char hex[16];
+  if (compute_mac(tokens, dn, hex)) out.append(hex, sizeof hex);
+}
+
+bool token_mac_ok(std::string_view tokens, std::string_view dn, std::string_view mac) noexcept {
+  char hex[16];
+  if (mac.size() != sizeof hex || !compute_mac(tokens, dn, hex)) return false;
+  unsigned diff = 0;  // constant time
+  for (std::size_t i = 0; i < sizeof hex; ++i) diff |= static_cast<unsigned>(hex[i] ^ mac[i]);
+  return diff == 0;
+}
+
+bool signed_tokens(std::string_view user, std::string_view dn, std::string_view& tokens) noexcept {
+  const auto last = user.rfind('~');
+  if (last == std::string_view::npos) return false;
+  tokens = user.substr(0, last);
+  return token_mac_ok(tokens, dn, user.substr(last + 1));
 }
 
 bool same_flow(const transport::Source& a, const transport::Source& b) noexcept {

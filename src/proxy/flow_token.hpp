@@ -20,4 +20,13 @@ bool parse_flow_token(std::string_view token, transport::Source& out) noexcept;
 // Same flow: same protocol and, for streams, same connection; for UDP, same address and port.
 bool same_flow(const transport::Source& a, const transport::Source& b) noexcept;
 
+// RFC 5626 §5.2: the tokens we put in Record-Route are signed, so that nobody can forge a Route
+// that makes us send into another phone's connection (or end another agent's call by its DN).
+// The MAC is the first 8 bytes of HMAC-SHA256 over tokens ";" dn with a key made at start (a
+// restart invalidates it: in-dialog requests then go by their Request-URI), in hex.
+void append_token_mac(std::string& out, std::string_view tokens, std::string_view dn);
+bool token_mac_ok(std::string_view tokens, std::string_view dn, std::string_view mac) noexcept;
+// Splits our Record-Route user part "A~B~MAC" into the tokens "A~B" and checks the MAC.
+bool signed_tokens(std::string_view user, std::string_view dn, std::string_view& tokens) noexcept;
+
 }  // namespace duet::proxy

@@ -8,6 +8,7 @@
 #include "duet/proxy/delivery.hpp"
 #include "duet/proxy/proxy.hpp"
 #include "duet/proxy/response_choice.hpp"
+#include "duet/sip/params.hpp"
 #include "duet/sip/values.hpp"
 #include "duet/transport/address.hpp"
 #include "duet/transport/worker.hpp"
@@ -102,9 +103,13 @@ void Proxy::release(Call& c) {
   --live_calls_;
 }
 
-bool Proxy::flow_from_tokens(std::string_view tokens, const transport::Source& src,
+bool Proxy::flow_from_tokens(std::string_view user, std::string_view params, const transport::Source& src,
                              transport::Source& out) const {
-  if (tokens.empty()) return false;
+  // Only tokens we signed (a forged one must not reach into another phone's connection).
+  sip::Param dn;
+  std::string_view tokens;
+  if (!signed_tokens(user, sip::find_param(params, "dn", dn) ? dn.value : std::string_view{}, tokens))
+    return false;
   const auto tilde = tokens.find('~');
   transport::Source a{}, b{};
   const bool has_a = parse_flow_token(tokens.substr(0, tilde), a);
@@ -304,6 +309,10 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
     append_flow_token(tokens, c.src);
     tokens.push_back('~');
     if (contact != nullptr && contact->has_flow) append_flow_token(tokens, dst);
+    const std::string_view dn = c.invite && !c.dn.empty() && param_safe(c.dn) ? std::string_view(c.dn) : "";
+    const std::size_t signed_len = tokens.size();
+    tokens.push_back('~');
+    append_token_mac(tokens, std::string_view(tokens).substr(0, signed_len), dn);
     const Listener* in = listener_for(c.src.proto, c.src.local.ss_family);
     const Listener* out = listener_for(dst.proto, dst.peer.ss_family);
     if (in == nullptr || out == nullptr) return false;
@@ -311,7 +320,7 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
       rr.append("Record-Route: <sip:").append(tokens).append("@").append(l.hostport);
       rr.append(transport_param(l.proto));
       // The agent DN of a call: the BYE that ends it says which agent is free again.
-      if (c.invite && !c.dn.empty() && param_safe(c.dn)) rr.append(";dn=").append(c.dn);
+      if (!dn.empty()) rr.append(";dn=").append(dn);
       rr.append(";lr>\r\n");
     };
     entry(*out);

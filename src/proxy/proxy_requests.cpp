@@ -102,7 +102,7 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   transport::Source dst{};
   bool have = false;
   if (routes.ours > 0 && !routes.tokens.empty()) {
-    have = flow_from_tokens(routes.tokens, src, dst);
+    have = flow_from_tokens(routes.tokens, routes.params, src, dst);
   }
   sip::Uri u;
   if (!have && routes.has_next) {
@@ -227,7 +227,11 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     peer_dialogs_.erase(std::string(msg.call_id()));
   if (msg.method_id() == sip::Method::bye && routes.ours > 0) {
     sip::Param dn;
-    if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty()) env_.call_event(dn.value, false);
+    std::string_view tokens;
+    // Only a Route we signed with this DN: a forged one must not free another agent mid-call.
+    if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty() &&
+        signed_tokens(routes.tokens, dn.value, tokens))
+      env_.call_event(dn.value, false);
   }
   Call* c = new_call();
   if (c == nullptr) {
@@ -255,7 +259,7 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   // §16.4 / §16.5: after our own Route values, the next Route decides; the flows we recorded
   // tell which end of the dialog it goes to.
   transport::Source dst{};
-  if (routes.ours > 0 && !routes.tokens.empty() && flow_from_tokens(routes.tokens, src, dst)) {
+  if (routes.ours > 0 && !routes.tokens.empty() && flow_from_tokens(routes.tokens, routes.params, src, dst)) {
     forward(dst);
     return;
   }

@@ -49,6 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.malformed) return 0;
   FUZZ_CHECK(r.ours <= 2);
   if (r.ours > 0) {
+    std::string_view signed_part;
+    FUZZ_CHECK(!duet::proxy::signed_tokens(r.tokens, "", signed_part) || r.tokens.size() > 16);
     const auto tilde = r.tokens.find('~');
     check_token(r.tokens.substr(0, tilde));
     if (tilde != std::string_view::npos) check_token(r.tokens.substr(tilde + 1));

@@ -138,5 +138,25 @@ TEST(ProxyFlowToken, SameFlowStreamsCompareTheConnection) {
   EXPECT_FALSE(same_flow(a, source(transport::Proto::udp, "192.0.2.1", 40000, 42)));
 }
 
+TEST(ProxyFlowToken, SignedTokensVerifyAndTamperingFails) {
+  const std::string tokens = "u0.0.7f000001.13c4~t1.2a.7f000001.9c40";
+  std::string user = tokens + "~";
+  append_token_mac(user, tokens, "1001");
+  ASSERT_EQ(user.size(), tokens.size() + 1 + 16);
+  std::string_view got;
+  EXPECT_TRUE(signed_tokens(user, "1001", got));
+  EXPECT_EQ(got, tokens);
+  EXPECT_FALSE(signed_tokens(user, "1002", got));  // the DN is signed too
+  EXPECT_FALSE(signed_tokens(user, "", got));
+  std::string other = user;
+  other[1] = '1';  // another worker: another flow
+  EXPECT_FALSE(signed_tokens(other, "1001", got));
+  other = user;
+  other.back() = other.back() == '0' ? '1' : '0';  // a forged MAC
+  EXPECT_FALSE(signed_tokens(other, "1001", got));
+  EXPECT_FALSE(signed_tokens(tokens, "1001", got));  // unsigned (no MAC part)
+  EXPECT_FALSE(signed_tokens("", "", got));
+}
+
 }  // namespace
 }  // namespace duet::proxy

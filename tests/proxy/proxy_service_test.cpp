@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -387,6 +388,24 @@ template <class Phone>
 std::unique_ptr<Sip> call(Service& s, UdpClient& alice, Phone& bob, const Caller& c) {
   alice.send(s.udp_port, invite(c));
   return wait_request(bob, sip::Method::invite);
+}
+
+// A Route naming us with a flow token we did not sign (RFC 5626 §5.2) is not obeyed: the request
+// goes by its Request-URI, not into the flow the forger named.
+TEST(ProxyService, ForgedFlowTokenIsNotObeyed) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice, victim;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "forged");
+  char hexport[8];
+  std::snprintf(hexport, sizeof hexport, "%x", victim.port);
+  const std::string forged = "Route: <sip:u0.0.7f000001." + std::string(hexport) + "~u0.0.7f000001." +
+                             std::string(hexport) +
+                             "~0000000000000000@127.0.0.1:" + std::to_string(s.udp_port) + ";lr>\r\n";
+  alice.send(s.udp_port, caller_request(c, "BYE", contact_of("bob", bob), "z9hG4bKforged", 2, "t1", forged));
+  auto bye = wait_request(bob, sip::Method::bye, 1000);
+  ASSERT_NE(bye, nullptr) << "the BYE should have gone to its Request-URI";
+  EXPECT_TRUE(victim.recv(200).empty()) << "the forged token's flow got the request";
 }
 
 // [proxy] worker_ports: the INVITE leaves from the sending worker's own port, named in its Via, so a

@@ -123,7 +123,9 @@ class Proxy final : public transaction::TransactionUser,
   bool resolve(const sip::Uri& u, transport::Source& out) const noexcept;
   // In-dialog: the flow the request goes to, from the flow tokens of our Record-Route (the end it
   // did not come from). False if the tokens name no flow for that end.
-  bool flow_from_tokens(std::string_view tokens, const transport::Source& src, transport::Source& out) const;
+  // user/params: our Route's user part ("A~B~MAC") and URI parameters (dn).
+  bool flow_from_tokens(std::string_view user, std::string_view params, const transport::Source& src,
+                        transport::Source& out) const;
   // "Via: SIP/2.0/UDP host:port;branch=z9hG4bKdu<worker>.<hash>.<seq>\r\n" for a request to dst.
   // Over UDP to a fresh destination (not a flow a phone registered or called from, whose NAT
   // binding is with the listener: keep_flow), dst.local becomes this worker's own socket, so the
