@@ -133,9 +133,10 @@ const std::array<unsigned char, 32>& mac_key() {
 bool compute_mac(std::string_view tokens, std::string_view dn, char (&hex)[16]) noexcept {
   char msg[512];
   if (tokens.size() + dn.size() + 1 > sizeof msg) return false;
-  std::memcpy(msg, tokens.data(), tokens.size());
+  // (memcpy from an empty view's null pointer is undefined even for 0 bytes)
+  if (!tokens.empty()) std::memcpy(msg, tokens.data(), tokens.size());
   msg[tokens.size()] = ';';
-  std::memcpy(msg + tokens.size() + 1, dn.data(), dn.size());
+  if (!dn.empty()) std::memcpy(msg + tokens.size() + 1, dn.data(), dn.size());
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   const auto& key = mac_key();
