@@ -164,6 +164,9 @@ bool TransactionTable::respond(TxnId id, int status, std::string_view bytes) {
   const std::uint64_t t64 = std::uint64_t{64} * opts_.t1_ms;
   if (!final) {
     if (t->kind == Kind::server_non_invite) t->state = State::proceeding;
+    // A provisional response (a phone ringing) pushes the unanswered safety net back, as each one
+    // restarts a proxy's Timer C (§16.7 step 2): a call may ring as long as its branches do.
+    if (status > 100) wheel_.schedule(t->lifetime, now + opts_.unanswered_ms);
     return true;
   }
   if (t->kind == Kind::server_non_invite) {

@@ -218,6 +218,20 @@ TEST(ServerInvite, UnansweredInviteEndsAfterTheSafetyNet) {
   EXPECT_FALSE(rig.table->alive(r.id));
 }
 
+TEST(ServerInvite, ARingingResponsePushesTheSafetyNetBack) {
+  Options o;
+  o.unanswered_ms = 10000;
+  Rig rig(o);
+  const auto r = rig.request(Req{});
+  rig.advance(8000);
+  ASSERT_TRUE(rig.respond(r.id, 180, Req{}));  // still ringing: 10 s more from here
+  rig.advance(8000);
+  EXPECT_TRUE(rig.table->alive(r.id));
+  EXPECT_EQ(rig.tu.count('T', r.id), 0u);
+  rig.advance(2100);
+  EXPECT_EQ(rig.tu.count('T', r.id), 1u);
+}
+
 TEST(ServerInvite, TuMayAnswerFromTheSafetyNetCallback) {
   Options o;
   o.unanswered_ms = 10000;
