@@ -158,9 +158,9 @@ int main(int argc, char** argv) {
   duet::continuity::RegistrationModes modes(agents_model, profiles);
   duet::api::EventHub events;
   const auto default_forward = duet::continuity::parse_forward(cfg.proxy.forward);
-  duet::daemon::ApiBridge api_bridge(control, handler, runtime, agents_model, board, modes, events,
-                                     static_cast<duet::proxy::Forward>(default_forward.value_or(
-                                         duet::continuity::Forward::off)));
+  duet::daemon::ApiBridge api_bridge(
+      control, handler, runtime, agents_model, board, modes, events,
+      static_cast<duet::proxy::Forward>(default_forward.value_or(duet::continuity::Forward::off)));
   duet::api::ApiOptions api_opts;
   api_opts.ip = cfg.api.ip;
   api_opts.port = cfg.api.port;

@@ -92,47 +92,7 @@ std::unique_ptr<Sip> wait_final(Client& c, std::string_view method, int timeout_
       c, [&](const Sip& s) { return is_final(s, method); }, timeout_ms);
 }
 
-// A UDP phone bound to another loopback address (127.0.0.2): a phone on another host than duet,
-// reached at its Contact (same address as its REGISTER came from: no NAT, no flow).
-class UdpClientAt {
- public:
-  explicit UdpClientAt(const char* address) : ip(address) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    ::inet_pton(AF_INET, address, &a.sin_addr);
-    bound = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~UdpClientAt() { ::close(fd_); }
-  UdpClientAt(const UdpClientAt&) = delete;
-  UdpClientAt& operator=(const UdpClientAt&) = delete;
-  void send(std::uint16_t to_port, const std::string& text) {
-    sockaddr_in a = loopback(to_port);
-    ASSERT_EQ(::sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a),
-              static_cast<ssize_t>(text.size()));
-  }
-  std::string recv(int timeout_ms = 2000) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) != 1) return {};
-    char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  }
-  std::string ip;
-  std::uint16_t port = 0;
-  bool bound = false;
-
- private:
-  int fd_ = -1;
-};
-
-std::string ip_of(const UdpClient&) {
-  return "127.0.0.1";
-}
-std::string ip_of(const UdpClientAt& c) {
+std::string ip_of(const UdpClient& c) {
   return c.ip;
 }
 
@@ -533,7 +493,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
 
 TEST(ProxyService, AckAndByeWithTheRouteSetReachTheCallee) {
   Service s(proxy_config(2));
-  UdpClientAt bob("127.0.0.2");  // another host than duet's
+  UdpClient bob("127.0.0.2");  // another host than duet's
   ASSERT_TRUE(bob.bound);
   UdpClient alice;
   ASSERT_TRUE(register_phone(s, bob, "bob"));
@@ -560,7 +520,7 @@ TEST(ProxyService, InDialogByeWithAnyDomainReachesTheCallee) {
   config::Config cfg = proxy_config(1);
   cfg.registrar.domains.clear();
   Service s(cfg);
-  UdpClientAt bob("127.0.0.2");
+  UdpClient bob("127.0.0.2");
   ASSERT_TRUE(bob.bound);
   UdpClient alice;
   ASSERT_TRUE(register_phone(s, bob, "bob"));

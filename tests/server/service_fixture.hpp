@@ -63,10 +63,12 @@ inline sockaddr_in loopback(std::uint16_t port) {
 
 class UdpClient {
  public:
-  UdpClient() {
+  // address: another loopback address to send from (e.g. "127.0.0.2", a phone on another host).
+  explicit UdpClient(const char* address = "127.0.0.1") : ip(address) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in a = loopback(0);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::inet_pton(AF_INET, address, &a.sin_addr);
+    bound = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     socklen_t len = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
@@ -85,7 +87,9 @@ class UdpClient {
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
   }
+  std::string ip;
   std::uint16_t port = 0;
+  bool bound = false;
 
  private:
   int fd_ = -1;
