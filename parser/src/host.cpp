@@ -135,24 +135,29 @@ const char* scan_plain_host(const char* p, const char* e, [[maybe_unused]] const
     const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(digit)) >> shift;
     const unsigned dots =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
-    unsigned at = 0;
-    bool ok = true;
-    for (int part = 0; part < 4 && ok; ++part) {
-      const auto len = static_cast<unsigned>(__builtin_ctz(~(digits >> at)));  // bits past the load are 0
-      if (len - 1 > 2) {
-        ok = false;
-        break;
-      }
-      const char* const d = p + at;
-      if (len == 3 && (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0') > 255) ok = false;
-      at += len;
-      if (part < 3) {
-        if (!((dots >> at) & 1u)) ok = false;
-        ++at;
-      }
+    // The run of digits and dots from p holds exactly three dots, which cut it into four parts of
+    // 1 to 3 digits (positions a < b < c; no fourth dot, or the fourth part would not end the
+    // address); what follows the run must not be a hostname character (digits and dots are in it).
+    const unsigned run = static_cast<unsigned>(__builtin_ctz(~(digits | dots)));  // <= 16
+    unsigned rest = dots & ((1u << run) - 1);
+    const auto a = static_cast<unsigned>(__builtin_ctz(rest | 0x10000u));
+    rest &= rest - 1;
+    const auto b = static_cast<unsigned>(__builtin_ctz(rest | 0x10000u));
+    rest &= rest - 1;
+    const auto c = static_cast<unsigned>(__builtin_ctz(rest | 0x10000u));
+    rest &= rest - 1;
+    // Unsigned differences: an empty part wraps around, so each test is one compare.
+    bool ok = rest == 0 && a - 1 < 3 && b - a - 2 < 3 && c - b - 2 < 3 && run - c - 2 < 3;
+    if (ok) {
+      // A three-digit part is at most 255.
+      auto over = [](const char* d, unsigned len) {
+        return len == 3 && (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0') > 255;
+      };
+      ok = !over(p, a) && !over(p + a + 1, b - a - 1) && !over(p + b + 1, c - b - 1) &&
+           !over(p + c + 1, run - c - 1);
     }
     if (ok) {
-      const char* const q = p + at;  // at <= 15 < 16
+      const char* const q = p + run;  // run <= 15
       if (q == e || !chars::is(*q, chars::kHostChar)) {
         kind = HostKind::ipv4;
         return q;

@@ -38,17 +38,21 @@ bool parse_uint32(std::string_view s, std::uint32_t& out, std::uint32_t max) noe
 bool parse_cseq(std::string_view value, CSeq& out) noexcept {
   // CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16); the number is below 2**31 (§8.1.1.5).
   const auto s = chars::trim(value);
-  std::size_t i = 0;
+  const char* const b = s.data();
+  const char* const e = b + s.size();
+  const char* p = b;
   std::uint64_t n = 0;
-  while (i < s.size() && chars::digit(s[i])) {
-    n = n * 10 + static_cast<unsigned>(s[i] - '0');
+  while (p < e && chars::digit(*p)) {
+    n = n * 10 + static_cast<unsigned>(*p - '0');
     if (n > 0x7FFFFFFFu) return false;
-    ++i;
+    ++p;
   }
-  if (i == 0 || i >= s.size() || !chars::lws(s[i])) return false;
-  while (i < s.size() && chars::lws(s[i])) ++i;
-  const auto method = s.substr(i);
-  if (!is_token(method)) return false;
+  if (p == b || p >= e || !chars::lws(*p)) return false;
+  do ++p;
+  while (p < e && chars::lws(*p));
+  // The method: a non-empty token running to the end (trim() left no LWS there).
+  if (p == e || chars::skip_in(p, e, chars::kToken) != e) return false;
+  const std::string_view method(p, static_cast<std::size_t>(e - p));
   out.number = static_cast<std::uint32_t>(n);
   out.method = method;
   out.method_id = method_from_token(method);

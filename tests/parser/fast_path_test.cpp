@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "duet/sip/name_addr.hpp"
+#include "duet/sip/params.hpp"
 #include "duet/sip/uri.hpp"
 #include "duet/sip/via.hpp"
 #include "sip_test_util.hpp"
@@ -170,6 +172,78 @@ TEST(FastPath, Ipv4HostsFromOneLoad) {
   ASSERT_TRUE(parse_via("SIP/2.0/UDP 203.0.113.45:61002;rport", v));
   EXPECT_EQ(v.host, "203.0.113.45");
   EXPECT_EQ(v.port, 61002);
+}
+
+// Header params are split 16 bytes at a time: every byte, at positions inside and just past a
+// 16-byte step of a name and of a value, must split the list exactly as ParamIterator does.
+TEST(FastPath, ParamStopCharactersMatchParamIterator) {
+  const std::string name = "abcdefghijklmnopqrstu", value = "0123456789abcdefghijk";
+  for (int c = 0; c < 256; ++c) {
+    for (const std::size_t at : {0u, 1u, 7u, 15u, 16u, 17u, 20u}) {
+      for (const bool in_value : {false, true}) {
+        std::string n = name, v = value;
+        (in_value ? v : n)[at] = static_cast<char>(c);
+        const std::string list = ";" + n + "=" + v + ";tag=t1;x";
+        ParamIterator it(list);
+        Param prm;
+        std::string tag;
+        bool has_tag = false;
+        while (it.next(prm)) {
+          if (prm.name == "tag") {
+            tag = std::string(prm.value);
+            has_tag = true;
+          }
+        }
+        NameAddr na;
+        const std::string text = "<sip:a@example.com>" + list;
+        const bool ok = parse_name_addr(text, na);
+        ASSERT_EQ(ok, it.ok()) << c << " at " << at << (in_value ? " in value" : " in name");
+        if (ok) {
+          EXPECT_EQ(std::string(na.tag), tag) << c << " at " << at;
+          EXPECT_EQ(has_tag, !na.tag.empty()) << c << " at " << at;
+        }
+        Via via;
+        const std::string via_text = "SIP/2.0/UDP 10.0.0.1" + list + ";branch=z9hG4bK" + v;
+        const std::string via_params = via_text.substr(via_text.find(';'));
+        ParamIterator vit(via_params, ';', true);
+        while (vit.next(prm)) {
+        }
+        const bool via_ok = parse_via(via_text, via);
+        if (via_ok) {
+          EXPECT_TRUE(vit.ok() && vit.rest().empty()) << c << " at " << at;
+        }
+      }
+    }
+  }
+}
+
+// IPv4 hosts are read from bit masks of one load: each host must be classified as the general
+// code classifies it, wherever it ends in the buffer.
+TEST(FastPath, Ipv4HostsClassifiedAsTheGeneralCodeDoes) {
+  for (const std::string_view host : {"1.2.3.4",         "255.255.255.255", "256.1.1.1",
+                                      "1.2.3.256",       "1.2.3.4.5",       "1.2.3.4.",
+                                      "1.2.3.4a",        "1.2.3.4-",        "01.02.003.4",
+                                      "001.002.003.004", "1..2.3",          "1.2.3",
+                                      "1.2.3.",          ".1.2.3.4",        "1.2.3.4444",
+                                      "1111.2.3.4",      "192.168.100.200", "9.9.9.9.example.com",
+                                      "1.2.3.com",       "10.0.0.1a.b",     "249.250.251.252",
+                                      "300.0.0.1"}) {
+    const HostKind want = classify_host(host);
+    for (const std::string_view after : {"", ":5060", ";lr", "?h=1"}) {
+      for (const std::size_t pad : {0u, 8u, 16u}) {
+        const std::string text = std::string(pad, 'x') + "sip:" + std::string(host) + std::string(after);
+        const std::unique_ptr<char[]> bytes(new char[text.size()]);
+        text.copy(bytes.get(), text.size());
+        Uri u;
+        const bool ok = parse_uri(std::string_view(bytes.get() + pad, text.size() - pad), u);
+        EXPECT_EQ(ok, want != HostKind::none) << host << after << " pad " << pad;
+        if (ok) {
+          EXPECT_EQ(u.host_kind, want) << host << after;
+          EXPECT_EQ(u.host, host);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
