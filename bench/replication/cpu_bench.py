@@ -32,6 +32,19 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / TICK
 
 
+def thread_cpu_s(pid):
+    """CPU seconds per thread name (duet-w0, duet-control, ...; threads of one name summed)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / TICK
+    return out
+
+
 def wait(pred, seconds, what):
     if not H.poll(pred, seconds)[0]:
         raise RuntimeError("timed out: " + what)
@@ -88,6 +101,7 @@ def round_(args, with_peer, tmp, prefix):
         if b:
             wait(lambda: a.peer_status()["whole"] and b.peer_status()["whole"], 10, "link whole")
         a0 = cpu_s(a.proc.pid)
+        t_a0 = thread_cpu_s(a.proc.pid)
         b0 = cpu_s(b.proc.pid) if b else 0
         t0 = time.time()
         sipp(sip_port, prefix, 1, args.count, args.rate, tmp)
@@ -99,6 +113,10 @@ def round_(args, with_peer, tmp, prefix):
             wait(lambda: b.peer_status()["lag_versions"] == 0, 30, "b caught up")
         wall = time.time() - t0
         a1 = cpu_s(a.proc.pid)
+        if args.threads:
+            t_a1 = thread_cpu_s(a.proc.pid)
+            print("    A per thread (us per REGISTER): " + ", ".join(
+                f"{n} {(t_a1[n] - t_a0.get(n, 0)) / (2 * args.count) * 1e6:.1f}" for n in sorted(t_a1)), flush=True)
         b1 = cpu_s(b.proc.pid) if b else 0
         full = a.peer_status()["queue_full"] if with_peer else 0
         return (a1 - a0) / (2 * args.count) * 1e6, ((b1 - b0) / (2 * args.count) * 1e6 if b else None), wall, full
@@ -117,6 +135,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-absent", action="store_true",
                     help="'on' = [peer] configured but not running (the layer's local cost, no link)")
+    ap.add_argument("--threads", action="store_true", help="also print A's CPU per thread, each round")
     args = ap.parse_args()
     args.duet = os.path.join(args.build, "bin", "duet")
     tmp = tempfile.mkdtemp(prefix="duet-repl-cpu-")

@@ -149,7 +149,9 @@ void Router::handle(const HttpRequest& req, Reply reply) {
                                      {"lag_versions", p.lag_versions},
                                      {"lag_ms", p.lag_ms},
                                      {"queue_depth", p.queue_depth},
-                                     {"queue_full", p.queue_full}}));
+                                     {"queue_full", p.queue_full},
+                                     {"tls", p.tls},
+                                     {"last_refusal", p.last_refusal}}));
   }
   if (path == "/api/v1/stats") {
     if (req.method != "GET") return reply(method_not_allowed("GET"));

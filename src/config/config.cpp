@@ -134,7 +134,8 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
   auto& p = c.peer;
   p.enabled = true;
   r.only(*t, "peer.",
-         {"name", "replication", "sip", "listen", "heartbeat_ms", "down_after_ms", "change_log"});
+         {"name", "replication", "sip", "listen", "heartbeat_ms", "down_after_ms", "change_log", "tls",
+          "tls_name"});
   r.get(*t, "peer.", "name", p.name);
   r.get(*t, "peer.", "sip", p.sip);
   read_address(r, *t, "replication", p.replication_ip, p.replication_port);
@@ -142,6 +143,8 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
   r.get(*t, "peer.", "heartbeat_ms", p.heartbeat_ms, 10, 60000);
   r.get(*t, "peer.", "down_after_ms", p.down_after_ms, 50, 600000);
   r.get(*t, "peer.", "change_log", p.change_log, 1024, 1 << 26);
+  r.get(*t, "peer.", "tls", p.tls);
+  r.get(*t, "peer.", "tls_name", p.tls_name);
   const auto where = [&](const char* key) { return r.find(*t, key) ? r.find(*t, key) : t; };
   if (p.name.empty()) r.fail(*where("name"), "peer.name", "required in [peer] (the peer's site name)");
   if (p.name.size() > 255) r.fail(*where("name"), "peer.name", "longer than 255 bytes");
@@ -371,6 +374,19 @@ void validate(const Config& c, const std::string& origin) {
     throw ConfigError(origin + ": key 'tls.key_file': required by the tls listener");
   if (c.tls.verify_peer && c.tls.ca_file.empty()) {
     throw ConfigError(origin + ": key 'tls.ca_file': required when tls.verify_peer is true");
+  }
+  if (c.peer.enabled && c.peer.tls) {
+    // Both ends present a certificate and check the other's: a link between two sites carries
+    // every registration and agent, so an unchecked peer would be an open door.
+    for (const auto& [key, value] :
+         {std::pair<const char*, const std::string*>{"tls.cert_file", &c.tls.cert_file},
+          {"tls.key_file", &c.tls.key_file},
+          {"tls.ca_file", &c.tls.ca_file}}) {
+      if (value->empty()) throw ConfigError(origin + ": key '" + key + "': required by peer.tls");
+    }
+  }
+  if (!c.peer.tls_name.empty() && !c.peer.tls) {
+    throw ConfigError(origin + ": key 'peer.tls_name': needs peer.tls = true");
   }
   if (!valid_log_level(c.log_level)) {
     throw ConfigError(origin + ": key 'log_level': '" + c.log_level + "' is not a log level");

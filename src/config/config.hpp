@@ -58,6 +58,8 @@ struct PeerConfig {
   std::uint32_t heartbeat_ms = 200;
   std::uint32_t down_after_ms = 1000;
   std::uint32_t change_log = 1u << 20;  // changes kept for resuming a cut link without a snapshot
+  bool tls = false;      // the link runs TLS: [tls] cert_file and key_file, the peer checked against ca_file
+  std::string tls_name;  // when set, the peer's certificate must carry this DNS name or IP address
 };
 
 // [continuity]: business continuity (src/continuity): what relogin and drain do.

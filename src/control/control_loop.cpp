@@ -1,5 +1,7 @@
 #include "duet/control/control_loop.hpp"
 
+#include <pthread.h>
+
 #include <stdexcept>
 
 namespace duet::control {
@@ -36,6 +38,7 @@ void ControlLoop::start() {
 }
 
 void ControlLoop::run_thread() {
+  pthread_setname_np(pthread_self(), "duet-control");  // for top -H, perf and /proc
   uv_run(&loop_, UV_RUN_DEFAULT);
 }
 

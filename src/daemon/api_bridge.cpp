@@ -304,6 +304,8 @@ api::PeerInfo ApiBridge::peer() {
   p.lag_ms = st.lag_ms;
   p.queue_depth = st.queue_depth;
   p.queue_full = st.queue_full;
+  p.tls = st.tls;
+  p.last_refusal = st.last_refusal;
   return p;
 }
 

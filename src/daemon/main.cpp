@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "duet/transport/address.hpp"
 #include "duet/transport/runtime.hpp"
+#include "duet/transport/tls_context.hpp"
 #include "logging.hpp"
 #include "signals.hpp"
 #if DUET_HAVE_SIP_SERVICE
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     // Declared before the runtime: destroyed after it, once no worker can touch them any more.
 #if DUET_HAVE_REPLICATION
   duet::control::ControlLoop control;
+  duet::transport::SslCtxPtr peer_tls;  // [peer] tls: outlives the replicator's sessions
   std::unique_ptr<duet::replication::WorkerReplication> wrepl;
   std::unique_ptr<duet::replication::ServerHooks> hooks;
   std::unique_ptr<duet::replication::Replicator> repl;
@@ -119,6 +121,16 @@ int main(int argc, char** argv) {
     po.heartbeat_ms = cfg.peer.heartbeat_ms;
     po.down_after_ms = cfg.peer.down_after_ms;
     po.log_capacity = cfg.peer.change_log;
+    if (cfg.peer.tls) {
+      try {
+        peer_tls = duet::transport::make_peer_tls_context(
+            {cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.ca_file, true}, cfg.peer.tls_name);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "duet: [peer] tls: %s\n", e.what());
+        return 2;
+      }
+      po.tls = peer_tls.get();
+    }
     repl = std::make_unique<duet::replication::Replicator>(control.loop(), po, *wrepl);
   }
 #endif

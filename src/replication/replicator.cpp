@@ -123,7 +123,9 @@ Session* Replicator::new_session(bool dialed) {
     pending_.push_back(&s);
     send_hello(s);
   };
-  return new Session(loop_, next_session_id_++, dialed, std::move(cb));
+  auto* s = new Session(loop_, next_session_id_++, dialed, std::move(cb));
+  if (opt_.tls != nullptr && !s->use_tls(opt_.tls)) spdlog::error("replication: cannot make a TLS session");
+  return s;
 }
 
 void Replicator::dial() {
@@ -404,10 +406,22 @@ void Replicator::on_sync_complete(const OriginMark& m) {
   }
   peer_node_ = m.node_id;
   whole_ = true;
+  counters_.last_refusal.clear();
   counters_.last_sync_wall_ms = wall_ms();
   spdlog::info("replication: whole again: hold '{}' up to version {}", opt_.peer_site, held_);
   set_state(LinkState::up);
 }
+
+namespace {
+// Reasons a connection is closed before it becomes the link that an operator must see (a
+// duplicate connection, a dial that found nobody or a stop are routine).
+bool is_refusal(const std::string& why) {
+  for (const char* p : {"TLS", "bad frame", "unexpected site", "frame before HELLO", "no HELLO"}) {
+    if (why.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
 
 void Replicator::on_session_closed(Session& s, const std::string& why) {
   pending_.erase(std::remove(pending_.begin(), pending_.end(), &s), pending_.end());
@@ -418,6 +432,14 @@ void Replicator::on_session_closed(Session& s, const std::string& why) {
     whole_ = false;
     if (started_ && (state_ == LinkState::up || state_ == LinkState::syncing))
       set_state(LinkState::connecting);
+  } else if (is_refusal(why)) {
+    // A connection refused before it became the link: said once per reason (dials repeat every
+    // reconnect_ms), and kept for GET /api/v1/peer.
+    if (why != counters_.last_refusal) {
+      spdlog::warn("replication: {} connection with '{}' refused: {}", s.dialed() ? "outgoing" : "incoming",
+                   opt_.peer_site, why);
+    }
+    counters_.last_refusal = why;
   }
 }
 
@@ -511,6 +533,7 @@ PeerStatus Replicator::status() const {
   st.peer_acked = peer_acked_;
   st.local_records = store_.live();
   st.tombstones = store_.tombstones();
+  st.tls = opt_.tls != nullptr;
   return st;
 }
 

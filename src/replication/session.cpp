@@ -39,9 +39,24 @@ void Session::on_connect(uv_connect_t* req, int status) {
   if (s->cb_.on_connected) s->cb_.on_connected(*s);
 }
 
+bool Session::use_tls(SSL_CTX* ctx) {
+  tls_ = std::make_unique<transport::TlsSession>(ctx, dialed_);
+  return tls_->ok();
+}
+
 void Session::start_reading() {
+  if (tls_ && !tls_->ok()) {
+    close("TLS: cannot make a session (OpenSSL)");
+    return;
+  }
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Session::on_alloc, &Session::on_read);
+  // The dialing end speaks first: its ClientHello.
+  if (tls_ && dialed_ && tls_->handshake() < 0) {
+    close("TLS: " + tls_->failure());
+    return;
+  }
+  if (tls_) flush_ciphertext();
 }
 
 void Session::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
@@ -58,30 +73,92 @@ void Session::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
     return;
   }
   if (n == 0) return;
+  s->bytes_in += static_cast<std::uint64_t>(n);
+  s->last_rx_ms = uv_now(s->loop_);
   // Drop what was decoded before appending: in_ holds at most one partial frame plus this read.
   if (s->in_off_ > 0) {
     s->in_.erase(0, s->in_off_);
     s->in_off_ = 0;
   }
-  s->in_.append(s->rbuf_.get(), static_cast<std::size_t>(n));
-  s->bytes_in += static_cast<std::uint64_t>(n);
-  s->last_rx_ms = uv_now(s->loop_);
-  while (!s->closed_) {
+  if (s->tls_) {
+    if (!s->on_ciphertext(s->rbuf_.get(), static_cast<std::size_t>(n))) return;
+  } else {
+    s->in_.append(s->rbuf_.get(), static_cast<std::size_t>(n));
+  }
+  s->decode_frames();
+}
+
+bool Session::on_ciphertext(const char* data, std::size_t n) {
+  if (!tls_->put_ciphertext(data, n)) {
+    close("TLS: out of memory");
+    return false;
+  }
+  if (!tls_->handshake_done()) {
+    const int r = tls_->handshake();
+    if (r < 0) {
+      flush_ciphertext();  // the alert, if any, tells the peer why
+      close("TLS: " + tls_->failure());
+      return false;
+    }
+    if (!flush_ciphertext()) return false;
+    if (r == 0) return true;
+    // Handshake done: the frames queued meanwhile leave now.
+    if (!tls_waiting_.empty()) {
+      std::string waiting;
+      waiting.swap(tls_waiting_);
+      if (!send(std::move(waiting))) return false;
+    }
+  }
+  // Decrypt in place of the read buffer's reuse: rbuf_ is free again once its bytes are in the BIO.
+  for (;;) {
+    const long got = tls_->read_plain(rbuf_.get(), kReadChunk);
+    if (got == 0) break;
+    if (got < 0) {
+      close("TLS: " + tls_->failure());
+      return false;
+    }
+    in_.append(rbuf_.get(), static_cast<std::size_t>(got));
+  }
+  return flush_ciphertext();  // post-handshake messages (tickets, key updates) OpenSSL answers
+}
+
+void Session::decode_frames() {
+  while (!closed_) {
     std::size_t used = 0;
     std::string why;
-    const auto st = decode_frame(std::string_view(s->in_).substr(s->in_off_), s->frame_, used, &why);
+    const auto st = decode_frame(std::string_view(in_).substr(in_off_), frame_, used, &why);
     if (st == DecodeStatus::need_more) break;
     if (st == DecodeStatus::error) {
-      s->close("bad frame: " + why);
+      close("bad frame: " + why);
       return;
     }
-    s->in_off_ += used;
-    s->cb_.on_frame(*s, s->frame_);
+    in_off_ += used;
+    cb_.on_frame(*this, frame_);
   }
+}
+
+bool Session::flush_ciphertext() {
+  std::string out;
+  if (!tls_->take_ciphertext(out)) return !closed_;
+  return write_raw(std::move(out));
 }
 
 bool Session::send(std::string bytes) {
   if (closed_ || bytes.empty()) return !closed_;
+  if (!tls_) return write_raw(std::move(bytes));
+  if (!tls_->handshake_done()) {
+    tls_waiting_ += bytes;
+    return true;
+  }
+  if (!tls_->write_plain(bytes.data(), bytes.size())) {
+    close("TLS: cannot encrypt");
+    return false;
+  }
+  return flush_ciphertext();
+}
+
+bool Session::write_raw(std::string bytes) {
+  if (closed_) return false;
   auto* w = new WriteReq{{}, std::move(bytes), this, &pending_write_};
   w->req.data = w;
   pending_write_ += w->bytes.size();

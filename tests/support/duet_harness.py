@@ -274,7 +274,7 @@ class EventStream(SseReader):
 # ------------------------------------------------------------------ SIPp
 
 def sipp_csv(scenario, csv_path, rows, ip, port, target, rate, timeout_s, cwd, rate_period=None,
-             run_timeout=None, with_parent=True):
+             run_timeout=None, with_parent=True, trace=False):
     """Write `rows` (already ';'-joined) as a SEQUENTIAL injection file and run SIPp once over it:
     one call per row from ip:port to `target` ("ip:port") at `rate`/s. Bounded: SIPp's own
     -timeout `timeout_s` (an error: -timeout_error) and `run_timeout` for the process. Returns
@@ -285,6 +285,8 @@ def sipp_csv(scenario, csv_path, rows, ip, port, target, rate, timeout_s, cwd, r
     if rate_period is not None:
         argv += ["-rp", str(rate_period)]
     argv += ["-i", ip, "-p", str(port), "-nostdin", "-timeout", str(timeout_s), "-timeout_error", target]
+    if trace:  # SIPp's error log (<scenario>_<pid>_errors.log) and messages, in cwd
+        argv += ["-trace_err", "-trace_msg"]
     r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=run_timeout, cwd=cwd,
                        preexec_fn=die_with_parent if with_parent else None)
     return r.returncode

@@ -7,7 +7,7 @@
 
 #include "conn_limits.hpp"
 #include "duet/transport/runtime.hpp"
-#include "tls_context.hpp"
+#include "duet/transport/tls_context.hpp"
 
 namespace duet::transport {
 

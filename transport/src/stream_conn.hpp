@@ -14,7 +14,7 @@
 #include "duet/sip/error.hpp"
 #include "duet/sip/writer.hpp"
 #include "duet/transport/source.hpp"
-#include "tls_session.hpp"
+#include "duet/transport/tls_session.hpp"
 
 namespace duet::transport {
 

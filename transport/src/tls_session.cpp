@@ -1,10 +1,11 @@
-#include "tls_session.hpp"
+#include "duet/transport/tls_session.hpp"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 namespace duet::transport {
 
-TlsSession::TlsSession(SSL_CTX* ctx) {
+TlsSession::TlsSession(SSL_CTX* ctx, bool client) {
   ssl_ = SSL_new(ctx);
   if (!ssl_) return;
   rbio_ = BIO_new(BIO_s_mem());
@@ -19,7 +20,26 @@ TlsSession::TlsSession(SSL_CTX* ctx) {
   // An empty read BIO means "wait for more", not end of file.
   BIO_set_mem_eof_return(rbio_, -1);
   SSL_set_bio(ssl_, rbio_, wbio_);
-  SSL_set_accept_state(ssl_);
+  if (client) {
+    SSL_set_connect_state(ssl_);
+  } else {
+    SSL_set_accept_state(ssl_);
+  }
+}
+
+void TlsSession::note_failure() {
+  const long verify = SSL_get_verify_result(ssl_);
+  const unsigned long e = ERR_get_error();
+  if (verify != X509_V_OK) {
+    failure_ = std::string("certificate check failed: ") + X509_verify_cert_error_string(verify);
+  } else if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    failure_ = buf;
+  } else {
+    failure_ = "TLS error";
+  }
+  ERR_clear_error();
 }
 
 TlsSession::~TlsSession() {
@@ -45,7 +65,7 @@ int TlsSession::handshake() noexcept {
   }
   const int e = SSL_get_error(ssl_, r);
   if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
-  ERR_clear_error();
+  note_failure();
   return -1;
 }
 
@@ -55,7 +75,12 @@ long TlsSession::read_plain(char* buf, std::size_t cap) noexcept {
   if (r > 0) return r;
   const int e = SSL_get_error(ssl_, r);
   if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
-  ERR_clear_error();
+  if (e == SSL_ERROR_ZERO_RETURN) {
+    failure_ = "closed by peer (close_notify)";
+    ERR_clear_error();
+  } else {
+    note_failure();
+  }
   return -1;
 }
 

@@ -1,8 +1,10 @@
 #include "worker_lifecycle.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "duet/transport/runtime.hpp"
@@ -115,6 +117,9 @@ void init_stop_tasks(Worker& w) {
 
 void run_worker(Worker& w) {
   auto& st = w.state();
+  // "duet-w0", "duet-w1"...: top -H, perf and /proc/PID/task/*/comm tell the workers apart.
+  const std::string name = "duet-w" + std::to_string(w.index());
+  pthread_setname_np(pthread_self(), name.c_str());
   w.runtime().handler().on_worker_start(w);
   for (auto& u : st.udp) u->start();
   for (auto& l : st.listeners) l->start();

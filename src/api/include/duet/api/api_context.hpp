@@ -48,6 +48,8 @@ struct PeerInfo {
   std::uint64_t lag_ms = 0;
   std::uint64_t queue_depth = 0;
   std::uint64_t queue_full = 0;
+  bool tls = false;          // the link runs TLS ([peer] tls)
+  std::string last_refusal;  // why the last connection that never became the link was closed
 };
 
 class ApiContext {

@@ -4,6 +4,7 @@
 // dead peer. Everything here runs on the control loop's thread.
 #pragma once
 
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -34,6 +35,9 @@ struct PeerOptions {
   std::uint32_t credit = 16;            // RECORDS frames in flight we accept from the peer
   std::size_t batch_bytes = 256 * 1024;
   std::size_t batch_records = 2048;
+  // Not null: the link runs TLS with this context (transport::make_peer_tls_context; not owned,
+  // it outlives the replicator). Null: plain TCP.
+  SSL_CTX* tls = nullptr;
 };
 
 // Where the peer's records go. apply() must call done() on the control loop once the batch is
@@ -75,6 +79,10 @@ struct PeerStatus {
   std::uint64_t queue_depth = 0, queue_full = 0;  // filled by the owner of the rings
   std::uint64_t connects = 0;
   std::uint64_t late_ticks = 0;  // liveness checks put off because the loop was busy
+  bool tls = false;
+  // Why the last connection that never became the link was closed (a TLS handshake that failed,
+  // a HELLO from the wrong site...); empty once the link is up.
+  std::string last_refusal;
 };
 
 struct PeerEvent {

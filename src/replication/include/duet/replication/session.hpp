@@ -10,6 +10,7 @@
 #include <string>
 
 #include "duet/replication/frame.hpp"
+#include "duet/transport/tls_session.hpp"
 
 namespace duet::replication {
 
@@ -27,6 +28,11 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   uv_tcp_t* tcp() noexcept { return &tcp_; }
+  // Before connect() or start_reading(): the link runs TLS over the TCP connection, with ctx (not
+  // owned; it outlives every session). Frames sent before the handshake ends wait for it; a failed
+  // handshake (a peer without the right certificate, or not speaking TLS) closes the session.
+  // Returns false if OpenSSL could not make the session.
+  bool use_tls(SSL_CTX* ctx);
   // Dials peer from local (port 0), then reports on_connected or on_closed.
   bool connect(const sockaddr* local, const sockaddr* peer);
   void start_reading();
@@ -48,6 +54,12 @@ class Session {
   static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void on_connect(uv_connect_t* req, int status);
   static void on_close(uv_handle_t* h);
+  bool write_raw(std::string bytes);
+  // The bytes read, decrypted when the link runs TLS, are in in_: decode and hand out the frames.
+  void decode_frames();
+  // TLS: ciphertext read; false if the session closed.
+  bool on_ciphertext(const char* data, std::size_t n);
+  bool flush_ciphertext();
   ~Session() = default;  // only through close()
 
   uv_loop_t* loop_;
@@ -63,6 +75,8 @@ class Session {
   std::size_t in_off_ = 0;
   std::size_t pending_write_ = 0;
   Frame frame_;  // reused between frames
+  std::unique_ptr<transport::TlsSession> tls_;
+  std::string tls_waiting_;  // plaintext sent before the handshake ended
 };
 
 }  // namespace duet::replication

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <string>
 
 #include "duet/transport/transport_config.hpp"
 
@@ -17,5 +18,11 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 
 // Throws std::runtime_error naming the file and OpenSSL's reason.
 SslCtxPtr make_server_tls_context(const TlsSettings& s);
+
+// For the link between two sites, which both dial and accept: this site's certificate and key on
+// both sides of a connection, and the peer's certificate required and checked against ca_file
+// (mutual TLS), and, when peer_name is not empty, required to carry that name (a DNS name or an
+// IP address in its subjectAltName). TLS 1.2 at least. Throws std::runtime_error as above.
+SslCtxPtr make_peer_tls_context(const TlsSettings& s, const std::string& peer_name);
 
 }  // namespace duet::transport

@@ -1,6 +1,6 @@
-// One server-side TLS session over memory BIOs: the connection feeds it the ciphertext it read and
-// sends whatever ciphertext it produces, so OpenSSL never touches the socket and libuv stays the
-// only owner of I/O.
+// One TLS session over memory BIOs: the connection feeds it the ciphertext it read and sends
+// whatever ciphertext it produces, so OpenSSL never touches the socket and libuv stays the only
+// owner of I/O. Server side for SIP over TLS; either side for the peer-replication link.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -12,7 +12,8 @@ namespace duet::transport {
 
 class TlsSession {
  public:
-  explicit TlsSession(SSL_CTX* ctx);
+  // client: this end starts the handshake (handshake() makes the ClientHello).
+  explicit TlsSession(SSL_CTX* ctx, bool client = false);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -26,6 +27,9 @@ class TlsSession {
   // Decrypted bytes into buf: >0 bytes, 0 needs more ciphertext, -1 error or peer closed.
   long read_plain(char* buf, std::size_t cap) noexcept;
   bool write_plain(const char* data, std::size_t n) noexcept;
+  // Why the handshake or a read failed, for the log: the certificate check's verdict when it
+  // failed, else OpenSSL's first queued error.
+  const std::string& failure() const noexcept { return failure_; }
   // Queues a close_notify.
   void shutdown() noexcept;
   // Appends pending ciphertext to out. Returns true if there was any.
@@ -36,6 +40,8 @@ class TlsSession {
   BIO* rbio_ = nullptr;  // owned by ssl_
   BIO* wbio_ = nullptr;  // owned by ssl_
   bool done_ = false;
+  std::string failure_;
+  void note_failure();
 };
 
 }  // namespace duet::transport
