@@ -388,8 +388,13 @@ void Replicator::on_records(Session& s, Frame& f) {
   const std::uint64_t sid = s.id();
   sink_.apply(opt_.peer_site, generation_, std::move(recs), [this, alive, sid] {
     if (!*alive || link_.s == nullptr || link_.s->id() != sid) return;
+    // Credit goes back in lumps of half the window (and with every heartbeat): a CREDIT frame per
+    // RECORDS frame woke the sender's control loop once per batch, half of its wake-ups under
+    // load, while the sender still holds the other half of the window and never waits.
+    if (++link_.owed < std::max<std::uint32_t>(1, opt_.credit / 2)) return;
     std::string out;
-    encode_credit(out, 1);
+    encode_credit(out, link_.owed);
+    link_.owed = 0;
     link_.s->send(std::move(out));
   });
 }
@@ -469,6 +474,10 @@ void Replicator::tick() {
     last_heartbeat_ms_ = now;
     std::string out;
     encode_heartbeat(out, wall_ms(), store_.newest());
+    if (link_.owed > 0) {
+      encode_credit(out, link_.owed);
+      link_.owed = 0;
+    }
     if (peer_node_ != 0 && !in_snapshot_)
       encode_mark(out, FrameType::ack, {opt_.peer_site, peer_node_, held_});
     link_.s->send(std::move(out));

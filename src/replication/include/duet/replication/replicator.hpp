@@ -131,6 +131,7 @@ class Replicator {
   struct Link {  // the one session that passed HELLO
     Session* s = nullptr;
     std::uint32_t credit = 0;  // RECORDS frames we may still send
+    std::uint32_t owed = 0;    // frames of the peer's we applied and have not returned credit for yet
     SendMode mode = SendMode::idle;
     std::size_t cursor = 0, end = 0;  // snapshot slots
     std::uint64_t bound = 0;          // snapshot upper version / resume target
