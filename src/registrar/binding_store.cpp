@@ -28,7 +28,7 @@ bool before(const Binding& a, const Binding& b) noexcept {
 
 BindingStore::BindingStore(std::uint16_t shard, std::uint64_t now_ms, std::string_view site_name,
                            std::uint32_t tick_ms)
-    : slots_(kInitialSlots, nullptr), wheel_(now_ms, tick_ms), shard_(shard) {
+    : slots_(kInitialSlots, nullptr), tags_(kInitialSlots, 0), wheel_(now_ms, tick_ms), shard_(shard) {
   site_id_ = static_cast<std::uint16_t>(strings_.acquire(site_name));
 }
 
@@ -53,10 +53,12 @@ std::size_t BindingStore::slot_of(const AorKey& key) const noexcept {
   const std::uint32_t domain_id = strings_.find(key.domain);
   if (domain_id == Interner::kAbsent) return kNpos;
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = home(static_cast<std::uint32_t>(key.hash));; i = (i + 1) & mask) {
+  const auto h = static_cast<std::uint32_t>(key.hash);
+  const std::uint16_t t = tag(h);
+  for (std::size_t i = home(h);; i = (i + 1) & mask) {
     const Binding* b = slots_[i];
     if (b == nullptr) return kNpos;
-    if (same_aor(*b, key, domain_id)) return i;
+    if (tags_[i] == t && same_aor(*b, key, domain_id)) return i;
   }
 }
 
@@ -70,11 +72,13 @@ void BindingStore::insert_slot(Binding* head) {
   std::size_t i = home(head->hash);
   while (slots_[i] != nullptr) i = (i + 1) & mask;
   slots_[i] = head;
+  tags_[i] = tag(head->hash);
 }
 
 void BindingStore::grow() {
   std::vector<Binding*> old(slots_.size() * 2, nullptr);
   old.swap(slots_);
+  tags_.assign(slots_.size(), 0);
   for (Binding* head : old) {
     if (head != nullptr) insert_slot(head);
   }
@@ -90,6 +94,7 @@ void BindingStore::erase_slot(std::size_t pos) noexcept {
     const bool home_in_between = hole <= j ? (want > hole && want <= j) : (want > hole || want <= j);
     if (!home_in_between) {
       slots_[hole] = slots_[j];
+      tags_[hole] = tags_[j];
       hole = j;
     }
   }

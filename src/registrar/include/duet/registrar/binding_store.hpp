@@ -84,6 +84,12 @@ class BindingStore {
  private:
   std::size_t slot_of(const AorKey& key) const noexcept;  // the slot holding key, or npos
   std::size_t home(std::uint32_t hash) const noexcept { return hash & (slots_.size() - 1); }
+  // 16 bits of the hash, mixed so that they do not repeat the home bits: a probe compares these
+  // and only follows a pointer on a match (without them, an insert at 3/4 load followed about
+  // eight pointers, a cache miss each).
+  static std::uint16_t tag(std::uint32_t hash) noexcept {
+    return static_cast<std::uint16_t>((hash * 0x9E3779B1u) >> 16);
+  }
   void grow();
   void insert_slot(Binding* head);
   void erase_slot(std::size_t pos) noexcept;
@@ -99,6 +105,7 @@ class BindingStore {
   void destroy(Binding* b) noexcept;
 
   std::vector<Binding*> slots_;  // power of two; nullptr = empty
+  std::vector<std::uint16_t> tags_;  // tags_[i] = tag(slots_[i]->hash) where slots_[i] is not null
   std::size_t aors_ = 0;
   std::size_t bindings_ = 0;
   TimerWheel wheel_;
