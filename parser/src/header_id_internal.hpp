@@ -17,14 +17,21 @@ inline constexpr std::size_t kHeaderNameWideRead = 24;
 // The longest known long name, and the hash of a name into the open-addressed table: length,
 // first, third and last letter, folded (a two-letter name counts ':' as its third, which is what
 // follows it in a header line). No two known names share a slot (checked at compile time), so a
-// lookup compares against exactly one candidate. Only the last letter depends on the length, which
-// keeps the chain from the name's end to the table short in parse().
+// lookup compares against exactly one candidate. The first and third letters enter as one word,
+// bytes 0 and 2 of the folded name, which parse() takes from the register that already holds the
+// name; only the last letter depends on the length, which keeps the chain from the name's end to
+// the table short.
 inline constexpr std::size_t kHeaderNameMaxLen = 24;
 inline constexpr std::size_t kHeaderNameSlots = 256;
+// word: the folded first letter in bits 0-7 and third in bits 16-23, nothing else.
+constexpr std::size_t header_name_hash_word(std::size_t len, std::uint32_t word, char last) noexcept {
+  const auto l = static_cast<unsigned char>(last | 0x20);
+  return (((word * 27678u) >> 24) + len + l) % kHeaderNameSlots;
+}
 constexpr std::size_t header_name_hash(std::size_t len, char first, char third, char last) noexcept {
-  const auto f = static_cast<unsigned char>(first | 0x20), t = static_cast<unsigned char>(third | 0x20),
-             l = static_cast<unsigned char>(last | 0x20);
-  return (len + f * 5u + l + t * 32u) % kHeaderNameSlots;
+  const std::uint32_t word = static_cast<unsigned char>(first | 0x20) |
+                             (std::uint32_t{static_cast<unsigned char>(third | 0x20)} << 16);
+  return header_name_hash_word(len, word, last);
 }
 constexpr std::size_t header_name_slot(const char* name, std::size_t len) noexcept {
   return header_name_hash(len, name[0], len > 2 ? name[2] : ':', name[len - 1]);

@@ -307,6 +307,20 @@ inline bool crlf_at(const char* c) noexcept {
 inline unsigned control_mask(__m128i x) noexcept {
   return eq_mask(_mm_min_epu8(x, _mm_set1_epi8(0x0D)), x);
 }
+// The first control character up to CR (as control_mask()) in [s, end), or nullptr; s is at least
+// 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
+inline const char* find_control(const char* s, const char* end) noexcept {
+  for (; end - s >= 16; s += 16) {
+    if (const unsigned hit = control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))))
+      return s + __builtin_ctz(hit);
+  }
+  if (end > s) {
+    const unsigned hit =
+        control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16))) >> (16 - (end - s));
+    if (hit) return s + __builtin_ctz(hit);
+  }
+  return nullptr;
+}
 #endif
 }  // namespace
 
@@ -357,7 +371,157 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   const char* body_start = nullptr;
   std::uint32_t content_length = 0;
   bool cseq_seen = false;
+  const std::size_t max_line = lim.max_line_length;
+  const std::uint16_t max_headers = lim.max_headers;
+  // Fields that can be appended with no check but this count; push_field() decides beyond it.
+  std::uint16_t room = std::min(max_headers, m.capacity_);
+
+  // The few headers parse() looks into (kCheckedIds); none when the value is fine.
+  auto check_value = [&](HeaderId id, std::string_view value) __attribute__((always_inline))->ParseError {
+    switch (id) {
+      case HeaderId::content_length: {
+        std::uint32_t n;
+        if (!parse_uint32(value, n, 0x7FFFFFFFu)) return ParseError::bad_content_length;
+        if (m.has_content_length_ && n != content_length) return ParseError::conflicting_content_length;
+        content_length = n;
+        m.has_content_length_ = true;
+        break;
+      }
+      case HeaderId::cseq: {
+        if (cseq_seen) return ParseError::duplicate_header;
+        cseq_seen = true;
+        CSeq cs;
+        if (!parse_cseq(value, cs)) return ParseError::bad_cseq;
+        m.cseq_number_ = cs.number;
+        m.cseq_method_ = cs.method;
+        break;
+      }
+      case HeaderId::max_forwards: {
+        if (m.max_forwards_ >= 0) return ParseError::duplicate_header;
+        std::uint32_t n;
+        if (!parse_uint32(value, n, 255)) return ParseError::bad_max_forwards;
+        m.max_forwards_ = static_cast<int>(n);
+        break;
+      }
+      case HeaderId::call_id:
+        if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
+          return ParseError::duplicate_header;
+        if (!call_id_valid(value, p)) return ParseError::bad_call_id;
+        break;
+      case HeaderId::from:
+      case HeaderId::to:
+        if (m.first_[static_cast<std::size_t>(id)] != kNoHeader) return ParseError::duplicate_header;
+        break;
+      default:
+        break;
+    }
+    return ParseError::none;
+  };
+  // Appends a field; false when there are too many.
+  auto record = [&](HeaderId id, const char* name_begin, std::size_t name_len, std::string_view value,
+                    const char* lf) __attribute__((always_inline)) {
+    HeaderField* f;
+    if (m.header_count_ < room) {
+      const std::uint16_t i = m.header_count_++;
+      f = &m.fields_[i];
+      f->id = id;
+      f->next = kNoHeader;
+      const auto k = static_cast<std::size_t>(id);
+      if (m.first_[k] == kNoHeader) {
+        m.first_[k] = i;
+      } else {
+        m.fields_[m.last_[k]].next = i;
+      }
+      m.last_[k] = i;
+    } else {
+      f = m.push_field(id, max_headers);
+      if (!f) return false;
+      room = std::min(max_headers, m.capacity_);
+    }
+    f->name = std::string_view(name_begin, name_len);
+    f->value = value;
+    f->line_begin = static_cast<std::uint32_t>(name_begin - p);
+    f->line_end = static_cast<std::uint32_t>(lf + 1 - p);
+    return true;
+  };
+
   for (;;) {
+#if defined(__SSE2__)
+    // Runs of usual lines, while 64 bytes can be read from the line's start: a name of letters and
+    // '-' directly followed by ':', a value without control characters, CRLF, no fold. One look at
+    // the line's first 32 bytes finds the colon, the name's id and usually the line end; the next
+    // 32 bytes are looked at only when needed, and only lines over 64 bytes loop. This tight loop
+    // keeps its state in registers and bypasses the per-line checks the general way needs (limit,
+    // blank line, bare LF). Any other line (the blank line that ends the block included) leaves the run for
+    // the general way below, which decides its errors; so does a line that ends too close to a
+    // limit.
+    while (end - q >= 64) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
+      const unsigned colons = eq_mask(a, ':') | (eq_mask(b, ':') << 16);
+      const unsigned low_stops = control_mask(a) | (control_mask(b) << 16);
+      std::uint64_t stops = low_stops;
+      if (low_stops == 0) {
+        const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
+        const __m128i b2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 48));
+        stops = std::uint64_t{control_mask(a2) | (control_mask(b2) << 16)} << 32;
+      }
+      const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
+      // A name of 1..30 characters with no control character before its colon.
+      if (n - 1 >= 30 || (low_stops & ((2u << n) - 1)) != 0) break;
+      HeaderId id = HeaderId::other;
+      bool known = false;
+      if (n - 2 <= kHeaderNameMaxLen - 2) {
+        // A known name matches its table entry, whose letters and '-' make it a valid name (only
+        // CR folds onto '-', and there is none before the colon).
+        const __m128i fold = _mm_set1_epi8(0x20);
+        const __m128i fa = _mm_or_si128(a, fold);
+        // The folded first and third letters: bytes 0 and 2 of the name, from the register.
+        const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(fa)) & 0x00FF00FFu;
+        const HeaderNameEntry& e =
+            kHeaderNameTable.entry[kHeaderNameTable.index[header_name_hash_word(n, word, q[n - 1])]];
+        const unsigned same =
+            eq_mask(fa, _mm_load_si128(reinterpret_cast<const __m128i*>(e.lower))) |
+            (eq_mask(_mm_or_si128(b, fold), _mm_load_si128(reinterpret_cast<const __m128i*>(e.lower + 16)))
+             << 16);
+        // The first difference is at the colon (the entry is zero-padded; no folded byte is 0).
+        if (e.len == n && static_cast<unsigned>(__builtin_ctz(~same)) == n) {
+          id = e.id;
+          known = true;
+        }
+      }
+      if (!known) {
+        // An unknown name of letters and '-', or a compact form.
+        const unsigned want = (1u << n) - 1;  // the name's bytes
+        if (((name_char_mask(a) | (name_char_mask(b) << 16)) & want) != want) break;
+        if (n == 1 && q[0] != '-') id = kCompactHeaderIds[static_cast<unsigned>((q[0] | 0x20) - 'a')];
+      }
+      // The value's first control character: the line's CR when all is well.
+      const char* c;
+      if (stops != 0) {
+        c = q + __builtin_ctzll(stops);
+      } else {
+        c = find_control(q + 64, end);
+        if (!c) break;
+      }
+      if (static_cast<std::size_t>(c - q) > max_line || block_limit - c <= 2 || !crlf_at(c) ||
+          chars::ws(c[2]))
+        break;
+      // The value holds no byte up to CR (HT, CR and LF included): SP is its only LWS, and the CR
+      // at c stops the first loop.
+      const char* vb = q + n + 1;
+      const char* ve = c;
+      while (*vb == ' ') ++vb;
+      if (vb != ve)
+        while (ve[-1] == ' ') --ve;
+      const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
+      if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
+        if (const ParseError e = check_value(id, value); e != ParseError::none) return fail(e);
+      }
+      if (!record(id, q, n, value, c + 1)) return fail(ParseError::too_many_headers);
+      q = c + 2;
+    }
+#endif
     if (q >= block_limit)
       return block_limit < end ? fail(ParseError::message_too_large)
                                : incomplete(ParseError::unterminated_headers);
@@ -381,11 +545,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     HeaderId id = HeaderId::other;
     bool fast = false;
 #if defined(__SSE2__)
-    // Fast path for the usual line: a name of letters and '-' directly followed by ':', a value
-    // without control characters, CRLF, no fold. One look at the line's first 32 bytes finds the
-    // colon, the name's id and usually the line end; near the end of the buffer the 32 bytes that
-    // end there are loaded and the masks shifted. Any other line takes the general way below,
-    // which decides its errors; so does a line that ends too close to a limit.
+    // The same fast path for a line that starts less than 64 bytes before the end of the buffer
+    // (with 64 readable, the run above has already turned it down): one look at 32 bytes, or near
+    // the end of the buffer at the 32 bytes that end there, with the masks shifted.
     // t: where the 32 bytes are loaded from; sh = q - t. Inlined twice, so that the usual case
     // (sh == 0) pays nothing for the shifts.
     auto fast_line = [&](const char* const t, const unsigned sh) __attribute__((always_inline)) {
@@ -399,10 +561,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         bool name_ok = false;
         const unsigned want = ((1u << n) - 1) << sh;  // the name's bytes in a and b
         if (n >= 2 && n <= kHeaderNameMaxLen) {
-          // A known name matches its table entry, whose letters and '-' make it a valid name
-          // (only CR folds onto '-', and there is none before the colon). The entry is loaded sh
-          // bytes early, from inside the table (entry 0 is preceded by the slot index), to line
-          // it up with the name.
+          // As above; the entry is loaded sh bytes early, from inside the table (entry 0 is
+          // preceded by the slot index), to line it up with the name.
           const std::size_t k = kHeaderNameTable.index[header_name_hash(n, q[0], q[2], q[n - 1])];
           const HeaderNameEntry& e = kHeaderNameTable.entry[k];
           const char* const lower = reinterpret_cast<const char*>(&kHeaderNameTable) +
@@ -428,28 +588,10 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
           if (stops != 0) {
             c = q + __builtin_ctz(stops);
           } else if (sh == 0) {
-            const char* s2 = q + 32;
-            for (;;) {
-              if (end - s2 >= 16) {
-                if (const unsigned hit =
-                        control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s2)))) {
-                  c = s2 + __builtin_ctz(hit);
-                  break;
-                }
-                s2 += 16;
-              } else {
-                if (end > s2) {
-                  const unsigned hit =
-                      control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16))) >>
-                      (16 - (end - s2));
-                  if (hit) c = s2 + __builtin_ctz(hit);
-                }
-                break;
-              }
-            }
+            c = find_control(q + 32, end);
           }
-          if (c && static_cast<std::size_t>(c - q) <= lim.max_line_length && block_limit - c > 2 &&
-              crlf_at(c) && !chars::ws(c[2])) {
+          if (c && static_cast<std::size_t>(c - q) <= max_line && block_limit - c > 2 && crlf_at(c) &&
+              !chars::ws(c[2])) {
             fast = true;
             name_end = q + n;
             value_begin = name_end + 1;
@@ -459,7 +601,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         }
       }
     };
-    if (end - q >= 32) {
+    if (end - q >= 64) {
+      // Turned down by the run above.
+    } else if (end - q >= 32) {
       fast_line(q, 0u);
     } else if (end - begin >= 32) {
       fast_line(end - 32, static_cast<unsigned>(q - (end - 32)));
@@ -525,63 +669,22 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     const char* vb = value_begin;
     const char* ve = value_end;
     if (fast) {
-      // A fast line's value holds no byte up to CR (HT, CR and LF included): SP is its only LWS.
-      while (vb < ve && *vb == ' ') ++vb;
-      while (ve > vb && ve[-1] == ' ') --ve;
+      // As above: SP is a fast line's only LWS, and the CR at value_end stops the first loop.
+      while (*vb == ' ') ++vb;
+      if (vb != ve)
+        while (ve[-1] == ' ') --ve;
     } else {
       while (vb < ve && chars::lws(*vb)) ++vb;
       while (ve > vb && chars::lws(ve[-1])) --ve;
     }
-
-    const auto name_len = static_cast<std::size_t>(name_end - name_begin);
     const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
     q = lf + 1;
-
     // Most headers need nothing here; one predictable test keeps them off the jump table.
-    if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) switch (id) {
-        case HeaderId::content_length: {
-          std::uint32_t n;
-          if (!parse_uint32(value, n, 0x7FFFFFFFu)) return fail(ParseError::bad_content_length);
-          if (m.has_content_length_ && n != content_length)
-            return fail(ParseError::conflicting_content_length);
-          content_length = n;
-          m.has_content_length_ = true;
-          break;
-        }
-        case HeaderId::cseq: {
-          if (cseq_seen) return fail(ParseError::duplicate_header);
-          cseq_seen = true;
-          CSeq cs;
-          if (!parse_cseq(value, cs)) return fail(ParseError::bad_cseq);
-          m.cseq_number_ = cs.number;
-          m.cseq_method_ = cs.method;
-          break;
-        }
-        case HeaderId::max_forwards: {
-          if (m.max_forwards_ >= 0) return fail(ParseError::duplicate_header);
-          std::uint32_t n;
-          if (!parse_uint32(value, n, 255)) return fail(ParseError::bad_max_forwards);
-          m.max_forwards_ = static_cast<int>(n);
-          break;
-        }
-        case HeaderId::call_id:
-          if (m.first_[static_cast<std::size_t>(HeaderId::call_id)] != kNoHeader)
-            return fail(ParseError::duplicate_header);
-          if (!call_id_valid(value, p)) return fail(ParseError::bad_call_id);
-          break;
-        case HeaderId::from:
-        case HeaderId::to:
-          if (m.first_[static_cast<std::size_t>(id)] != kNoHeader) return fail(ParseError::duplicate_header);
-          break;
-        default:
-          break;
-      }
-    HeaderField* const f = m.push_field(id, opts.limits.max_headers);
-    if (!f) return fail(ParseError::too_many_headers);
-    f->name = std::string_view(name_begin, name_len);
-    f->value = value;
-    f->line_begin = static_cast<std::uint32_t>(name_begin - p);
-    f->line_end = static_cast<std::uint32_t>(lf + 1 - p);
+    if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
+      if (const ParseError e = check_value(id, value); e != ParseError::none) return fail(e);
+    }
+    if (!record(id, name_begin, static_cast<std::size_t>(name_end - name_begin), value, lf))
+      return fail(ParseError::too_many_headers);
   }
 
   // Mandatory headers (RFC 3261 §8.1.1); checked in the order a reader would list them.
