@@ -42,7 +42,11 @@ struct Proxy::Call {
   std::string dn;         // the agent DN the call is for (busy tracking), "" if none
   bool answered = false;  // a 2xx went upstream (call_event started)
   int best_status = 0;
-  std::string best;              // best non-2xx final so far, our Via removed ("" : synthesise best_status)
+  std::string best;             // best non-2xx final so far, our Via removed ("" : synthesise best_status)
+  std::size_t best_branch = 0;  // the branch best came from
+  // §16.7 step 7: the WWW-Authenticate and Proxy-Authenticate lines of every 401/407 received,
+  // by branch, added to the 401/407 that goes upstream.
+  std::vector<std::pair<std::size_t, std::string>> challenges;
   std::vector<Contact> targets;  // forking order (q descending)
   std::size_t next_target = 0;   // first target not yet tried
   std::vector<Branch> branches;

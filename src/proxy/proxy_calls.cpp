@@ -387,8 +387,10 @@ void Proxy::branch_final(Call& c, std::size_t bi, int status, const sip::Message
     c.six = true;  // §16.7 step 5: no new branches, the others are cancelled
     cancel_branches(c, bi);
   }
+  if ((status == 401 || status == 407) && rsp != nullptr) keep_challenges(c, bi, *rsp);
   if (better_response(status, c.best_status)) {
     c.best_status = status;
+    c.best_branch = bi;
     c.best.clear();
     if (rsp != nullptr) {
       const transaction::Target* t = table_->target(c.server);
@@ -396,6 +398,41 @@ void Proxy::branch_final(Call& c, std::size_t bi, int status, const sip::Message
     }
   }
   maybe_finish(c);
+}
+
+void Proxy::keep_challenges(Call& c, std::size_t bi, const sip::Message& rsp) {
+  // Bounded: a branch may send anything, and this is kept until the call's final response.
+  constexpr std::size_t kMaxBytes = 8192;
+  std::size_t kept = 0;
+  for (const auto& [branch, lines] : c.challenges) kept += lines.size();
+  std::string lines;
+  for (const auto id : {sip::HeaderId::www_authenticate, sip::HeaderId::proxy_authenticate}) {
+    for (const sip::HeaderField* f = rsp.find(id); f != nullptr; f = rsp.next(*f)) {
+      const std::string_view line = rsp.raw().substr(f->line_begin, f->line_end - f->line_begin);
+      if (kept + lines.size() + line.size() > kMaxBytes) break;
+      lines.append(line);
+    }
+  }
+  if (!lines.empty()) c.challenges.emplace_back(bi, std::move(lines));
+}
+
+void Proxy::add_challenges(Call& c) {
+  // §16.7 step 7: the chosen 401/407 carries every other 401/407's challenges, unmodified, so the
+  // caller can answer all the realms at once. They go at the end of the header block.
+  std::string extra;
+  for (const auto& [branch, lines] : c.challenges) {
+    if (branch != c.best_branch) extra += lines;
+  }
+  if (extra.empty()) return;
+  std::size_t at = c.best.find("\r\n\r\n");
+  if (at != std::string::npos) {
+    at += 2;
+  } else if ((at = c.best.find("\n\n")) != std::string::npos) {
+    at += 1;
+  } else {
+    return;
+  }
+  c.best.insert(at, extra);
 }
 
 void Proxy::maybe_finish(Call& c) {
@@ -415,6 +452,7 @@ void Proxy::maybe_finish(Call& c) {
     return;
   }
   const int status = upstream_status(c.best_status);
+  if ((status == 401 || status == 407) && !c.best.empty()) add_challenges(c);
   if (!c.best.empty() && status == c.best_status && table_->respond(c.server, status, c.best)) {
     ++stats_.responses_forwarded;
     return;

@@ -2,6 +2,8 @@
 // register, then calls go through duet and every hop is checked on the wire (RFC 3261 §16).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -692,6 +694,48 @@ TEST(ProxyService, SerialByQTriesTheLowerQOnlyAfterTheFirstFails) {
   ASSERT_NE(answer, nullptr);
   EXPECT_EQ(answer->msg.status_code(), 200);  // the 486 of the first group never went upstream
   EXPECT_EQ(answer->msg.to().tag, "p2");
+}
+
+TEST(ProxyService, ChallengesOfEveryBranchGoUpstreamInOne407) {
+  // §16.7 step 7: two forked branches both challenge; the caller gets one 407 carrying both
+  // realms' challenges (and the 401's WWW-Authenticate), each unmodified and once.
+  Service s(proxy_config(2, false));
+  UdpClient p1, p2, p3, alice;
+  ASSERT_TRUE(register_phone(s, p1, "bob"));
+  ASSERT_TRUE(register_phone(s, p2, "bob"));
+  ASSERT_TRUE(register_phone(s, p3, "bob"));
+  const Caller c = caller_for(alice.port, "auth");
+  alice.send(s.udp_port, invite(c));
+  auto inv1 = wait_request(p1, sip::Method::invite);
+  auto inv2 = wait_request(p2, sip::Method::invite);
+  auto inv3 = wait_request(p3, sip::Method::invite);
+  ASSERT_NE(inv1, nullptr);
+  ASSERT_NE(inv2, nullptr);
+  ASSERT_NE(inv3, nullptr);
+  const std::string ch1 = "Digest realm=\"one.example\", nonce=\"n1\", algorithm=MD5";
+  const std::string ch2 = "Digest realm=\"two.example\", nonce=\"n2\", qop=\"auth\"";
+  const std::string ch3 = "Digest realm=\"three.example\", nonce=\"n3\"";
+  p1.send(s.udp_port, response_to(inv1->msg, 407, "Proxy Authentication Required", "p1",
+                                  "Proxy-Authenticate: " + ch1 + "\r\n"));
+  p2.send(s.udp_port, response_to(inv2->msg, 407, "Proxy Authentication Required", "p2",
+                                  "Proxy-Authenticate: " + ch2 + "\r\n"));
+  p3.send(s.udp_port, response_to(inv3->msg, 401, "Unauthorized", "p3", "WWW-Authenticate: " + ch3 + "\r\n"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  const int status = r->msg.status_code();
+  ASSERT_TRUE(status == 401 || status == 407) << status;
+  // Challenges are not comma lists: whole header values.
+  auto whole = [&](sip::HeaderId id) {
+    std::vector<std::string> out;
+    for (const sip::HeaderField* f = r->msg.find(id); f != nullptr; f = r->msg.next(*f))
+      out.emplace_back(f->value);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(whole(sip::HeaderId::proxy_authenticate), (std::vector<std::string>{ch1, ch2}));
+  EXPECT_EQ(whole(sip::HeaderId::www_authenticate), std::vector<std::string>{ch3});
+  EXPECT_EQ(values(r->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  for (auto* p : {&p1, &p2, &p3}) ASSERT_NE(wait_request(*p, sip::Method::ack), nullptr);
 }
 
 TEST(ProxyService, BusyIsRelayedWhenTheOnlyBranchIsBusy) {

@@ -160,6 +160,9 @@ class Proxy final : public transaction::TransactionUser,
   void send_cancel(Call& c, std::size_t bi);
   void branch_final(Call& c, std::size_t bi, int status, const sip::Message* rsp);
   void maybe_finish(Call& c);
+  // §16.7 step 7: a 401/407's challenge lines kept; added to the chosen 401/407.
+  void keep_challenges(Call& c, std::size_t branch, const sip::Message& rsp);
+  void add_challenges(Call& c);
   void reply_call(Call& c, int status, std::string_view reason, std::string_view extra = {});
   void redirect_to_peer(Call& c, int status, std::string_view reason);
 
