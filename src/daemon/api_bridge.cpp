@@ -33,22 +33,24 @@ ApiBridge::ApiBridge(control::ControlLoop& control, server::SipService& service,
   // A drain logs an agent out once its calls are over: the proxy says when they start and end.
   board_.set_busy([this](const continuity::AgentState& s) {
     const auto it = calls_.find(s.dn);
-    return it != calls_.end() && it->second > 0;
+    return it != calls_.end() && !it->second.empty();
   });
-  service_.set_call_observer([this](std::string_view dn, bool started) {
-    control_.post([this, d = std::string(dn), started] { call_event(d, started); });
+  service_.set_call_observer([this](std::string_view dn, std::string_view call_id, bool started) {
+    control_.post(
+        [this, d = std::string(dn), id = std::string(call_id), started] { call_event(d, id, started); });
   });
   routing_changed();  // the first view, once the control loop runs
 }
 
-void ApiBridge::call_event(const std::string& dn, bool started) {
+void ApiBridge::call_event(const std::string& dn, const std::string& call_id, bool started) {
+  // By Call-ID, not by count: both parties may send a BYE (or a BYE may be for a call this site
+  // never saw answered), and only the end of a call that started here may free the agent.
   if (started) {
-    ++calls_[dn];
+    calls_[dn].insert(call_id);
     return;
   }
   const auto it = calls_.find(dn);
-  if (it == calls_.end()) return;
-  if (--it->second > 0) return;
+  if (it == calls_.end() || it->second.erase(call_id) == 0 || !it->second.empty()) return;
   calls_.erase(it);
   if (const auto* s = board_.on_dn(dn)) board_.call_ended(s->login);
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "duet/agents/config_model.hpp"
 #include "duet/api/api_context.hpp"
@@ -60,7 +61,7 @@ class ApiBridge final : public api::ApiContext,
   void routing_changed();
   void publish_view();
   // A call for an agent DN was answered (started) or ended (its BYE) here.
-  void call_event(const std::string& dn, bool started);
+  void call_event(const std::string& dn, const std::string& call_id, bool started);
   static void on_sweep(uv_timer_t* t);
   uv_timer_t* sweep_timer_ = nullptr;  // promotes registration-mode suspects past their grace
   bool flush_pending_ = false;
@@ -68,7 +69,8 @@ class ApiBridge final : public api::ApiContext,
   proxy::Forward default_forward_;
   // dr-forward of an agent phone's profile (by DN), learnt from its User-Agent when it registers.
   std::unordered_map<std::string, proxy::Forward> phone_forward_;
-  std::unordered_map<std::string, std::uint32_t> calls_;  // calls in progress per agent DN
+  // Calls in progress per agent DN, by Call-ID.
+  std::unordered_map<std::string, std::unordered_set<std::string>> calls_;
   // A binding changed here (local) or at the peer: relogs, registration modes, events. at_ms is
   // the peer's record time; for a local change it is ignored and the wall clock is read instead.
   void binding_changed(bool local, std::string_view key, std::string_view payload, bool deleted,

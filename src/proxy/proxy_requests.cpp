@@ -231,7 +231,7 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
     // Only a Route we signed with this DN: a forged one must not free another agent mid-call.
     if (sip::find_param(routes.params, "dn", dn) && !dn.value.empty() &&
         signed_tokens(routes.tokens, dn.value, tokens))
-      env_.call_event(dn.value, false);
+      env_.call_event(dn.value, msg.call_id(), false);
   }
   Call* c = new_call();
   if (c == nullptr) {

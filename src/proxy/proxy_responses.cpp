@@ -112,7 +112,7 @@ void Proxy::on_response(const transport::Source& src, const sip::Message& msg) {
         if (c->via_peer) remember_peer_dialog(*c, msg);
         if (!c->dn.empty() && !c->answered) {
           c->answered = true;
-          env_.call_event(c->dn, true);
+          env_.call_event(c->dn, msg.call_id(), true);
         }
       }
     }

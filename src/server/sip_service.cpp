@@ -603,8 +603,8 @@ bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_pe
   return false;
 }
 
-void SipService::call_event(std::string_view dn, bool started) {
-  if (call_observer_) call_observer_(dn, started);
+void SipService::call_event(std::string_view dn, std::string_view call_id, bool started) {
+  if (call_observer_) call_observer_(dn, call_id, started);
 }
 
 namespace {

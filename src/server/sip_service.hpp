@@ -104,7 +104,8 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void peer_down(transport::Runtime& rt);
   // Before the runtime starts: told (on a worker thread) when a call for an agent DN is answered
   // or ends here.
-  void set_call_observer(std::function<void(std::string_view dn, bool started)> fn) {
+  void set_call_observer(
+      std::function<void(std::string_view dn, std::string_view call_id, bool started)> fn) {
     call_observer_ = std::move(fn);
   }
 
@@ -112,7 +113,7 @@ class SipService final : public transport::Handler, public proxy::Environment {
   bool is_local_domain(std::string_view host) const override;
   bool locate(transport::Worker& w, const sip::Uri& ruri, bool want_peer, std::uint64_t call,
               proxy::Location& out) override;
-  void call_event(std::string_view dn, bool started) override;
+  void call_event(std::string_view dn, std::string_view call_id, bool started) override;
 
   struct Shard;  // per-worker state (sip_service.cpp)
 
@@ -137,7 +138,7 @@ class SipService final : public transport::Handler, public proxy::Environment {
   ProbeOptions probe_;
   proxy::ProxyOptions proxy_;
   LocalIdentity identity_;
-  std::function<void(std::string_view, bool)> call_observer_;
+  std::function<void(std::string_view, std::string_view, bool)> call_observer_;
   ShardHooks* hooks_ = nullptr;
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;

@@ -22,6 +22,9 @@ then checks what SIPp sees:
   g  as b with duet's default [registrar] domains (none: any domain is served); the other cases
      give each site its own address as its one domain. The call at a must complete, its BYE
      (Request-URI the phone's Contact) reaching the phone.
+  h  cross_site = "proxy", a call answered at b through a; b dies: a ends the call with a BYE.
+  i  agent logged in at a, on a call through a (held 4 s) when a is drained: the agent stays
+     logged in at a until the call's BYE, then leaves a (the drain's logout waits for the call).
 
   e2e_cross_site.py --duet BUILD/bin/duet [--scenarios DIR] [--case NAME ...] [--repeat N] [--keep]
 
@@ -492,6 +495,40 @@ def case_h(ctx):
     log(f"  ok: a ended the call through dead b: the caller got a BYE (Reason: {reason or None}) and answered it")
 
 
+def case_i(ctx):
+    """A drain waits for the agent's call: the agent, logged in at a, is on a call through a when a
+    is drained; it stays logged in there (Not Ready) until the call's BYE, then leaves a."""
+    pair = ctx.start_pair()
+    pa = Phone(ctx, "a")
+    Phone(ctx, "b")
+    pair.login_at("a")
+    port = free_udp_port([PHONE_IP])
+    base = os.path.join(ctx.work, f"uac-long-{port}")
+    # call_uac.xml holds the call -d ms between its ACK and its BYE.
+    argv = ["sipp", ctx.pair.sip("a"), "-sf", ctx.scenario("call_uac.xml"), "-s", DN, "-i", PHONE_IP,
+            "-p", str(port), "-t", "u1", "-nostdin", "-m", "1", "-l", "1", "-d", "4000", "-timeout", "30s",
+            "-timeout_error", "-default_behaviors", "all,-bye", "-trace_msg", "-message_file",
+            base + "-messages.log", "-trace_err", "-error_file", base + "-errors.log"]
+    caller = H.spawn(argv, base + "-stdout.log", mode="w")
+    ctx.procs.append(caller)
+    wait(lambda: pa.received().get("ACK", 0) >= 1, 10, "the call answered at a (its phone got the ACK)")
+    code, body = pair.req("a", "POST", "/api/v1/site/drain")
+    if code != 200:
+        raise Failure(f"POST /api/v1/site/drain at a: {code} {body}")
+    time.sleep(1.0)
+    st = pair.agent("a")
+    if caller.poll() is None and not (st.get("logged_in") and st.get("site") == "a"):
+        raise Failure(f"drained with a call in progress, {LOGIN} should stay logged in at a until the BYE; a says {st}")
+    log(f"  ok: drained during the call, {LOGIN} stays at a (ready {st.get('ready')}) while the call lasts")
+    ok, _ = H.poll(lambda: caller.poll() is not None, 15, 0.1)
+    if not ok or caller.poll() != 0:
+        raise Failure(f"the call should have ended with the caller's BYE (SIPp exit {caller.poll()})"
+                      f"\n{read(base + '-errors.log')[-1500:]}")
+    wait(lambda: not (pair.agent("a").get("logged_in") and pair.agent("a").get("site") == "a"), 5,
+         f"{LOGIN} leaves a once its call ended")
+    log(f"  ok: after the BYE {LOGIN} left a: {pair.agent('a')}")
+
+
 def case_f(ctx):
     pair = ctx.start_pair(mode="auto", forward=None)
     pa = Phone(ctx, "a", scenario="uas_register_answer_ua.xml", user_agent=ALCATEL_UA)
@@ -534,6 +571,7 @@ CASES = {
     "f": case_f,
     "g": case_g,
     "h": case_h,
+    "i": case_i,
 }
 
 

@@ -49,7 +49,7 @@ class Environment {
                       Location& out) = 0;
   // A call for an agent DN was answered (started) or ended here; calls are counted per DN so a
   // drain logs an agent out only once its calls are over. On this worker's thread.
-  virtual void call_event(std::string_view /*dn*/, bool /*started*/) {}
+  virtual void call_event(std::string_view /*dn*/, std::string_view /*call_id*/, bool /*started*/) {}
 };
 
 struct ProxyStats {
