@@ -312,6 +312,8 @@ def main():
     sub.add_parser("tls")
     sub.add_parser("flood")
     args = ap.parse_args()
+    # SIPp runs in a work directory: relative paths would not resolve there.
+    args.duet, args.scenarios = os.path.abspath(args.duet), os.path.abspath(args.scenarios)
     cases = {"scenarios": case_scenarios, "tls": case_tls, "flood": case_flood}
     work = tempfile.mkdtemp(prefix=f"duet-e2e-{args.case}-")
     t0 = time.monotonic()
