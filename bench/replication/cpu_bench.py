@@ -56,6 +56,7 @@ class Site:
         self.repl_port = H.free_port(ip)
         self.name, self.sip_port, self.workers, self.tmp, self.duet = name, sip_port, workers, tmp, duet
         self.peer = peer  # (name, ip, repl_port)
+        self.batch_ms = None  # [peer] batch_ms; None: duet's default
 
     def start(self):
         cfg = (f'workers = {self.workers}\nlisten = ["udp:{self.ip}:{self.sip_port}"]\nlog_level = "warn"\n'
@@ -64,6 +65,8 @@ class Site:
             pn, pip, pport = self.peer
             cfg += (f'[peer]\nname = "{pn}"\nreplication = "{pip}:{pport}"\n'
                     f'listen = "{self.ip}:{self.repl_port}"\n')
+            if self.batch_ms:
+                cfg += f"batch_ms = {self.batch_ms}\n"
         path = H.write_file(os.path.join(self.tmp, self.name + ".toml"), cfg)
         self.proc = H.spawn([self.duet, "-c", path], os.path.join(self.tmp, self.name + ".log"), with_parent=False)
         wait(lambda: H.get_json(self.ip, self.api_port, "/healthz") is not None, 10, self.name + " up")
@@ -88,6 +91,7 @@ def sipp(port, prefix, seq, count, rate, tmp):
 def round_(args, with_peer, tmp, prefix):
     sip_port = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
     a = Site(args.duet, tmp, "a", "127.0.0.1", sip_port, args.workers)
+    a.batch_ms = args.batch_ms
     b = None
     if with_peer and args.peer_absent:
         a.peer = ("b", "127.0.0.2", H.free_port("127.0.0.2"))  # nobody listens: records pile up locally
@@ -135,6 +139,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--peer-absent", action="store_true",
                     help="'on' = [peer] configured but not running (the layer's local cost, no link)")
+    ap.add_argument("--batch-ms", type=int, help="[peer] batch_ms at A (default: duet's)")
     ap.add_argument("--threads", action="store_true", help="also print A's CPU per thread, each round")
     args = ap.parse_args()
     args.duet = os.path.join(args.build, "bin", "duet")

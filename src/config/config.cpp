@@ -134,8 +134,8 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
   auto& p = c.peer;
   p.enabled = true;
   r.only(*t, "peer.",
-         {"name", "replication", "sip", "listen", "heartbeat_ms", "down_after_ms", "change_log", "tls",
-          "tls_name"});
+         {"name", "replication", "sip", "listen", "heartbeat_ms", "down_after_ms", "change_log", "batch_ms",
+          "tls", "tls_name"});
   r.get(*t, "peer.", "name", p.name);
   r.get(*t, "peer.", "sip", p.sip);
   read_address(r, *t, "replication", p.replication_ip, p.replication_port);
@@ -143,6 +143,7 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
   r.get(*t, "peer.", "heartbeat_ms", p.heartbeat_ms, 10, 60000);
   r.get(*t, "peer.", "down_after_ms", p.down_after_ms, 50, 600000);
   r.get(*t, "peer.", "change_log", p.change_log, 1024, 1 << 26);
+  r.get(*t, "peer.", "batch_ms", p.batch_ms, 1, 1000);
   r.get(*t, "peer.", "tls", p.tls);
   r.get(*t, "peer.", "tls_name", p.tls_name);
   const auto where = [&](const char* key) { return r.find(*t, key) ? r.find(*t, key) : t; };

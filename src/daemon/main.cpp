@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<duet::replication::ServerHooks> hooks;
   std::unique_ptr<duet::replication::Replicator> repl;
   if (cfg.peer.enabled) {
-    wrepl = std::make_unique<duet::replication::WorkerReplication>(control, tcfg.workers);
+    wrepl = std::make_unique<duet::replication::WorkerReplication>(control, tcfg.workers, 8u << 20,
+                                                                   cfg.peer.batch_ms);
     hooks = std::make_unique<duet::replication::ServerHooks>(*wrepl);
     handler.set_shard_hooks(hooks.get());
     duet::replication::PeerOptions po;
