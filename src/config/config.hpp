@@ -58,7 +58,7 @@ struct PeerConfig {
   std::uint32_t heartbeat_ms = 200;
   std::uint32_t down_after_ms = 1000;
   std::uint32_t change_log = 1u << 20;  // changes kept for resuming a cut link without a snapshot
-  std::uint32_t batch_ms = 10;  // changes are sent in batches this often (lag against CPU per change)
+  std::uint32_t batch_ms = 10;          // changes are sent in batches this often (lag against CPU per change)
   bool tls = false;      // the link runs TLS: [tls] cert_file and key_file, the peer checked against ca_file
   std::string tls_name;  // when set, the peer's certificate must carry this DNS name or IP address
 };
