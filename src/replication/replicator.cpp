@@ -120,6 +120,7 @@ Session* Replicator::new_session(bool dialed) {
   cb.on_connected = [this](Session& s) {
     if (dialing_ == &s) dialing_ = nullptr;
     s.start_reading();
+    if (s.closed()) return;  // a TLS session that could not start: already reported and freed soon
     pending_.push_back(&s);
     send_hello(s);
   };
@@ -152,6 +153,7 @@ void Replicator::on_connection(uv_stream_t* server, int status) {
     return;
   }
   s->start_reading();
+  if (s->closed()) return;
   self->pending_.push_back(s);
   self->send_hello(*s);
 }
