@@ -243,7 +243,8 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   c->loop_hash = hash;
   c->invite = msg.method_id() == sip::Method::invite;
   c->received_len = static_cast<std::uint8_t>(std::min(fix.received.size(), sizeof c->received));
-  if (c->received_len > 0) std::memcpy(c->received, fix.received.data(), c->received_len);  // may be null when empty
+  if (c->received_len > 0)
+    std::memcpy(c->received, fix.received.data(), c->received_len);  // may be null when empty
   c->rport = fix.rport;
   table_->set_context(id, c->context());
   const bool initial = msg.to().tag.empty();

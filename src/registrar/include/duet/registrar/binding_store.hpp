@@ -104,7 +104,7 @@ class BindingStore {
   }
   void destroy(Binding* b) noexcept;
 
-  std::vector<Binding*> slots_;  // power of two; nullptr = empty
+  std::vector<Binding*> slots_;      // power of two; nullptr = empty
   std::vector<std::uint16_t> tags_;  // tags_[i] = tag(slots_[i]->hash) where slots_[i] is not null
   std::size_t aors_ = 0;
   std::size_t bindings_ = 0;
