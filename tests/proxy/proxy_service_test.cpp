@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
@@ -181,6 +182,20 @@ std::string caller_request(const Caller& c, const std::string& method, const std
 
 std::string invite(const Caller& c, const std::string& extra = "", int max_forwards = 70) {
   return caller_request(c, "INVITE", c.ruri, c.branch, c.cseq, "", extra, max_forwards);
+}
+
+// bob registered from each phone, then the caller's INVITE forked in parallel to them all: the
+// INVITE each phone received, in the phones' order (null where none came), or nothing if a
+// registration failed.
+std::vector<std::unique_ptr<Sip>> fork_invite(Service& s, UdpClient& caller_socket,
+                                              std::initializer_list<UdpClient*> phones, const Caller& c) {
+  for (auto* p : phones) {
+    if (!register_phone(s, *p, "bob")) return {};
+  }
+  caller_socket.send(s.udp_port, invite(c));
+  std::vector<std::unique_ptr<Sip>> received;
+  for (auto* p : phones) received.push_back(wait_request(*p, sip::Method::invite));
+  return received;
 }
 
 // The CANCEL of the caller's INVITE (§9.1: same Request-URI, Via branch, From, To, Call-ID and
@@ -636,14 +651,12 @@ TEST(ProxyService, CancelOfAnUnknownInviteIs481) {
 TEST(ProxyService, ParallelForkCancelsTheOtherBranchWhenOneAnswers) {
   Service s(proxy_config(2, false));
   UdpClient p1, p2, alice;
-  ASSERT_TRUE(register_phone(s, p1, "bob"));
-  ASSERT_TRUE(register_phone(s, p2, "bob"));
   const Caller c = caller_for(alice.port, "fork");
-  alice.send(s.udp_port, invite(c));
-  auto inv1 = wait_request(p1, sip::Method::invite);
-  auto inv2 = wait_request(p2, sip::Method::invite);
-  ASSERT_NE(inv1, nullptr);
-  ASSERT_NE(inv2, nullptr);
+  auto invs = fork_invite(s, alice, {&p1, &p2}, c);
+  ASSERT_EQ(invs.size(), 2u);
+  for (const auto& i : invs) ASSERT_NE(i, nullptr);
+  auto& inv1 = invs[0];
+  auto& inv2 = invs[1];
   EXPECT_EQ(inv1->msg.request_uri(), contact_of("bob", p1));
   EXPECT_EQ(inv2->msg.request_uri(), contact_of("bob", p2));
   EXPECT_NE(inv1->msg.top_via().branch, inv2->msg.top_via().branch);  // one client transaction each
@@ -701,17 +714,13 @@ TEST(ProxyService, ChallengesOfEveryBranchGoUpstreamInOne407) {
   // realms' challenges (and the 401's WWW-Authenticate), each unmodified and once.
   Service s(proxy_config(2, false));
   UdpClient p1, p2, p3, alice;
-  ASSERT_TRUE(register_phone(s, p1, "bob"));
-  ASSERT_TRUE(register_phone(s, p2, "bob"));
-  ASSERT_TRUE(register_phone(s, p3, "bob"));
   const Caller c = caller_for(alice.port, "auth");
-  alice.send(s.udp_port, invite(c));
-  auto inv1 = wait_request(p1, sip::Method::invite);
-  auto inv2 = wait_request(p2, sip::Method::invite);
-  auto inv3 = wait_request(p3, sip::Method::invite);
-  ASSERT_NE(inv1, nullptr);
-  ASSERT_NE(inv2, nullptr);
-  ASSERT_NE(inv3, nullptr);
+  auto invs = fork_invite(s, alice, {&p1, &p2, &p3}, c);
+  ASSERT_EQ(invs.size(), 3u);
+  for (const auto& i : invs) ASSERT_NE(i, nullptr);
+  auto& inv1 = invs[0];
+  auto& inv2 = invs[1];
+  auto& inv3 = invs[2];
   const std::string ch1 = "Digest realm=\"one.example\", nonce=\"n1\", algorithm=MD5";
   const std::string ch2 = "Digest realm=\"two.example\", nonce=\"n2\", qop=\"auth\"";
   const std::string ch3 = "Digest realm=\"three.example\", nonce=\"n3\"";

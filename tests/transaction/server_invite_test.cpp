@@ -206,11 +206,19 @@ TEST(ServerInvite, NoResponseAfterFinalAndNoneBeforeValidation) {
   EXPECT_FALSE(rig.respond(r.id, 180, Req{}));
 }
 
-TEST(ServerInvite, UnansweredInviteEndsAfterTheSafetyNet) {
-  Options o;
-  o.unanswered_ms = 10000;
-  Rig rig(o);
-  const auto r = rig.request(Req{});
+// An INVITE server transaction just received, whose safety net (Options::unanswered_ms) is 10 s.
+class SafetyNet : public ::testing::Test {
+ protected:
+  static Options options() {
+    Options o;
+    o.unanswered_ms = 10000;
+    return o;
+  }
+  Rig rig{options()};
+  const ServerResult r = rig.request(Req{});
+};
+
+TEST_F(SafetyNet, UnansweredInviteEndsAfterTheSafetyNet) {
   rig.advance(9990);
   EXPECT_TRUE(rig.table->alive(r.id));
   rig.advance(20);
@@ -218,11 +226,7 @@ TEST(ServerInvite, UnansweredInviteEndsAfterTheSafetyNet) {
   EXPECT_FALSE(rig.table->alive(r.id));
 }
 
-TEST(ServerInvite, ARingingResponsePushesTheSafetyNetBack) {
-  Options o;
-  o.unanswered_ms = 10000;
-  Rig rig(o);
-  const auto r = rig.request(Req{});
+TEST_F(SafetyNet, ARingingResponsePushesTheSafetyNetBack) {
   rig.advance(8000);
   ASSERT_TRUE(rig.respond(r.id, 180, Req{}));  // still ringing: 10 s more from here
   rig.advance(8000);
@@ -232,11 +236,7 @@ TEST(ServerInvite, ARingingResponsePushesTheSafetyNetBack) {
   EXPECT_EQ(rig.tu.count('T', r.id), 1u);
 }
 
-TEST(ServerInvite, TuMayAnswerFromTheSafetyNetCallback) {
-  Options o;
-  o.unanswered_ms = 10000;
-  Rig rig(o);
-  const auto r = rig.request(Req{});
+TEST_F(SafetyNet, TuMayAnswerFromTheSafetyNetCallback) {
   rig.tu.on_timeout_hook = [&](TxnId id) {
     EXPECT_TRUE(rig.table->respond_with(id, 408, "Request Timeout", "x1"));
   };
