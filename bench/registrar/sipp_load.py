@@ -31,15 +31,16 @@ def _counter(out, name):
     return int(m.group(1)) if m else 0
 
 
-def run(port, proto, prefix, seq, count, rate, workdir):
+def run(port, proto, prefix, seq, count, rate, workdir, local_port=None):
     """count REGISTERs for AORs <prefix>1..<prefix>count at `rate` per second; seq 1 = new, 2 = refresh.
-    Bounded by -m, -timeout and a process timeout of twice the expected duration plus a margin."""
+    SIPp sends from local_port (a free one if None). Bounded by -m, -timeout and a process timeout
+    of twice the expected duration plus a margin."""
     expected = count / rate
     cmd = [
         "sipp", f"127.0.0.1:{port}", "-sf", SCENARIO,
         "-key", "prefix", prefix, "-key", "seq", str(seq), "-cid_str", f"{prefix}%u@bench",
         "-m", str(count), "-r", str(rate), "-l", str(max(1000, rate * 2)),
-        "-t", "u1" if proto == "udp" else "t1", "-i", "127.0.0.1", "-p", str(free_port(proto == "udp")),
+        "-t", "u1" if proto == "udp" else "t1", "-i", "127.0.0.1", "-p", str(local_port or free_port(proto == "udp")),
         "-nostdin", "-timeout", f"{int(expected * 2 + 20)}s", "-max_non_invite_retrans", "5",
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

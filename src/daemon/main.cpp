@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   if (cfg.peer.enabled) {
     wrepl = std::make_unique<duet::replication::WorkerReplication>(control, tcfg.workers, 8u << 20,
                                                                    cfg.peer.batch_ms);
+    wrepl->set_owners(&handler.owners());
     hooks = std::make_unique<duet::replication::ServerHooks>(*wrepl);
     handler.set_shard_hooks(hooks.get());
     duet::replication::PeerOptions po;

@@ -116,8 +116,10 @@ void WorkerReplication::apply(const std::string& origin, std::uint64_t generatio
     std::string_view user, domain;
     if (!parse_binding_key(r.key, user, domain)) continue;
     if (remote_observer_) remote_observer_(r);
-    per[registrar::shard_of(registrar::aor_hash(user, domain), static_cast<std::uint16_t>(n))].push_back(
-        std::move(r));
+    const std::uint64_t hash = registrar::aor_hash(user, domain);
+    std::uint16_t owner = registrar::shard_of(hash, static_cast<std::uint16_t>(n));
+    if (owners_ != nullptr) owner = owners_->claim(hash, owner);
+    per[owner].push_back(std::move(r));
   }
   auto pending = std::make_shared<std::atomic<int>>(0);
   for (const auto& v : per) {

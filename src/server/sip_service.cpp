@@ -239,8 +239,9 @@ bool SipService::answers_options(const sip::Message& msg) const {
 
 void SipService::handle_register(transport::Worker& w, const transport::Source& src,
                                  const sip::Message& msg) {
-  // The owner is decided here, on the receiving worker, from the To header alone. A To that
-  // yields no key is answered (400) by the local shard: it changes no binding.
+  // The owner is decided here, on the receiving worker, from the To header alone: the worker that
+  // first received a REGISTER for the AOR (this one, if none did). A To that yields no key is
+  // answered (400) by the local shard: it changes no binding.
   registrar::AorKeyBuffer kb;
   registrar::AorKey key;
   const registrar::AorKey* known = nullptr;
@@ -248,7 +249,7 @@ void SipService::handle_register(transport::Worker& w, const transport::Source& 
   if (workers > 1) {
     std::uint16_t owner = w.index();
     if (registrar::aor_key_from_request(msg, kb, key) == registrar::AorStatus::ok) {
-      owner = registrar::shard_of(key.hash, workers);
+      owner = owners_.claim(key.hash, w.index());
       known = &key;
     }
     if (owner != w.index()) {
@@ -494,7 +495,7 @@ void SipService::post_probe_answer(transport::Worker& w, std::uint16_t owner, st
 
 void SipService::release_aor(transport::Runtime& rt, std::string user, std::string domain) {
   const auto hash = registrar::aor_hash(user, domain);
-  const auto owner = registrar::shard_of(hash, static_cast<std::uint16_t>(rt.workers()));
+  const auto owner = owners_.owner(hash, 0);  // unclaimed: no worker holds any binding of it
   auto* t = new ReleaseTask{{}, this, std::move(user), std::move(domain), hash};
   t->task.run = [](transport::Worker& w, transport::Task* task) {
     std::unique_ptr<ReleaseTask> r(reinterpret_cast<ReleaseTask*>(task));
@@ -583,7 +584,8 @@ bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_pe
     out.contacts.clear();  // not an AOR anyone can register: nobody there
     return true;
   }
-  const std::uint16_t owner = registrar::shard_of(key.hash, w.worker_count());
+  // Unclaimed: no worker holds a binding of it, this one answers (with nobody) at once.
+  const std::uint16_t owner = owners_.owner(key.hash, w.index());
   if (owner == w.index()) {
     fill_location(w, key.user, key.domain, key.hash, want_peer, out);
     return true;

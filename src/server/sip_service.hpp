@@ -1,6 +1,7 @@
 // The SIP service the transport calls for every parsed message (design: notes/server-design.md).
-// Each worker owns one registrar shard; a REGISTER whose AOR another worker owns is copied to
-// that worker's mailbox and handled there, so no binding is ever touched by two threads.
+// Each worker owns one registrar shard. An AOR belongs to the worker that first received a
+// REGISTER for it (registrar::OwnerMap); a REGISTER that arrives at another worker is copied to
+// the owner's mailbox and handled there, so no binding is ever touched by two threads.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "duet/proxy/routing_view.hpp"
 #include "duet/registrar/binding_store.hpp"
 #include "duet/registrar/options.hpp"
+#include "duet/registrar/owner_map.hpp"
 #include "duet/transport/handler.hpp"
 #include "duet/transport/task.hpp"
 #include "local_identity.hpp"
@@ -97,6 +99,8 @@ class SipService final : public transport::Handler, public proxy::Environment {
   // registration with it.
   void release_aor(transport::Runtime& rt, std::string user, std::string domain);
   const registrar::Policy& policy() const noexcept { return policy_; }
+  // Which worker owns each AOR; the replication layer claims AORs for the peer's bindings with it.
+  registrar::OwnerMap& owners() noexcept { return owners_; }
 
   // Any thread: every worker's proxy delivers calls by this business-continuity view from now on.
   void set_routing_view(transport::Runtime& rt, proxy::RoutingViewPtr view);
@@ -140,6 +144,7 @@ class SipService final : public transport::Handler, public proxy::Environment {
   LocalIdentity identity_;
   std::function<void(std::string_view, std::string_view, bool)> call_observer_;
   ShardHooks* hooks_ = nullptr;
+  registrar::OwnerMap owners_;
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;
 };

@@ -1,5 +1,8 @@
 #include "mailbox.hpp"
 
+#include "duet/transport/worker.hpp"
+#include "worker_state.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -23,7 +26,7 @@ void Mailbox::init(uv_loop_t* loop, Worker* owner, std::atomic<std::int64_t>* in
   polling_ = true;
 }
 
-void Mailbox::push(Task* t) noexcept {
+bool Mailbox::push_quietly(Task* t) noexcept {
   in_flight_->fetch_add(1, std::memory_order_relaxed);
   Task* old = head_.load(std::memory_order_relaxed);
   do {
@@ -31,7 +34,10 @@ void Mailbox::push(Task* t) noexcept {
   } while (!head_.compare_exchange_weak(old, t, std::memory_order_release, std::memory_order_relaxed));
   // Only the push onto an empty stack wakes the consumer: the ones after it find a wake-up
   // already on its way (the consumer empties the stack only by taking it whole, after a wake).
-  if (old != nullptr || closed_.load(std::memory_order_acquire)) return;
+  return old == nullptr && !closed_.load(std::memory_order_acquire);
+}
+
+void Mailbox::wake() noexcept {
   const std::uint64_t one = 1;
   ssize_t r;
   do {
@@ -80,7 +86,14 @@ void Mailbox::on_readable(uv_poll_t* p, int status, int) {
     while (::read(m->efd_, &v, sizeof v) < 0 && errno == EINTR) {
     }
   }
+  // Replies of the tasks leave in one sendmmsg per socket, and the tasks' own posts wake their
+  // targets once, after the drain.
+  auto& st = m->owner_->state();
+  enter_batch(*m->owner_);
+  for (auto& u : st.udp) u->hold();
   m->drain();
+  for (auto& u : st.udp) u->release();
+  leave_batch(*m->owner_);
 }
 
 }  // namespace duet::transport

@@ -3,7 +3,9 @@
 // posting order.
 //
 // Wake-ups go through an eventfd of our own, written only by the push that finds the stack empty:
-// a burst of posts costs one write, and nothing ever waits for a producer. (uv_async_t was used
+// a burst of posts costs one write, and nothing ever waits for a producer. A worker posting from
+// inside a batch of its own (a recvmmsg batch, a drain) defers that write to the batch's end, so
+// the consumer wakes once per batch instead of once per task (see Worker::post). (uv_async_t was used
 // before: its consumer spins, then sched_yield()s, until every concurrent uv_async_send() has
 // returned, which under load on two cores cost more than the tasks themselves.)
 #pragma once
@@ -31,7 +33,13 @@ class Mailbox {
   // Throws std::system_error if the eventfd cannot be made.
   void init(uv_loop_t* loop, Worker* owner, std::atomic<std::int64_t>* in_flight);
   // Any thread. After close() the task is kept, not signalled; drain_all() runs it at teardown.
-  void push(Task* t) noexcept;
+  void push(Task* t) noexcept {
+    if (push_quietly(t)) wake();
+  }
+  // As push(), but returns true instead of waking when the consumer needs a wake-up: the caller
+  // must then call wake() (soon: the consumer sleeps until it does).
+  bool push_quietly(Task* t) noexcept;
+  void wake() noexcept;
   // Owner thread: runs every task queued so far. Returns how many ran.
   std::size_t drain() noexcept;
   // Owner thread: stops waking the loop and closes its handle.

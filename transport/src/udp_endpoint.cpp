@@ -57,11 +57,14 @@ void UdpEndpoint::start() {
 }
 
 void UdpEndpoint::stop_reading() noexcept {
-  if (!closed_) uv_udp_recv_stop(&udp_);
+  if (closed_) return;
+  uv_udp_recv_stop(&udp_);
+  end_batch();  // libuv reports no end of batch once reading stopped
 }
 
 void UdpEndpoint::close() noexcept {
   if (closed_) return;
+  end_batch();
   flush_held();
   hold_replies_ = false;
   closed_ = true;
@@ -78,11 +81,14 @@ void UdpEndpoint::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const
                           unsigned flags) {
   auto* self = static_cast<UdpEndpoint*>(h->data);
   if (flags & UV_UDP_MMSG_FREE) {  // end of a batch (the buffer itself is ours and reused)
-    self->flush_held();
-    self->hold_replies_ = false;
+    self->end_batch();
     return;
   }
-  if ((flags & UV_UDP_MMSG_CHUNK) && self->use_sendmmsg_) self->hold_replies_ = true;
+  if ((flags & UV_UDP_MMSG_CHUNK) && !self->in_batch_) {
+    self->in_batch_ = true;
+    enter_batch(self->w_);
+    if (self->use_sendmmsg_) self->hold_replies_ = true;
+  }
   if (nread < 0) {
     spdlog::debug("udp {}: read error: {}", sockaddr_to_string(self->local_),
                   uv_strerror(static_cast<int>(nread)));
@@ -117,6 +123,18 @@ bool UdpEndpoint::send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsig
     return true;
   }
   return send_now(peer, bufs, n);
+}
+
+void UdpEndpoint::end_batch() noexcept {
+  if (!in_batch_) return;
+  in_batch_ = false;
+  release();
+  leave_batch(w_);
+}
+
+void UdpEndpoint::release() noexcept {
+  flush_held();
+  hold_replies_ = false;
 }
 
 void UdpEndpoint::flush_held() noexcept {

@@ -120,6 +120,7 @@ void run_worker(Worker& w) {
   // "duet-w0", "duet-w1"...: top -H, perf and /proc/PID/task/*/comm tell the workers apart.
   const std::string name = "duet-w" + std::to_string(w.index());
   pthread_setname_np(pthread_self(), name.c_str());
+  t_running_worker = &st;
   w.runtime().handler().on_worker_start(w);
   for (auto& u : st.udp) u->start();
   for (auto& l : st.listeners) l->start();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "duet/control/control_loop.hpp"
+#include "duet/registrar/owner_map.hpp"
 #include "duet/replication/change_feed.hpp"
 #include "duet/replication/remote_view.hpp"
 #include "duet/replication/replicator.hpp"
@@ -49,6 +50,9 @@ class WorkerReplication final : public RemoteSink {
     runtime_ = &rt;
   }
   void set_config_applier(ConfigApplier* a) noexcept { config_ = a; }
+  // Before start(): which worker owns each AOR (the SIP service's). A peer's binding goes to the
+  // worker owning its AOR, claiming it if no worker does. Without it, AORs are hashed to workers.
+  void set_owners(registrar::OwnerMap* owners) noexcept { owners_ = owners; }
   // Control loop: sees every local binding change as it is drained to the replicator (key and
   // payload as binding_record.hpp encodes them). Business continuity relogs agents with it.
   using LocalBindingObserver =
@@ -88,6 +92,7 @@ class WorkerReplication final : public RemoteSink {
   Replicator* replicator_ = nullptr;
   transport::Runtime* runtime_ = nullptr;
   ConfigApplier* config_ = nullptr;
+  registrar::OwnerMap* owners_ = nullptr;
   LocalBindingObserver observer_;
   RemoteBindingObserver remote_observer_;
 };
