@@ -19,13 +19,14 @@ TEST(OwnerMap, UnclaimedSlotsAnswerTheFallback) {
 
 TEST(OwnerMap, TheFirstClaimWinsAndStays) {
   OwnerMap m(10);
-  EXPECT_EQ(m.claim(42, 1), 1);
-  EXPECT_EQ(m.claim(42, 0), 1);
-  EXPECT_EQ(m.owner(42, 0), 1);
+  const std::uint64_t a = std::uint64_t{42} << 32, b = std::uint64_t{43} << 32;
+  EXPECT_EQ(m.claim(a, 1), 1);
+  EXPECT_EQ(m.claim(a, 0), 1);
+  EXPECT_EQ(m.owner(a, 0), 1);
   // Worker 0 is a real owner, not "unclaimed".
-  EXPECT_EQ(m.claim(43, 0), 0);
-  EXPECT_EQ(m.owner(43, 5), 0);
-  EXPECT_EQ(m.claim(43, 3), 0);
+  EXPECT_EQ(m.claim(b, 0), 0);
+  EXPECT_EQ(m.owner(b, 5), 0);
+  EXPECT_EQ(m.claim(b, 3), 0);
 }
 
 TEST(OwnerMap, HashesSharingASlotShareItsOwner) {
