@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "call.hpp"
 #include "duet/proxy/proxy.hpp"
@@ -35,6 +36,18 @@ std::string_view branch_hash(std::string_view branch) noexcept {
 bool dialog_creating(sip::Method m) noexcept {
   return m == sip::Method::invite || m == sip::Method::subscribe || m == sip::Method::refer ||
          m == sip::Method::notify;
+}
+
+// Every option tag of every Proxy-Require field, in message order, as one Unsupported value: a 420
+// lists all the tags the proxy did not understand (§16.3 step 5), not only the first field's.
+std::string unsupported_tags(const sip::Message& msg) {
+  std::string tags;
+  sip::for_each_value(msg, sip::HeaderId::proxy_require, [&](std::string_view tag) {
+    if (!tags.empty()) tags += ", ";
+    tags += tag;
+    return true;
+  });
+  return tags;
 }
 
 }  // namespace
@@ -198,10 +211,9 @@ bool Proxy::check_request(transaction::TxnId id, const sip::Message& msg, const 
     return false;
   }
   // Step 5: we support no extension a proxy would have to understand.
-  if (const auto pr = msg.header(sip::HeaderId::proxy_require); !pr.empty()) {
+  if (const std::string tags = unsupported_tags(msg); !tags.empty()) {
     ++stats_.rejected;
-    const std::string extra = "Unsupported: " + std::string(pr) + "\r\n";
-    reply(id, msg, fix, 420, "Bad Extension", extra);
+    reply(id, msg, fix, 420, "Bad Extension", "Unsupported: " + tags + "\r\n");
     return false;
   }
   return true;

@@ -302,6 +302,22 @@ TEST(ProxyService, ProxyRequireIs420WithUnsupported) {
   EXPECT_TRUE(bob.recv(200).empty());
 }
 
+TEST(ProxyService, ProxyRequireInSeveralFieldsListsEveryTagIn420) {
+  // RFC 3261 §16.3 step 5 (RFC 4475 §3.3.5): every option tag not understood is listed, whichever
+  // Proxy-Require field it came in (the 420 used to list the first field's only).
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "pr2");
+  alice.send(s.udp_port, invite(c, "Proxy-Require: foo\r\nProxy-Require: bar,\r\n baz\r\n"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 420);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::unsupported), "foo, bar, baz");
+  EXPECT_EQ(r->msg.count(sip::HeaderId::unsupported), 1u);
+  EXPECT_TRUE(bob.recv(200).empty());
+}
+
 TEST(ProxyService, MailtoRequestUriIs416) {
   Service s(proxy_config(1));
   UdpClient alice;
