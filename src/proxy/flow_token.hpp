@@ -22,7 +22,7 @@ bool same_flow(const transport::Source& a, const transport::Source& b) noexcept;
 
 // RFC 5626 §5.2: the tokens we put in Record-Route are signed, so that nobody can forge a Route
 // that makes us send into another phone's connection (or end another agent's call by its DN).
-// The MAC is the first 8 bytes of HMAC-SHA256 over tokens ";" dn with a key made at start (a
+// The MAC is SipHash-2-4 (64 bits) over tokens ";" dn with a 128-bit key made at start (a
 // restart invalidates it: in-dialog requests then go by their Request-URI), in hex.
 void append_token_mac(std::string& out, std::string_view tokens, std::string_view dn);
 bool token_mac_ok(std::string_view tokens, std::string_view dn, std::string_view mac) noexcept;

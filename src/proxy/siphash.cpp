@@ -1,0 +1,61 @@
+#include "siphash.hpp"
+
+#include <bit>
+#include <cstring>
+
+namespace duet::proxy {
+namespace {
+
+std::uint64_t load_le64(const unsigned char* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+struct State {
+  std::uint64_t v0, v1, v2, v3;
+  void round() noexcept {
+    v0 += v1;
+    v1 = std::rotl(v1, 13);
+    v1 ^= v0;
+    v0 = std::rotl(v0, 32);
+    v2 += v3;
+    v3 = std::rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = std::rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = std::rotl(v1, 17);
+    v1 ^= v2;
+    v2 = std::rotl(v2, 32);
+  }
+  void absorb(std::uint64_t m) noexcept {  // 2 compression rounds
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+};
+
+}  // namespace
+
+std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* data,
+                        std::size_t len) noexcept {
+  const std::uint64_t k0 = load_le64(key.data()), k1 = load_le64(key.data() + 8);
+  State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+          k1 ^ 0x7465646279746573ULL};
+  const auto* p = static_cast<const unsigned char*>(data);
+  const std::size_t whole = len - len % 8;
+  for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
+  // The last block: the remaining bytes, little-endian, and the length's low byte on top.
+  unsigned char last[8] = {};
+  if (len > whole) std::memcpy(last, p + whole, len - whole);
+  last[7] = static_cast<unsigned char>(len);
+  s.absorb(load_le64(last));
+  s.v2 ^= 0xff;  // 4 finalization rounds
+  for (int i = 0; i < 4; ++i) s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+}  // namespace duet::proxy

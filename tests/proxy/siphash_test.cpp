@@ -1,0 +1,42 @@
+// SipHash-2-4 against the reference vectors (key 00..0f, message 00 01 .. of each length).
+#include "siphash.hpp"
+
+#include <gtest/gtest.h>
+
+namespace duet::proxy {
+namespace {
+
+std::array<unsigned char, 16> reference_key() {
+  std::array<unsigned char, 16> k{};
+  for (int i = 0; i < 16; ++i) k[i] = static_cast<unsigned char>(i);
+  return k;
+}
+
+std::uint64_t of_length(std::size_t n) {
+  unsigned char msg[64] = {};
+  for (std::size_t i = 0; i < n; ++i) msg[i] = static_cast<unsigned char>(i);
+  return siphash24(reference_key(), msg, n);
+}
+
+TEST(SipHash, MatchesTheReferenceVectors) {
+  EXPECT_EQ(of_length(0), 0x726fdb47dd0e0e31ULL);   // vectors.h, the empty message
+  EXPECT_EQ(of_length(15), 0xa129ca6149be45e5ULL);  // the paper's Appendix A example
+}
+
+TEST(SipHash, EveryByteAndTheKeyMatter) {
+  const std::uint64_t base = of_length(20);
+  unsigned char msg[20];
+  for (int i = 0; i < 20; ++i) msg[i] = static_cast<unsigned char>(i);
+  for (int i = 0; i < 20; ++i) {
+    msg[i] ^= 1;
+    EXPECT_NE(siphash24(reference_key(), msg, 20), base) << "byte " << i;
+    msg[i] ^= 1;
+  }
+  auto k = reference_key();
+  k[15] ^= 0x80;
+  EXPECT_NE(siphash24(k, msg, 20), base);
+  EXPECT_NE(of_length(19), base);  // the length is mixed in
+}
+
+}  // namespace
+}  // namespace duet::proxy
