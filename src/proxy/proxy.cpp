@@ -157,7 +157,11 @@ void Proxy::ensure_timer() {
 void Proxy::on_tick(uv_timer_t* t) {
   auto* self = static_cast<Proxy*>(t->data);
   uv_update_time(t->loop);
-  self->table_->run_timers();
+  {
+    // Retransmissions and 100 Trying due on this tick leave together.
+    transport::Worker::Batch batch(self->w_);
+    self->table_->run_timers();
+  }
   if (self->table_->timers_pending() == 0) {
     uv_timer_stop(t);
     self->timer_active_ = false;

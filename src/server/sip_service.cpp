@@ -118,6 +118,7 @@ void on_expiry_tick(uv_timer_t* t) {
   auto* sh = static_cast<SipService::Shard*>(t->data);
   sh->reg.expire(uv_now(t->loop), kExpiryBatch);
   if (sh->prober.enabled() && sh->worker != nullptr) {
+    transport::Worker::Batch batch(*sh->worker);  // the probes due now leave in one sendmmsg
     sh->prober.tick(*sh->worker, sh->reg.store(), uv_now(t->loop),
                     static_cast<std::uint32_t>(uv_timer_get_repeat(t)));
   }

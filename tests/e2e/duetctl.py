@@ -5,11 +5,18 @@ required to exit 0."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 LISTEN_RE = re.compile(r"listening on (udp|tcp|tls):([0-9.]+|\[[0-9a-fA-F:]+\]):(\d+)")
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class DuetError(Exception):
@@ -27,6 +34,9 @@ class Duet:
             f.write('log_level = "warn"\n')
             f.write("listen = [" + ", ".join(f'"{l}"' for l in listen) + "]\n")
             f.write(extra_toml)
+            if "[api]" not in extra_toml:
+                # A free port, not the default 8080: tests (and other duets) run side by side.
+                f.write(f'[api]\nlisten = "127.0.0.1:{free_tcp_port()}"\n')
         self.expected = len(listen)
         self.ports = {}  # proto -> port
         self.proc = None

@@ -88,12 +88,8 @@ void Mailbox::on_readable(uv_poll_t* p, int status, int) {
   }
   // Replies of the tasks leave in one sendmmsg per socket, and the tasks' own posts wake their
   // targets once, after the drain.
-  auto& st = m->owner_->state();
-  enter_batch(*m->owner_);
-  for (auto& u : st.udp) u->hold();
+  Worker::Batch batch(*m->owner_);
   m->drain();
-  for (auto& u : st.udp) u->release();
-  leave_batch(*m->owner_);
 }
 
 }  // namespace duet::transport

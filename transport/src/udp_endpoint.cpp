@@ -86,8 +86,7 @@ void UdpEndpoint::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const
   }
   if ((flags & UV_UDP_MMSG_CHUNK) && !self->in_batch_) {
     self->in_batch_ = true;
-    enter_batch(self->w_);
-    if (self->use_sendmmsg_) self->hold_replies_ = true;
+    self->w_.begin_batch();
   }
   if (nread < 0) {
     spdlog::debug("udp {}: read error: {}", sockaddr_to_string(self->local_),
@@ -128,8 +127,7 @@ bool UdpEndpoint::send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsig
 void UdpEndpoint::end_batch() noexcept {
   if (!in_batch_) return;
   in_batch_ = false;
-  release();
-  leave_batch(w_);
+  w_.end_batch();  // sends what every socket of the worker held
 }
 
 void UdpEndpoint::release() noexcept {

@@ -27,7 +27,7 @@ class UdpEndpoint {
   // Datagram to peer; falls back to a queued send (copying) if the socket buffer is full. While a
   // recvmmsg batch is being handled, replies are held and leave together in one sendmmsg.
   bool send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept;
-  // Replies held from hold() to release() leave together (the worker's mailbox drain uses it).
+  // Datagrams sent from hold() to release() leave together, in one sendmmsg (Worker::begin_batch).
   void hold() noexcept { hold_replies_ = use_sendmmsg_ && !closed_; }
   void release() noexcept;
 
@@ -39,7 +39,7 @@ class UdpEndpoint {
   sockaddr_storage local_{};
   bool send_now(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept;
   void flush_held() noexcept;
-  void end_batch() noexcept;  // sends what the batch held, and ends the worker's batch
+  void end_batch() noexcept;  // ends the worker's batch this recvmmsg batch began
 
   struct Held {
     sockaddr_storage to;
@@ -47,7 +47,7 @@ class UdpEndpoint {
   };
   static constexpr std::size_t kMaxHeld = 64;
   std::unique_ptr<char[]> buf_;
-  bool hold_replies_ = false;  // inside a recvmmsg batch, with sendmmsg on
+  bool hold_replies_ = false;  // inside a worker's batch, with sendmmsg on
   bool in_batch_ = false;      // between a recvmmsg batch's first datagram and its end
   bool use_sendmmsg_ = false;
   std::vector<Held> held_;

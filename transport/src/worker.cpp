@@ -86,14 +86,18 @@ bool Worker::own_udp_address(const sockaddr_storage& listener, sockaddr_storage&
 
 thread_local WorkerState* t_running_worker = nullptr;
 
-void enter_batch(Worker& w) noexcept {
-  ++w.state().batch_depth;
+void Worker::begin_batch() noexcept {
+  auto& st = *state_;
+  if (st.batch_depth++ > 0) return;
+  // Every socket, not only the one read: a proxy forwards from this worker's own port.
+  for (auto& u : st.udp) u->hold();
 }
 
-void leave_batch(Worker& w) noexcept {
-  auto& st = w.state();
+void Worker::end_batch() noexcept {
+  auto& st = *state_;
   if (--st.batch_depth > 0) return;
-  for (const std::uint16_t target : st.deferred_wakes) w.runtime().worker(target).state().mailbox.wake();
+  for (auto& u : st.udp) u->release();
+  for (const std::uint16_t target : st.deferred_wakes) rt_.worker(target).state().mailbox.wake();
   st.deferred_wakes.clear();
 }
 

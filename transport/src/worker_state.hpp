@@ -42,8 +42,8 @@ struct WorkerState {
   bool quiesced = false;
   bool closing = false;                        // close phase: the sweep timer is the linger timer
   Task quiesce_task, close_task, finish_task;  // stop phases, posted by Runtime::stop()
-  // Inside a batch (a recvmmsg batch, a mailbox drain) the wake-ups this worker's posts owe other
-  // workers are collected here and written once, when the batch ends (see Worker::post).
+  // Inside a batch (Worker::begin_batch) the wake-ups this worker's posts owe other workers are
+  // collected here and written once, when the batch ends (see Worker::post).
   int batch_depth = 0;
   std::vector<std::uint16_t> deferred_wakes;
 };
@@ -51,9 +51,5 @@ struct WorkerState {
 // The worker whose loop runs on this thread (none on other threads): only its own thread may
 // defer wake-ups in its state.
 extern thread_local WorkerState* t_running_worker;
-
-// A batch of work on w's own thread: posts made inside it wake their targets at its end.
-void enter_batch(Worker& w) noexcept;
-void leave_batch(Worker& w) noexcept;
 
 }  // namespace duet::transport

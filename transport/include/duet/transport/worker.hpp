@@ -48,6 +48,22 @@ class Worker {
   // Safe from any thread; never blocks and never allocates.
   void post(std::uint16_t target_worker, Task* t);
 
+  // On this worker's thread: from begin_batch() to the matching end_batch(), UDP datagrams sent
+  // from any of its sockets are held and leave in one sendmmsg per socket, and posts to other
+  // workers wake them once, at the end. The transport batches each recvmmsg batch and each
+  // mailbox drain itself; a handler batches its own timer work with it. Nests.
+  void begin_batch() noexcept;
+  void end_batch() noexcept;
+  struct Batch {
+    explicit Batch(Worker& w) noexcept : w_(w) { w_.begin_batch(); }
+    ~Batch() { w_.end_batch(); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    Worker& w_;
+  };
+
   WorkerState& state() noexcept { return *state_; }
 
  private:
