@@ -345,13 +345,7 @@ TCP_CASES = {
 # Known failures, reported to the owner of the code at fault and not fixed yet. Each entry asserts
 # today's wrong outcome exactly; once it is fixed the case fails with "fixed": then delete the entry
 # (as with tests/fuzz/known_issues.hpp switches).
-KNOWN = {
-    # transport/src/malformed_reply.cpp: the 400 for an unparsable request is built only when the
-    # topmost via-parm parses as a whole; "SIP/2.0/UDP 192.0.2.15;;" does not (empty params), so no
-    # response is sent at all although the sent-by (192.0.2.15, port 5060) is clear.
-    ("udp", "badinv01"): (NO_ANSWER, "transport: no 400 when the top Via's params are malformed"),
-    ("tcp", "badinv01"): (NO_ANSWER, "transport: no 400 when the top Via's params are malformed"),
-}
+KNOWN = {}
 
 
 class Run:
@@ -488,7 +482,9 @@ class Run:
             self.bcast_through_proxy(phone, uas)
             # clerr over TCP, meanwhile: no answer, the connection still open (waiting for the body).
             early = clerr_tcp.read(0.01)
-            self.check(not early and not clerr_tcp.closed,
+            # (on a loaded machine the cases above may outlast the idle timeout: closed is fine then)
+            waited = time.monotonic() - clerr_sent
+            self.check(not early and (not clerr_tcp.closed or waited >= 2.0),
                        f"tcp clerr: still waiting for its body after {time.monotonic() - clerr_sent:.1f}s")
             self.tcp_cases()
             # Silence where silence is expected: nothing arrived for them within a while.

@@ -81,6 +81,24 @@ TEST(Udp, MalformedRequestGets400WithTheParsersReason) {
   EXPECT_EQ(s.rt->stats().malformed_answered, 2u);
 }
 
+TEST(Udp, RequestWithAnUnreadableTopViaGets400AtItsSource) {
+  // RFC 4475 §3.1.2.1 (badinv01): empty Via params. The Via is echoed as it came and the answer
+  // goes to the source address and port, as rport would send it.
+  TestServer s(loopback_config({Proto::udp}));
+  UdpClient c;
+  RequestSpec spec;
+  auto msg = request(spec);
+  const auto at = msg.find("Via:");
+  msg.replace(at, msg.find("\r\n", at) + 2 - at, "Via: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n");
+  c.send_to(s.addr(Proto::udp), msg);
+  const auto r = c.recv();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(status_of(*r), 400);
+  EXPECT_EQ(header_of(*r, "Via"), "SIP/2.0/UDP 192.0.2.15;;,;,,");
+  EXPECT_EQ(header_of(*r, "Call-ID"), spec.call_id);
+  EXPECT_EQ(s.handler.received().size(), 0u);
+}
+
 TEST(Udp, UnsupportedVersionGets505) {
   TestServer s(loopback_config({Proto::udp}));
   UdpClient c;

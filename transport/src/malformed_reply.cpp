@@ -107,9 +107,17 @@ MalformedReply build_malformed_reply(std::string_view raw, int code, std::string
 
   sip::ValueSplitter split(s.vias[0]);
   std::string_view first;
-  if (!split.next(first) || !sip::parse_via(first, out.top_via)) return out;
+  if (!split.next(first)) return out;
   char ip[kIpStrLen];
-  const auto fix = via_fix(out.top_via, src, ip);
+  sip::ResponseBuilder::ViaFix fix{};
+  if (sip::parse_via(first, out.top_via)) {
+    fix = via_fix(out.top_via, src, ip);
+  } else {
+    // A top Via we cannot read (RFC 4475 §3.1.2.1 badinv01: "192.0.2.15;;,;,,"): echo it as it
+    // came and answer where the request came from, as rport would.
+    out.top_via = sip::Via{};
+    out.top_via.has_rport = true;
+  }
 
   sip::BufferWriter w(buf, cap);
   w.put("SIP/2.0 ").put_uint(static_cast<std::uint64_t>(code)).put(' ').put(reason).put("\r\n");
