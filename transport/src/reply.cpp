@@ -17,9 +17,13 @@ bool top_via(const sip::Message& m, sip::Via& out) noexcept {
 sip::ResponseBuilder::ViaFix via_fix(const sip::Via& top, const Source& src, char* ip_buf) noexcept {
   sip::ResponseBuilder::ViaFix fix;
   const auto ip = sockaddr_ip(src.peer, ip_buf, kIpStrLen);
-  // Compare addresses, not text: "::1" and "0:0::1" are the same host.
-  sockaddr_storage sent_by{};
-  const bool same = make_sockaddr(top.host, 0, sent_by) && sockaddr_same_ip(sent_by, src.peer);
+  // Compare addresses, not text: "::1" and "0:0::1" are the same host. Equal text is the usual
+  // case (a phone's own address in its Via) and needs no conversion.
+  bool same = ip == top.host;
+  if (!same) {
+    sockaddr_storage sent_by{};
+    same = make_sockaddr(top.host, 0, sent_by) && sockaddr_same_ip(sent_by, src.peer);
+  }
   if (!same || top.has_rport) fix.received = ip;
   if (top.has_rport) fix.rport = sockaddr_port(src.peer);
   return fix;
