@@ -139,12 +139,11 @@ constexpr Compact kCompact{};
 struct SlotTable {
   HeaderNameTable t{};
   constexpr SlotTable() {
-    static_assert(std::size(kEntries) < kHeaderNameEntries);
-    for (std::size_t i = 0; i < std::size(kEntries); ++i) {
-      const auto& e = kEntries[i];
-      t.index[slot_of(e.lower)] = static_cast<std::uint8_t>(i + 1);
-      auto& x = t.entry[i + 1];
+    static_assert(kMaxLen < sizeof(HeaderNameEntry::lower));
+    for (const auto& e : kEntries) {
+      auto& x = t.entry[slot_of(e.lower)];
       for (std::size_t k = 0; k < e.lower.size(); ++k) x.lower[k] = e.lower[k];
+      x.lower[e.lower.size()] = ':';
       x.len = static_cast<std::uint8_t>(e.lower.size());
       x.id = e.id;
     }

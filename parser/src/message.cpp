@@ -91,6 +91,7 @@ namespace {
 // "SIP/2.0": returns none, bad_version or unsupported_version. The literal is case-insensitive
 // (RFC 3261 §25: ABNF strings), the numbers are 1*DIGIT each.
 ParseError check_version(std::string_view v) noexcept {
+  if (v.size() == 7 && chars::lit_iequals(v.data(), "sip/2.0")) return ParseError::none;  // as nearly all are
   if (v.size() < 7 || chars::lower(v[0]) != 's' || chars::lower(v[1]) != 'i' || chars::lower(v[2]) != 'p' ||
       v[3] != '/')
     return ParseError::bad_version;
@@ -140,7 +141,35 @@ bool plausible_request_uri(std::string_view u, [[maybe_unused]] const char* lo) 
   return true;
 }
 
-ParseError parse_start_line(std::string_view line, Message& m, std::string_view& method,
+// Where the method token at the start of a request line ends, as skip_in(kToken) finds it, and the
+// method's id. A known method is a token that ends at the line's first SP, so one look for that SP
+// and the lookup parse() needs anyway settle the usual case.
+std::size_t method_end(std::string_view line, Method& id) noexcept {
+#if defined(__SSE2__)
+  if (line.size() >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data()));
+    const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))));
+    const auto sp = static_cast<std::size_t>(__builtin_ctz(spaces | 0x10000u));
+    if (sp < 16) {
+      id = method_from_token(line.substr(0, sp));
+      if (id != Method::unknown) return sp;
+    }
+  }
+#endif
+  const auto i = static_cast<std::size_t>(
+      chars::skip_in(line.data(), line.data() + line.size(), chars::kToken) - line.data());
+  id = method_from_token(line.substr(0, i));
+  return i;
+}
+
+// The last SP of a request line, before the version: nearly always "SIP/2.0", which has none.
+std::size_t last_space(std::string_view line) noexcept {
+  const std::size_t n = line.size();
+  if (n > 8 && line[n - 8] == ' ' && chars::lit_iequals(line.data() + n - 7, "sip/2.0")) return n - 8;
+  return line.rfind(' ');
+}
+
+ParseError parse_start_line(std::string_view line, Method& method_id, std::string_view& method,
                             std::string_view& uri, std::string_view& version, std::string_view& reason,
                             int& status, bool& is_request) noexcept {
   if (line.size() >= 4 && chars::lower(line[0]) == 's' && chars::lower(line[1]) == 'i' &&
@@ -165,12 +194,11 @@ ParseError parse_start_line(std::string_view line, Message& m, std::string_view&
   }
   // Request-Line = Method SP Request-URI SP SIP-Version, single SPs (RFC 3261 §7.1).
   is_request = true;
-  std::size_t i = 0;
-  while (i < line.size() && chars::token(line[i])) ++i;
+  const std::size_t i = method_end(line, method_id);
   if (i == 0 || i >= line.size() || line[i] != ' ')
     return i == 0 ? ParseError::bad_start_line : ParseError::bad_method;
   method = line.substr(0, i);
-  const auto last_sp = line.rfind(' ');
+  const auto last_sp = last_space(line);
   if (last_sp == i) return ParseError::bad_start_line;  // only two elements
   version = line.substr(last_sp + 1);
   uri = line.substr(i + 1, last_sp - i - 1);
@@ -179,7 +207,6 @@ ParseError parse_start_line(std::string_view line, Message& m, std::string_view&
     return check_version(version) == ParseError::none ? ParseError::bad_request_uri
                                                       : ParseError::bad_start_line;
   }
-  (void)m;
   return check_version(version);
 }
 
@@ -359,12 +386,13 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
   m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
   if (chars::find_any<0, '\0', '\r'>(p, line_end, p) != line_end) return fail(ParseError::bad_start_line);
-  if (auto e = parse_start_line(m.start_line_, m, m.method_, m.request_uri_, m.version_, m.reason_phrase_,
-                                m.status_code_, m.is_request_);
+  Method method_id = Method::unknown;
+  if (auto e = parse_start_line(m.start_line_, method_id, m.method_, m.request_uri_, m.version_,
+                                m.reason_phrase_, m.status_code_, m.is_request_);
       e != ParseError::none) {
     return fail(e);
   }
-  if (m.is_request_) m.method_id_ = method_from_token(m.method_);
+  if (m.is_request_) m.method_id_ = method_id;
 
   // Header block.
   const char* q = nl + 1;
@@ -449,8 +477,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
 #if defined(__SSE2__)
     // Runs of usual lines, while 64 bytes can be read from the line's start: a name of letters and
     // '-' directly followed by ':', a value without control characters, CRLF, no fold. One look at
-    // the line's first 32 bytes finds the colon, the name's id and usually the line end; the next
-    // 32 bytes are looked at only when needed, and only lines over 64 bytes loop. This tight loop
+    // the line's first 32 bytes finds the colon and the name's id, and one at its first 64 the line
+    // end (always all 64: whether a line ends within 32 bytes varies from line to line, which makes
+    // a branch on it a likely miss); only lines over 64 bytes loop. This tight loop
     // keeps its state in registers and bypasses the per-line checks the general way needs (limit,
     // blank line, bare LF). Any other line (the blank line that ends the block included) leaves the run for
     // the general way below, which decides its errors; so does a line that ends too close to a
@@ -460,12 +489,10 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
       const unsigned colons = eq_mask(a, ':') | (eq_mask(b, ':') << 16);
       const unsigned low_stops = control_mask(a) | (control_mask(b) << 16);
-      std::uint64_t stops = low_stops;
-      if (low_stops == 0) {
-        const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
-        const __m128i b2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 48));
-        stops = std::uint64_t{control_mask(a2) | (control_mask(b2) << 16)} << 32;
-      }
+      const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
+      const __m128i b2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 48));
+      const std::uint64_t stops =
+          low_stops | (std::uint64_t{control_mask(a2) | (control_mask(b2) << 16)} << 32);
       const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
       // A name of 1..30 characters with no control character before its colon.
       if (n - 1 >= 30 || (low_stops & ((2u << n) - 1)) != 0) break;
@@ -478,14 +505,14 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         const __m128i fa = _mm_or_si128(a, fold);
         // The folded first and third letters: bytes 0 and 2 of the name, from the register.
         const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(fa)) & 0x00FF00FFu;
-        const HeaderNameEntry& e =
-            kHeaderNameTable.entry[kHeaderNameTable.index[header_name_hash_word(n, word, q[n - 1])]];
+        const HeaderNameEntry& e = kHeaderNameTable.entry[header_name_hash_word(n, word, q[n - 1])];
         const unsigned same =
             eq_mask(fa, _mm_load_si128(reinterpret_cast<const __m128i*>(e.lower))) |
             (eq_mask(_mm_or_si128(b, fold), _mm_load_si128(reinterpret_cast<const __m128i*>(e.lower + 16)))
              << 16);
-        // The first difference is at the colon (the entry is zero-padded; no folded byte is 0).
-        if (e.len == n && static_cast<unsigned>(__builtin_ctz(~same)) == n) {
+        // The name and its colon (at n, which folds to itself) equal the entry's: the entry's ':'
+        // is at its length, so this is also the length test.
+        if ((~same & ((2u << n) - 1)) == 0) {
           id = e.id;
           known = true;
         }
@@ -561,9 +588,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         bool name_ok = false;
         const unsigned want = ((1u << n) - 1) << sh;  // the name's bytes in a and b
         if (n >= 2 && n <= kHeaderNameMaxLen) {
-          // As above; the entry is loaded sh bytes early, from inside the table (entry 0 is
-          // preceded by the slot index), to line it up with the name.
-          const std::size_t k = kHeaderNameTable.index[header_name_hash(n, q[0], q[2], q[n - 1])];
+          // As above; the entry is loaded sh bytes early, from inside the table (slot 0 is
+          // preceded by padding), to line it up with the name. The colon fits in the 32 bytes.
+          const std::size_t k = header_name_hash(n, q[0], q[2], q[n - 1]);
           const HeaderNameEntry& e = kHeaderNameTable.entry[k];
           const char* const lower = reinterpret_cast<const char*>(&kHeaderNameTable) +
                                     offsetof(HeaderNameTable, entry) + k * sizeof(HeaderNameEntry) - sh;
@@ -572,7 +599,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
               eq_mask(_mm_or_si128(a, fold), _mm_loadu_si128(reinterpret_cast<const __m128i*>(lower))) |
               (eq_mask(_mm_or_si128(b, fold), _mm_loadu_si128(reinterpret_cast<const __m128i*>(lower + 16)))
                << 16);
-          if (e.len == n && (same & want) == want) {
+          const unsigned with_colon = ((2u << n) - 1) << sh;
+          if ((same & with_colon) == with_colon) {
             id = e.id;
             name_ok = true;
           }

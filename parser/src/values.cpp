@@ -50,12 +50,15 @@ bool parse_cseq(std::string_view value, CSeq& out) noexcept {
   if (p == b || p >= e || !chars::lws(*p)) return false;
   do ++p;
   while (p < e && chars::lws(*p));
-  // The method: a non-empty token running to the end (trim() left no LWS there).
-  if (p == e || chars::skip_in(p, e, chars::kToken) != e) return false;
+  // The method: a non-empty token running to the end (trim() left no LWS there). A known method
+  // is one, so only other names are checked character by character.
+  if (p == e) return false;
   const std::string_view method(p, static_cast<std::size_t>(e - p));
+  const Method id = method_from_token(method);
+  if (id == Method::unknown && chars::skip_in(p, e, chars::kToken) != e) return false;
   out.number = static_cast<std::uint32_t>(n);
   out.method = method;
-  out.method_id = method_from_token(method);
+  out.method_id = id;
   return true;
 }
 
@@ -72,8 +75,11 @@ bool ValueSplitter::next(std::string_view& out) noexcept {
   // Only , " < matter outside quotes and brackets; a quoted string ends at an unescaped '"', a
   // bracketed URI at the first '>' (quotes inside it are not special).
   while (i < n) {
-    i = static_cast<std::size_t>(chars::find_any<chars::kSplitStop, ',', '"', '<'>(d + i, d + n, d) - d);
-    if (i >= n) break;
+    // An element that starts with its bracketed URI (a Contact, Route, ...) needs no search for it.
+    if (d[i] != '<') {
+      i = static_cast<std::size_t>(chars::find_any<chars::kSplitStop, ',', '"', '<'>(d + i, d + n, d) - d);
+      if (i >= n) break;
+    }
     const char c = d[i];
     if (c == ',') {
       break;
@@ -82,6 +88,10 @@ bool ValueSplitter::next(std::string_view& out) noexcept {
       for (;;) {  // to the closing '"'; a quoted-pair skips a character
         i = static_cast<std::size_t>(chars::find_any<0, '"', '\\'>(d + i, d + n, d) - d);
         if (i >= n || d[i] == '"') break;
+        if (i + 1 >= n) {  // a backslash closing the value: unterminated (no pointer past the end)
+          i = n;
+          break;
+        }
         i += 2;
       }
       if (i >= n) {

@@ -138,7 +138,20 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
   auto on_param = [&v](const Param& p) __attribute__((always_inline)) {
     return pick_via_param(p, v);
   };
-  const auto scanned = scan_params(list, true, rest, on_param);
+  // The param nearly every Via starts with: ";branch=" and a plain value, read as the scan would
+  // read it; the scan goes on from there. (Should the rest need ParamIterator, it reads the whole
+  // list again, branch included.)
+  std::string_view tail = list;
+  if (list.size() > 8 && chars::lit_iequals(list.data(), ";branch=")) {
+    const char* const vb = list.data() + 8;
+    const char* const le = list.data() + list.size();
+    if (const char* const ve = chars::find_value_stop(vb, le, s.data()); ve != vb) {
+      v.branch = std::string_view(vb, static_cast<std::size_t>(ve - vb));
+      v.has_branch = true;
+      tail = std::string_view(ve, static_cast<std::size_t>(le - ve));
+    }
+  }
+  const auto scanned = scan_params(tail, true, rest, on_param);
   if (scanned == ParamScan::malformed) return false;
   if (scanned == ParamScan::has_whitespace) {
     ParamIterator it(list, ';', true);
@@ -149,7 +162,9 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     rest = it.rest();
   }
   if (!rest.empty() && rest[0] != ',') return false;
-  const std::size_t param_end = static_cast<std::size_t>(rest.data() - s.data());
+  // rest is a null view when the params ran to the end (no pointer into s to subtract).
+  const std::size_t param_end =
+      rest.data() == nullptr ? s.size() : static_cast<std::size_t>(rest.data() - s.data());
   v.params = chars::trim(s.substr(i, param_end - i));
   v.text = chars::trim(s.substr(0, param_end));
   return true;

@@ -4,8 +4,10 @@
 // what the general code answers; a fast path must never change it.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "duet/sip/name_addr.hpp"
 #include "duet/sip/params.hpp"
@@ -101,6 +103,48 @@ TEST(FastPath, NamesTheFastPathDoesNotTake) {
   // "Call\rID" folds onto "call-id" under OR 0x20, but is no Call-ID.
   Parsed alias(test::crlf(std::string(kHead)) + "Call\rID: x\r\n\r\n");
   EXPECT_EQ(alias.r.status, ParseStatus::error);
+}
+
+// The fast path matches a name against one table slot, name and colon together; every known name
+// (in any case) and names that differ from one by a character, or are one plus or minus a
+// character, must get the id the general lookup gives, both in the run of lines that have 64 bytes
+// ahead and on the last line before the blank line.
+TEST(FastPath, HeaderIdsMatchTheGeneralLookup) {
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
+    const std::string name(header_canonical_name(static_cast<HeaderId>(i)));
+    std::string upper = name, lower = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    names.insert(names.end(), {name, upper, lower, name + "x", name + "-", name.substr(0, name.size() - 1)});
+    std::string changed = name;
+    changed.back() = changed.back() == 'q' ? 'z' : 'q';
+    names.push_back(changed);
+  }
+  for (const std::string& name : names) {
+    if (name.empty()) continue;
+    const HeaderId want = header_id_from_name(name);
+    // A value the headers parse() checks accept.
+    const std::string value = (want == HeaderId::content_length || want == HeaderId::max_forwards) ? "0"
+                              : want == HeaderId::cseq ? "1 OPTIONS"
+                                                       : "v";
+    const std::string line = name + ": " + value + "\n";
+    // Ahead of the other headers. A name of one kHead has again makes the message a duplicate, but
+    // only later: this field is recorded first, which is all that is checked here.
+    Exact early(test::crlf("OPTIONS sip:pbx.example.com SIP/2.0\n" + line +
+                           std::string(kHead.substr(kHead.find('\n') + 1)) + "\n"));
+    ASSERT_GE(early.msg.header_count(), 1) << name << ' ' << reason(early.r.error);
+    EXPECT_EQ(early.msg.field(0).id, want) << name;
+    EXPECT_EQ(early.msg.field(0).name, name);
+    // Last, where such a duplicate would be refused before it is recorded.
+    if (want == HeaderId::max_forwards || want == HeaderId::from || want == HeaderId::to ||
+        want == HeaderId::call_id || want == HeaderId::cseq)
+      continue;
+    Exact last(test::crlf(std::string(kHead) + line + "\n"));
+    ASSERT_TRUE(last.r.status == ParseStatus::ok) << name << ' ' << reason(last.r.error);
+    EXPECT_EQ(last.msg.field(6).id, want) << name;
+    EXPECT_EQ(last.msg.field(6).name, name);
+  }
 }
 
 TEST(FastPath, LongValuesAndTheLineLimit) {

@@ -1,0 +1,164 @@
+// Parser-internal: the URI grammar as inline functions, so that parse_name_addr() (which parses the
+// URI of every From, To and Contact) runs it without a call per part; uri.cpp holds the rest.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "chars.hpp"
+#include "duet/sip/uri.hpp"
+#include "host_internal.hpp"
+
+namespace duet::sip::uri_detail {
+
+// Out of line in uri.cpp: any URI but one that starts with "sip:" (in that case), whose text is set.
+bool parse_uri_other(std::string_view text, Uri& u) noexcept;
+
+// uri-parameters: each ";pname[=pvalue]" with paramchar = param-unreserved / unreserved / escaped.
+// One pass validates, splits and picks the known names. A value may contain '=' (ParamIterator,
+// which this replaces here, splits at the first one); names and values may not be empty.
+// Inlined into the usual "sip:" path (as parse_sip() is): a URI is short, and a call per part costs
+// a fair share of parsing one.
+[[gnu::always_inline]] inline bool pick_uri_params(std::string_view params, Uri& u) noexcept {
+  constexpr std::uint16_t kParamChar = chars::kUnreserved | chars::kParamExtra;
+  const char* p = params.data();
+  const char* const e = p + params.size();
+  while (p < e) {
+    if (*p != ';') return false;
+    const char* const name_begin = ++p;
+    p = chars::skip_escaped(p, e, kParamChar);
+    const std::size_t name_len = static_cast<std::size_t>(p - name_begin);
+    if (name_len == 0) return false;
+    std::string_view value;
+    if (p < e && *p == '=') {
+      const char* const vb = ++p;
+      for (;;) {  // the value: paramchars, escapes and '='
+        p = chars::skip_escaped(p, e, kParamChar);
+        if (p < e && *p == '=') {
+          ++p;
+          continue;
+        }
+        break;
+      }
+      if (p == vb) return false;
+      value = std::string_view(vb, static_cast<std::size_t>(p - vb));
+    }
+    if (p < e && *p != ';') return false;
+    const char* n = name_begin;
+    switch (name_len) {
+      case 2:
+        if (chars::lit_iequals(n, "lr")) u.lr = true;
+        if (chars::lit_iequals(n, "ob")) u.ob = true;
+        break;
+      case 3:
+        if (chars::lit_iequals(n, "ttl")) u.ttl = value;
+        break;
+      case 4:
+        if (chars::lit_iequals(n, "user")) u.user_param = value;
+        break;
+      case 5:
+        if (chars::lit_iequals(n, "maddr")) u.maddr = value;
+        break;
+      case 6:
+        if (chars::lit_iequals(n, "method")) u.method = value;
+        break;
+      case 9:
+        if (chars::lit_iequals(n, "transport")) u.transport = value;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+[[gnu::always_inline]] inline bool parse_userinfo(std::string_view userinfo, Uri& u) noexcept {
+  const char* const b = userinfo.data();
+  const char* const e = b + userinfo.size();
+  // The user runs to the first ':' (user chars exclude ':'); anything else that stops it is invalid.
+  const char* p = chars::skip_escaped(b, e, chars::kUnreserved | chars::kUserExtra);
+  if (p == b) return false;
+  u.user = std::string_view(b, static_cast<std::size_t>(p - b));
+  if (p < e) {
+    if (*p != ':') return false;
+    u.password = std::string_view(p + 1, static_cast<std::size_t>(e - p - 1));
+    if (!chars::all_of(u.password, chars::kUnreserved | chars::kPasswordExtra, true)) return false;
+  }
+  u.has_user = true;
+  return true;
+}
+
+[[gnu::always_inline]] inline bool parse_sip(std::string_view rest, Uri& u) noexcept {
+  const char* const b = rest.data();
+  const char* const e = b + rest.size();
+  // userinfo: everything up to the first '@' (user may contain ';' '?' '/', so '@' decides).
+  const char* h = b;
+  if (const char* const at = chars::find_any<0, '@'>(b, e, b); at < e) {
+    if (!parse_userinfo(std::string_view(b, static_cast<std::size_t>(at - b)), u)) return false;
+    h = at + 1;
+  }
+  // hostport
+  const char* p = h;
+  if (p < e && *p == '[') {
+    const auto* close = static_cast<const char*>(std::memchr(p, ']', static_cast<std::size_t>(e - p)));
+    if (!close) return false;
+    p = close + 1;
+    u.host = std::string_view(h, static_cast<std::size_t>(p - h));
+    u.host_kind = classify_host(u.host);
+  } else {
+    // Only hostname characters may form a host; the host must end at ':', ';', '?' or the end.
+    HostKind kind;
+    p = scan_plain_host(p, e, b, kind);
+    if (p < e && *p != ':' && *p != ';' && *p != '?') return false;
+    u.host = std::string_view(h, static_cast<std::size_t>(p - h));
+    u.host_kind = kind;
+  }
+  if (u.host_kind == HostKind::none) return false;
+  if (p < e && *p == ':') {
+    const char* const pb = ++p;
+    std::uint32_t port = 0;
+    while (p < e && chars::digit(*p)) {
+      port = port * 10 + static_cast<unsigned>(*p - '0');
+      if (port > 65535) return false;
+      ++p;
+    }
+    if (p == pb) return false;
+    u.port = static_cast<std::uint16_t>(port);
+    u.has_port = true;
+  }
+  const char* const qm = p < e ? chars::find_any<0, '?'>(p, e, b) : e;
+  u.params = std::string_view(p, static_cast<std::size_t>(qm - p));
+  if (!u.params.empty() && u.params[0] != ';') return false;
+  if (qm < e) {
+    u.headers = std::string_view(qm + 1, static_cast<std::size_t>(e - qm - 1));
+    if (u.headers.empty()) return false;
+    for (std::size_t k = 0; k < u.headers.size(); ++k) {
+      const char c = u.headers[k];
+      if (c == '&' || c == '=' || chars::is(c, chars::kUnreserved | chars::kHnvExtra)) continue;
+      if (c == '%' && k + 2 < u.headers.size() && chars::hex(u.headers[k + 1]) &&
+          chars::hex(u.headers[k + 2])) {
+        k += 2;
+        continue;
+      }
+      return false;
+    }
+  }
+  return pick_uri_params(u.params, u);
+}
+
+// parse_uri() for a Uri already in its default state (e.g. inside a NameAddr that was just reset,
+// which saves clearing it twice), with its usual case inline: a "sip:" URI.
+[[gnu::always_inline]] inline bool parse_uri_fast(std::string_view text, Uri& u) noexcept {
+  u.text = text;
+  if (text.size() > 4 && chars::lit_iequals(text.data(), "sip:")) {
+    // The usual scheme, as parse_uri_other() would find it.
+    u.scheme_text = text.substr(0, 3);
+    u.opaque = text.substr(4);
+    u.scheme = UriScheme::sip;
+    return parse_sip(u.opaque, u);
+  }
+  return parse_uri_other(text, u);
+}
+
+}  // namespace duet::sip::uri_detail
