@@ -224,33 +224,10 @@ void SipService::on_message(transport::Worker& w, const transport::Source& src, 
       break;
   }
   if (auto& p = shard(w).proxy) {
-    if (const std::uint16_t owner = request_owner(w, src, msg); owner != w.index()) {
-      hand_over(w, src, msg, owner);
-      return;
-    }
     p->on_request(src, msg);
   } else {
     refuse(w, src, msg, 503, "Service Unavailable");
   }
-}
-
-std::uint16_t SipService::request_owner(transport::Worker& w, const transport::Source& src,
-                                        const sip::Message& msg) const {
-  // A UDP request for a local AOR that no Route takes elsewhere (a call to a phone registered
-  // here; its CANCEL, the ACK of its failure and their retransmissions, which carry the same
-  // Request-URI) goes to the worker owning the AOR: the bindings are there, so the location lookup
-  // needs no round trip between workers, and every request of the transaction lands on the same
-  // worker. Over a stream the responses would have to come back to the connection's worker, so
-  // the request stays; in-dialog requests are routed by their Route where they arrive.
-  if (w.worker_count() <= 1 || src.proto != transport::Proto::udp || msg.has(sip::HeaderId::route))
-    return w.index();
-  sip::Uri ruri;
-  registrar::AorKeyBuffer kb;
-  registrar::AorKey key;
-  if (!sip::parse_uri(msg.request_uri(), ruri) || !identity_.is_local(ruri) ||
-      registrar::aor_key_from_uri(ruri, kb, key) != registrar::AorStatus::ok)
-    return w.index();
-  return owners_.owner(key.hash, w.index());
 }
 
 bool SipService::answers_options(const sip::Message& msg) const {

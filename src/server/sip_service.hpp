@@ -132,9 +132,6 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
                  std::uint16_t owner);
   static void run_handed_over(transport::Worker& w, transport::Task* t);
-  // The worker that handles a request for the proxy: this one, or the owner of its AOR.
-  std::uint16_t request_owner(transport::Worker& w, const transport::Source& src,
-                              const sip::Message& msg) const;
   void fill_location(transport::Worker& w, std::string_view user, std::string_view domain, std::uint64_t hash,
                      bool want_peer, proxy::Location& out);
   bool answers_options(const sip::Message& msg) const;
