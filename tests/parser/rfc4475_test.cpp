@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,18 @@ void expect_valid_request(const std::string& bytes, const Message& m) {
     EXPECT_EQ(f.kind, FrameKind::message);
     EXPECT_EQ(f.size, bytes.size());
   }
+}
+
+// A message that must parse as a request with the views a proxy needs (expect_valid_request), or
+// nullptr after reporting why not.
+std::unique_ptr<Parsed> valid_request(std::string_view name) {
+  auto d = std::make_unique<Parsed>(load(name));
+  if (!d->ok()) {
+    ADD_FAILURE() << name << ": " << reason(d->r.error);
+    return nullptr;
+  }
+  expect_valid_request(d->buf, d->msg);
+  return d;
 }
 
 void expect_refused(std::string_view name, ParseError want, bool stream_too = true) {
@@ -619,11 +632,9 @@ TEST(rfc4475, Escruri_3_1_2_11_EscapedHeadersInSipRequestUri) {
 TEST(rfc4475, Baddate_3_1_2_12_InvalidTimeZoneInDateHeader) {
   // "Date: Fri, 01 Jan 2010 16:00:00 EST": the proxy does not use Date, so it is ignored (one of
   // the RFC's choices); the parser does not look at it.
-  const std::string bytes = load("baddate");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.header(HeaderId::date), "Fri, 01 Jan 2010 16:00:00 EST");
+  const auto d = valid_request("baddate");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.header(HeaderId::date), "Fri, 01 Jan 2010 16:00:00 EST");
 }
 
 TEST(rfc4475, Regbadct_3_1_2_13_NameAddrUriNotEnclosedInAngleBrackets) {
@@ -707,14 +718,12 @@ INSTANTIATE_TEST_SUITE_P(rfc4475, RefusedMessage, ::testing::ValuesIn(kRefused),
 TEST(rfc4475, Badbranch_3_2_1_MissingTransactionIdentifier) {
   // branch=z9hG4bK with nothing after the cookie: not an RFC 3261 branch, so the transaction key
   // falls back to RFC 2543 matching (one of the RFC's two choices, the other being a 400).
-  const std::string bytes = load("badbranch");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.top_via().branch, "z9hG4bK");
-  EXPECT_FALSE(d.msg.top_via().rfc3261_branch());
+  const auto d = valid_request("badbranch");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.top_via().branch, "z9hG4bK");
+  EXPECT_FALSE(d->msg.top_via().rfc3261_branch());
   TransactionKey k;
-  ASSERT_TRUE(make_transaction_key(d.msg, k));
+  ASSERT_TRUE(make_transaction_key(d->msg, k));
   EXPECT_FALSE(k.rfc3261);
   EXPECT_EQ(k.call_id, "badbranch.sadonfo23i420jv0as0derf3j3n");
 }
@@ -733,24 +742,20 @@ TEST(rfc4475, Insuf_3_3_1_MissingRequiredHeaderFields) {
 
 TEST(rfc4475, Unkscm_3_3_2_RequestUriWithUnknownScheme) {
   // Well-formed; the proxy answers 416.
-  const std::string bytes = load("unkscm");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("unkscm");
+  ASSERT_NE(d, nullptr);
   Uri ruri;
-  ASSERT_TRUE(parse_uri(d.msg.request_uri(), ruri));
+  ASSERT_TRUE(parse_uri(d->msg.request_uri(), ruri));
   EXPECT_EQ(ruri.scheme, UriScheme::other);
   EXPECT_EQ(ruri.scheme_text, "nobodyKnowsThisScheme");
-  EXPECT_EQ(d.msg.to().uri_text, "sip:user@example.com");  // never used for routing
+  EXPECT_EQ(d->msg.to().uri_text, "sip:user@example.com");  // never used for routing
 }
 
 TEST(rfc4475, Novelsc_3_3_3_RequestUriWithKnownButAtypicalScheme) {
-  const std::string bytes = load("novelsc");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("novelsc");
+  ASSERT_NE(d, nullptr);
   Uri ruri;
-  ASSERT_TRUE(parse_uri(d.msg.request_uri(), ruri));
+  ASSERT_TRUE(parse_uri(d->msg.request_uri(), ruri));
   EXPECT_EQ(ruri.scheme, UriScheme::other);
   EXPECT_EQ(ruri.scheme_text, "soap.beep");
 }
@@ -775,33 +780,27 @@ TEST(rfc4475, Unksm2_3_3_4_UnknownUriSchemesInHeaderFields) {
 
 TEST(rfc4475, Bext01_3_3_5_ProxyRequireAndRequire) {
   // Well-formed; the proxy answers 420 listing the Proxy-Require tags.
-  const std::string bytes = load("bext01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.header(HeaderId::proxy_require), "noProxiesSupportThis, norDoAnyProxiesSupportThis");
-  EXPECT_TRUE(token_list_contains(d.msg.header(HeaderId::require), "nothingSupportsThisEither"));
-  EXPECT_EQ(d.msg.top_via().transport, "TLS");
+  const auto d = valid_request("bext01");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.header(HeaderId::proxy_require), "noProxiesSupportThis, norDoAnyProxiesSupportThis");
+  EXPECT_TRUE(token_list_contains(d->msg.header(HeaderId::require), "nothingSupportsThisEither"));
+  EXPECT_EQ(d->msg.top_via().transport, "TLS");
 }
 
 TEST(rfc4475, Invut_3_3_6_UnknownContentType) {
-  const std::string bytes = load("invut");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.header(HeaderId::content_type), "application/unknownformat");
-  EXPECT_EQ(d.msg.body().size(), 40u);
+  const auto d = valid_request("invut");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.header(HeaderId::content_type), "application/unknownformat");
+  EXPECT_EQ(d->msg.body().size(), 40u);
 }
 
 TEST(rfc4475, Regaut01_3_3_7_UnknownAuthorizationScheme) {
-  const std::string bytes = load("regaut01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("regaut01");
+  ASSERT_NE(d, nullptr);
   DigestCredentials cr;
-  ASSERT_TRUE(parse_credentials(d.msg.header(HeaderId::authorization), cr));
+  ASSERT_TRUE(parse_credentials(d->msg.header(HeaderId::authorization), cr));
   EXPECT_EQ(cr.scheme, "NoOneKnowsThisScheme");
-  EXPECT_TRUE(d.msg.has_content_length());  // "Content-Length:0"
+  EXPECT_TRUE(d->msg.has_content_length());  // "Content-Length:0"
 }
 
 TEST(rfc4475, Mcl01_3_3_9_MultipleContentLengthValues) {
@@ -827,22 +826,18 @@ TEST(rfc4475, Bcast_3_3_10_ResponseWithBroadcastVia) {
 }
 
 TEST(rfc4475, Zeromf_3_3_11_MaxForwardsOfZero) {
-  const std::string bytes = load("zeromf");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.max_forwards(), 0);  // the proxy answers 483
+  const auto d = valid_request("zeromf");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.max_forwards(), 0);  // the proxy answers 483
 }
 
 TEST(rfc4475, Cparam01_3_3_12_RegisterWithContactHeaderParameter) {
   // Contact: sip:+19725552222@gw1.example.net;unknownparam without <>: unknownparam is a
   // contact-param, not part of the URI.
-  const std::string bytes = load("cparam01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("cparam01");
+  ASSERT_NE(d, nullptr);
   NameAddr c;
-  ASSERT_TRUE(parse_name_addr(d.msg.header(HeaderId::contact), c));
+  ASSERT_TRUE(parse_name_addr(d->msg.header(HeaderId::contact), c));
   EXPECT_FALSE(c.angle_brackets);
   EXPECT_EQ(c.uri_text, "sip:+19725552222@gw1.example.net");
   EXPECT_TRUE(c.uri.params.empty());
@@ -850,36 +845,30 @@ TEST(rfc4475, Cparam01_3_3_12_RegisterWithContactHeaderParameter) {
 }
 
 TEST(rfc4475, Cparam02_3_3_13_RegisterWithUrlParameter) {
-  const std::string bytes = load("cparam02");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("cparam02");
+  ASSERT_NE(d, nullptr);
   NameAddr c;
-  ASSERT_TRUE(parse_name_addr(d.msg.header(HeaderId::contact), c));
+  ASSERT_TRUE(parse_name_addr(d->msg.header(HeaderId::contact), c));
   EXPECT_EQ(c.uri_text, "sip:+19725552222@gw1.example.net;unknownparam");
   EXPECT_EQ(c.uri.params, ";unknownparam");
   EXPECT_TRUE(c.params.empty());
 }
 
 TEST(rfc4475, Regescrt_3_3_14_RegisterWithUrlEscapedHeader) {
-  const std::string bytes = load("regescrt");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
+  const auto d = valid_request("regescrt");
+  ASSERT_NE(d, nullptr);
   NameAddr c;  // "M:" is the compact Contact
-  ASSERT_TRUE(parse_name_addr(d.msg.header(HeaderId::contact), c));
+  ASSERT_TRUE(parse_name_addr(d->msg.header(HeaderId::contact), c));
   EXPECT_EQ(c.uri_text, "sip:user@example.com?Route=%3Csip:sip.example.com%3E");
   EXPECT_EQ(c.uri.headers, "Route=%3Csip:sip.example.com%3E");
 }
 
 TEST(rfc4475, Sdp01_3_3_15_UnacceptableAcceptOffering) {
   // Well-formed; a proxy forwards it (the 406/400 is the UAS's to give).
-  const std::string bytes = load("sdp01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  expect_valid_request(bytes, d.msg);
-  EXPECT_EQ(d.msg.header(HeaderId::accept), "text/nobodyKnowsThis");
-  EXPECT_EQ(d.msg.body().size(), 150u);
+  const auto d = valid_request("sdp01");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->msg.header(HeaderId::accept), "text/nobodyKnowsThis");
+  EXPECT_EQ(d->msg.body().size(), 150u);
 }
 
 // ---------------------------------------------------------------- §3.4 backward compatibility
