@@ -156,11 +156,9 @@ TEST(rfc4475, ArchiveFilesAreThere) {
 // ---------------------------------------------------------------- §3.1.1 valid messages
 
 TEST(rfc4475, Wsinv_3_1_1_1_ShortTortuousInvite) {
-  const std::string bytes = load("wsinv");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("wsinv");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.method_id(), Method::invite);
   EXPECT_EQ(m.request_uri(), "sip:vivekg@chair-dnrc.example.com;unknownparam");
   Uri ruri;
@@ -222,11 +220,9 @@ TEST(rfc4475, Wsinv_3_1_1_1_ShortTortuousInvite) {
 }
 
 TEST(rfc4475, Intmeth_3_1_1_2_WideRangeOfValidCharacters) {
-  const std::string bytes = load("intmeth");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("intmeth");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   // An unknown method: '%' is no escape here, so nothing makes it INVITE or anything else.
   EXPECT_EQ(m.method(), "!interesting-Method0123456789_*+`.%indeed'~");
   EXPECT_EQ(m.method_id(), Method::unknown);
@@ -266,11 +262,9 @@ TEST(rfc4475, Intmeth_3_1_1_2_WideRangeOfValidCharacters) {
 }
 
 TEST(rfc4475, Esc01_3_1_1_3_ValidPercentEscaping) {
-  const std::string bytes = load("esc01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("esc01");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   Uri ruri;
   ASSERT_TRUE(parse_uri(m.request_uri(), ruri));
   EXPECT_EQ(ruri.host, "example.net");
@@ -318,11 +312,9 @@ TEST(rfc4475, Esc01_3_1_1_3_EscapedUriParameterNames) {
 }
 
 TEST(rfc4475, Escnull_3_1_1_4_EscapedNullsInUris) {
-  const std::string bytes = load("escnull");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("escnull");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.method_id(), Method::register_);
   EXPECT_EQ(m.to().uri.user, "null-%00-null");
   EXPECT_TRUE(unescaped_equal(m.to().uri.user, "null-\0-null"sv, false));
@@ -345,11 +337,9 @@ TEST(rfc4475, Escnull_3_1_1_4_EscapedNullsInUris) {
 }
 
 TEST(rfc4475, Esc02_3_1_1_5_PercentThatIsNotAnEscape) {
-  const std::string bytes = load("esc02");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("esc02");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   // RE%47IST%45R is an unknown method, not REGISTER.
   EXPECT_EQ(m.method(), "RE%47IST%45R");
   EXPECT_EQ(m.method_id(), Method::unknown);
@@ -366,11 +356,9 @@ TEST(rfc4475, Esc02_3_1_1_5_PercentThatIsNotAnEscape) {
 }
 
 TEST(rfc4475, Lwsdisp_3_1_1_6_NoLwsBetweenDisplayNameAndLess) {
-  const std::string bytes = load("lwsdisp");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("lwsdisp");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.method_id(), Method::options);
   EXPECT_EQ(m.from().display_name, "caller");  // From: caller<sip:caller@example.com>;tag=323
   EXPECT_EQ(m.from().uri_text, "sip:caller@example.com");
@@ -381,11 +369,9 @@ TEST(rfc4475, Lwsdisp_3_1_1_6_NoLwsBetweenDisplayNameAndLess) {
 }
 
 TEST(rfc4475, Longreq_3_1_1_7_LongValuesInHeaderFields) {
-  const std::string bytes = load("longreq");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("longreq");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.to().display_name, "\"I have a user name of " + rep("extreme", 10) + " proportion\"");
   EXPECT_EQ(m.to().uri.port, 6000);
   EXPECT_EQ(m.to().uri.params, ";unknownparam1=very" + rep("long", 20) + "value;longparam" + rep("name", 25) +
@@ -442,11 +428,9 @@ TEST(rfc4475, Dblreq_3_1_1_8_ExtraTrailingOctetsInUdpDatagram) {
 }
 
 TEST(rfc4475, Semiuri_3_1_1_9_SemicolonSeparatedParamsInUriUserPart) {
-  const std::string bytes = load("semiuri");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("semiuri");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   Uri ruri;
   ASSERT_TRUE(parse_uri(m.request_uri(), ruri));
   // The user part is "user;par=u@example.net", not "user" with a parameter.
@@ -459,11 +443,9 @@ TEST(rfc4475, Semiuri_3_1_1_9_SemicolonSeparatedParamsInUriUserPart) {
 }
 
 TEST(rfc4475, Transports_3_1_1_10_VariedAndUnknownTransportTypes) {
-  const std::string bytes = load("transports");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("transports");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.call_id(), "transports.kijh4akdnaqjkwendsasfdj");
   const char* want[] = {"UDP", "SCTP", "TLS", "UNKNOWN", "TCP"};
   std::size_t i = 0;
@@ -480,11 +462,9 @@ TEST(rfc4475, Transports_3_1_1_10_VariedAndUnknownTransportTypes) {
 }
 
 TEST(rfc4475, Mpart01_3_1_1_11_MultipartMimeMessage) {
-  const std::string bytes = load("mpart01");
-  Parsed d(bytes);
-  ASSERT_TRUE(d.ok()) << reason(d.r.error);
-  const Message& m = d.msg;
-  expect_valid_request(bytes, m);
+  const auto d = valid_request("mpart01");
+  ASSERT_NE(d, nullptr);
+  const Message& m = d->msg;
   EXPECT_EQ(m.method_id(), Method::message);
   EXPECT_EQ(m.top_via().host, "127.0.0.1");
   EXPECT_EQ(m.top_via().port, 5070);
@@ -495,7 +475,7 @@ TEST(rfc4475, Mpart01_3_1_1_11_MultipartMimeMessage) {
   // The binary part holds NULs and bare LFs; Content-Length alone frames the body.
   ASSERT_EQ(m.body().size(), 553u);
   EXPECT_NE(m.body().find('\0'), std::string_view::npos);
-  EXPECT_EQ(m.body(), std::string_view(bytes).substr(bytes.size() - 553));
+  EXPECT_EQ(m.body(), std::string_view(d->buf).substr(d->buf.size() - 553));
   EXPECT_EQ(m.body().substr(0, 18), "--7a9cbec02ceef655");
   EXPECT_TRUE(m.has(HeaderId::identity));
 }
