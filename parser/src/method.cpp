@@ -5,8 +5,10 @@
 namespace duet::sip {
 
 Method method_from_token(std::string_view t) noexcept {
-  // Dispatch on length first: one compare per candidate, methods are case-sensitive.
-  auto is = [&](const char* s) { return std::memcmp(t.data(), s, t.size()) == 0; };
+  // Dispatch on length first: one compare per candidate, methods are case-sensitive. The length
+  // is the literal's, a constant, so that each compare becomes a load or two and no memcmp call
+  // (this runs on the start line and on every CSeq).
+  auto is = [&]<std::size_t N>(const char(&s)[N]) { return std::memcmp(t.data(), s, N - 1) == 0; };
   switch (t.size()) {
     case 3:
       if (is("ACK")) return Method::ack;
