@@ -400,6 +400,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   std::uint32_t content_length = 0;
   bool cseq_seen = false;
   const std::size_t max_line = lim.max_line_length;
+  // How far into its first 64 bytes a line's CR may lie for the run below to take it as it is.
+  const unsigned run_max = static_cast<unsigned>(std::min<std::size_t>(max_line, 61));
   const std::uint16_t max_headers = lim.max_headers;
   // Fields that can be appended with no check but this count; push_field() decides beyond it.
   std::uint16_t room = std::min(max_headers, m.capacity_);
@@ -483,8 +485,9 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     // keeps its state in registers and bypasses the per-line checks the general way needs (limit,
     // blank line, bare LF). Any other line (the blank line that ends the block included) leaves the run for
     // the general way below, which decides its errors; so does a line that ends too close to a
-    // limit.
-    while (end - q >= 64) {
+    // limit. The 64 bytes lie inside the header block, so a line end found among them (at most
+    // run_max bytes in) needs no test against the block's end or the line length.
+    while (block_limit - q >= 64) {
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
       const unsigned colons = eq_mask(a, ':') | (eq_mask(b, ':') << 16);
@@ -526,14 +529,16 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       // The value's first control character: the line's CR when all is well.
       const char* c;
       if (stops != 0) {
-        c = q + __builtin_ctzll(stops);
+        const auto k = static_cast<unsigned>(__builtin_ctzll(stops));
+        c = q + k;
+        // k <= 61 puts the CR, the LF and the byte after them inside the 64 (and the block).
+        if (k > run_max || !crlf_at(c) || chars::ws(c[2])) break;
       } else {
         c = find_control(q + 64, end);
-        if (!c) break;
+        if (!c || static_cast<std::size_t>(c - q) > max_line || block_limit - c <= 2 || !crlf_at(c) ||
+            chars::ws(c[2]))
+          break;
       }
-      if (static_cast<std::size_t>(c - q) > max_line || block_limit - c <= 2 || !crlf_at(c) ||
-          chars::ws(c[2]))
-        break;
       // The value holds no byte up to CR (HT, CR and LF included): SP is its only LWS, and the CR
       // at c stops the first loop.
       const char* vb = q + n + 1;
@@ -629,7 +634,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         }
       }
     };
-    if (end - q >= 64) {
+    if (block_limit - q >= 64) {
       // Turned down by the run above.
     } else if (end - q >= 32) {
       fast_line(q, 0u);
