@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -18,97 +19,133 @@
 namespace duet::transport {
 
 namespace {
-// libuv hands recvmmsg one 64 KiB slot per datagram; this many slots make one batch.
+// One slot per datagram of a recvmmsg batch: a UDP datagram's payload is at most 65,507 bytes (IPv4).
 constexpr std::size_t kSlot = 64 * 1024;
-constexpr std::size_t kBatch = 16;
-
-struct QueuedSend {
-  uv_udp_send_t req;
-  std::string data;
-};
+constexpr unsigned kBatch = 16;
+// recvmmsg calls per readable event while batches come back full; then the loop's other handles
+// (the mailbox, other sockets) get their turn, and epoll reports the rest at once.
+constexpr int kMaxReadsPerEvent = 8;
 
 bool only_crlf(std::string_view d) noexcept {
   return d.find_first_not_of("\r\n") == std::string_view::npos;
 }
+
+bool would_block(int e) noexcept {
+  return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
+}
 }  // namespace
 
 UdpEndpoint::UdpEndpoint(Worker& w, const sockaddr_storage& addr) : w_(w) {
-  const int fd = open_bound_socket(addr, SOCK_DGRAM);
-  local_ = bound_address(fd);
-  // AF_UNSPEC: no socket of libuv's own; the flag turns on recvmmsg for the one we open.
-  const unsigned batch = w.runtime().config().udp_recvmmsg ? UV_UDP_RECVMMSG : 0;
-  int rc = uv_udp_init_ex(w.loop(), &udp_, AF_UNSPEC | batch);
-  if (rc == 0) rc = uv_udp_open(&udp_, fd);
+  fd_ = open_bound_socket(addr, SOCK_DGRAM);  // non-blocking
+  local_ = bound_address(fd_);
+  const int rc = uv_poll_init_socket(w.loop(), &poll_, fd_);
   if (rc != 0) {
-    ::close(fd);
+    ::close(fd_);
     throw std::runtime_error("udp " + sockaddr_to_string(addr) + ": " + uv_strerror(rc));
   }
-  udp_.data = this;
-  buf_size_ = uv_udp_using_recvmmsg(&udp_) ? kSlot * kBatch : kSlot;
-  // Replies are only held inside a recvmmsg batch, whose end libuv signals with UV_UDP_MMSG_FREE.
-  use_sendmmsg_ = w.runtime().config().udp_sendmmsg && uv_udp_using_recvmmsg(&udp_);
+  poll_.data = this;
+  batch_ = w.runtime().config().udp_recvmmsg ? kBatch : 1;
+  use_sendmmsg_ = w.runtime().config().udp_sendmmsg && batch_ > 1;
   if (use_sendmmsg_) held_.reserve(kMaxHeld);
-  buf_.reset(new char[buf_size_]);
+  buf_.reset(new char[kSlot * batch_]);
+  from_.reset(new sockaddr_storage[batch_]);
 }
 
 void UdpEndpoint::start() {
-  const int rc = uv_udp_recv_start(&udp_, &UdpEndpoint::on_alloc, &UdpEndpoint::on_recv);
-  if (rc != 0) spdlog::error("udp {}: cannot read: {}", sockaddr_to_string(local_), uv_strerror(rc));
+  reading_ = true;
+  update_poll();
+}
+
+void UdpEndpoint::update_poll() noexcept {
+  if (closed_) return;
+  const int want = (reading_ ? UV_READABLE : 0) | (queued_.empty() ? 0 : UV_WRITABLE);
+  if (want == polled_events_) return;
+  const int rc = want == 0 ? uv_poll_stop(&poll_) : uv_poll_start(&poll_, want, &UdpEndpoint::on_poll);
+  if (rc != 0) {
+    spdlog::error("udp {}: cannot poll: {}", sockaddr_to_string(local_), uv_strerror(rc));
+    return;
+  }
+  polled_events_ = want;
 }
 
 void UdpEndpoint::stop_reading() noexcept {
   if (closed_) return;
-  uv_udp_recv_stop(&udp_);
-  end_batch();  // libuv reports no end of batch once reading stopped
+  reading_ = false;
+  update_poll();
 }
 
 void UdpEndpoint::close() noexcept {
   if (closed_) return;
-  end_batch();
   flush_held();
   hold_replies_ = false;
   closed_ = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&udp_), nullptr);
+  queued_.clear();
+  // uv_close stops the watcher at once, so the descriptor can be closed now.
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), nullptr);
+  ::close(fd_);
+  fd_ = -1;
 }
 
-void UdpEndpoint::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
-  // Every datagram is handled before the next read, so one buffer per socket is reused forever.
+void UdpEndpoint::on_poll(uv_poll_t* h, int status, int events) {
   auto* self = static_cast<UdpEndpoint*>(h->data);
-  *buf = uv_buf_init(self->buf_.get(), static_cast<unsigned>(self->buf_size_));
+  if (status < 0) {
+    spdlog::debug("udp {}: poll error: {}", sockaddr_to_string(self->local_), uv_strerror(status));
+    return;
+  }
+  if (events & UV_WRITABLE) self->write_ready();
+  if ((events & UV_READABLE) && self->reading_) self->read_ready();
 }
 
-void UdpEndpoint::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
-                          unsigned flags) {
-  auto* self = static_cast<UdpEndpoint*>(h->data);
-  if (flags & UV_UDP_MMSG_FREE) {  // end of a batch (the buffer itself is ours and reused)
-    self->end_batch();
-    return;
+void UdpEndpoint::read_ready() noexcept {
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  // One worker batch for the whole event: every reply made while handling what was read here
+  // leaves in one sendmmsg when it ends (Worker::end_batch), tasks posted meanwhile wake once.
+  Worker::Batch batch(w_);
+  for (int round = 0; round < kMaxReadsPerEvent && reading_ && !closed_; ++round) {
+    for (unsigned i = 0; i < batch_; ++i) {
+      iov[i] = {buf_.get() + i * kSlot, kSlot};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &from_[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int got = ::recvmmsg(fd_, msgs, batch_, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        spdlog::debug("udp {}: read error: {}", sockaddr_to_string(local_), std::strerror(errno));
+      }
+      return;
+    }
+    for (int i = 0; i < got; ++i) {
+      if (msgs[i].msg_hdr.msg_namelen == 0) continue;  // no source address: nowhere to answer
+      handle_datagram(buf_.get() + static_cast<std::size_t>(i) * kSlot, msgs[i].msg_len, from_[i],
+                      msgs[i].msg_hdr.msg_flags);
+      if (closed_) return;
+    }
+    // A short batch: the socket is drained. Reading again would only return EAGAIN.
+    if (static_cast<unsigned>(got) < batch_) return;
   }
-  if ((flags & UV_UDP_MMSG_CHUNK) && !self->in_batch_) {
-    self->in_batch_ = true;
-    self->w_.begin_batch();
-  }
-  if (nread < 0) {
-    spdlog::debug("udp {}: read error: {}", sockaddr_to_string(self->local_),
-                  uv_strerror(static_cast<int>(nread)));
-    return;
-  }
-  if (addr == nullptr || nread == 0) return;
-  auto& st = self->w_.state();
-  if (st.stopped) return;
-  const std::string_view bytes(buf->base, static_cast<std::size_t>(nread));
-  if (flags & UV_UDP_PARTIAL) {
+}
+
+void UdpEndpoint::handle_datagram(const char* data, std::size_t len, const sockaddr_storage& from,
+                                  int msg_flags) noexcept {
+  auto& st = w_.state();
+  if (st.stopped || len == 0) return;
+  if (msg_flags & MSG_TRUNC) {  // larger than a slot: not a datagram SIP can use
     st.stats.malformed_dropped.add();
     return;
   }
+  const std::string_view bytes(data, len);
   // Keepalives some UAs send over UDP (CRLF, RFC 5626 uses STUN instead): nothing to answer.
   if (only_crlf(bytes)) return;
   Source src;
   src.proto = Proto::udp;
-  std::memcpy(&src.peer, addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-  src.local = self->local_;
-  src.worker = self->w_.index();
-  deliver(self->w_, src, bytes, sip::Framing::datagram);
+  std::memcpy(&src.peer, &from, from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  src.local = local_;
+  src.worker = w_.index();
+  deliver(w_, src, bytes, sip::Framing::datagram);
 }
 
 bool UdpEndpoint::send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept {
@@ -122,12 +159,6 @@ bool UdpEndpoint::send(const sockaddr_storage& peer, const uv_buf_t* bufs, unsig
     return true;
   }
   return send_now(peer, bufs, n);
-}
-
-void UdpEndpoint::end_batch() noexcept {
-  if (!in_batch_) return;
-  in_batch_ = false;
-  w_.end_batch();  // sends what every socket of the worker held
 }
 
 void UdpEndpoint::release() noexcept {
@@ -148,10 +179,10 @@ void UdpEndpoint::flush_held() noexcept {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
-  uv_os_fd_t fd = -1;
+  // Nothing may overtake a datagram already waiting for room.
   int sent = 0;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&udp_), &fd) == 0) {
-    sent = ::sendmmsg(fd, msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
+  if (queued_.empty() && fd_ >= 0) {
+    sent = ::sendmmsg(fd_, msgs, static_cast<unsigned>(n), MSG_DONTWAIT);
     if (sent < 0) sent = 0;
   }
   // What the kernel did not take (a full socket buffer) goes the one-by-one way, queued if need be.
@@ -164,22 +195,39 @@ void UdpEndpoint::flush_held() noexcept {
 }
 
 bool UdpEndpoint::send_now(const sockaddr_storage& peer, const uv_buf_t* bufs, unsigned n) noexcept {
-  const auto* to = reinterpret_cast<const sockaddr*>(&peer);
-  const int rc = uv_udp_try_send(&udp_, bufs, n, to);
-  if (rc >= 0) return true;
-  if (rc != UV_EAGAIN) return false;
-  // Socket buffer full: queue a copy rather than drop a response.
-  auto* q = new QueuedSend;
-  for (unsigned i = 0; i < n; ++i) q->data.append(bufs[i].base, bufs[i].len);
-  q->req.data = q;
-  const uv_buf_t one = uv_buf_init(q->data.data(), static_cast<unsigned>(q->data.size()));
-  const int qrc = uv_udp_send(&q->req, &udp_, &one, 1, to,
-                              [](uv_udp_send_t* req, int) { delete static_cast<QueuedSend*>(req->data); });
-  if (qrc != 0) {
-    delete q;
-    return false;
+  if (fd_ < 0) return false;
+  if (queued_.empty()) {
+    iovec iov[64];
+    if (n > 64) return false;
+    for (unsigned i = 0; i < n; ++i) iov[i] = {bufs[i].base, bufs[i].len};
+    msghdr m{};
+    m.msg_name = const_cast<sockaddr_storage*>(&peer);
+    m.msg_namelen = sockaddr_len(peer);
+    m.msg_iov = iov;
+    m.msg_iovlen = n;
+    if (::sendmsg(fd_, &m, MSG_DONTWAIT) >= 0) return true;
+    if (!would_block(errno)) return false;
   }
+  // Socket buffer full: queue a copy rather than drop a response, and send it once there is room.
+  if (queued_.size() >= kMaxQueued) return false;
+  Queued q;
+  q.to = peer;
+  for (unsigned i = 0; i < n; ++i) q.data.append(bufs[i].base, bufs[i].len);
+  queued_.push_back(std::move(q));
+  update_poll();
   return true;
+}
+
+void UdpEndpoint::write_ready() noexcept {
+  while (!queued_.empty() && fd_ >= 0) {
+    const Queued& q = queued_.front();
+    const ssize_t rc = ::sendto(fd_, q.data.data(), q.data.size(), MSG_DONTWAIT,
+                                reinterpret_cast<const sockaddr*>(&q.to), sockaddr_len(q.to));
+    if (rc < 0 && would_block(errno)) break;
+    if (rc < 0) w_.state().stats.send_failed.add();
+    queued_.pop_front();
+  }
+  update_poll();
 }
 
 }  // namespace duet::transport
