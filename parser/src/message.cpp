@@ -487,7 +487,11 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     // the general way below, which decides its errors; so does a line that ends too close to a
     // limit. The 64 bytes lie inside the header block, so a line end found among them (at most
     // run_max bytes in) needs no test against the block's end or the line length.
-    while (block_limit - q >= 64) {
+    // The field count and array live in registers for the run (push_field() may move the array,
+    // but only the general way below calls it); a line that would need it leaves the run.
+    HeaderField* const fields = m.fields_;
+    std::uint16_t count = m.header_count_;
+    while (block_limit - q >= 64 && count < room) {
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
       const unsigned colons = eq_mask(a, ':') | (eq_mask(b, ':') << 16);
@@ -548,11 +552,31 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
         while (ve[-1] == ' ') --ve;
       const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
       if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
-        if (const ParseError e = check_value(id, value); e != ParseError::none) return fail(e);
+        if (const ParseError e = check_value(id, value); e != ParseError::none) {
+          m.header_count_ = count;
+          return fail(e);
+        }
       }
-      if (!record(id, q, n, value, c + 1)) return fail(ParseError::too_many_headers);
+      // As record() does, with the count in a register: its store would otherwise be reloaded on
+      // every line (the field's 16-bit next may alias it).
+      HeaderField* const f = fields + count;
+      f->name = std::string_view(q, n);
+      f->value = value;
+      f->line_begin = static_cast<std::uint32_t>(q - p);
+      f->line_end = static_cast<std::uint32_t>(c + 2 - p);
+      f->id = id;
+      f->next = kNoHeader;
+      const auto k = static_cast<std::size_t>(id);
+      if (m.first_[k] == kNoHeader) {
+        m.first_[k] = count;
+      } else {
+        fields[m.last_[k]].next = count;
+      }
+      m.last_[k] = count;
+      ++count;
       q = c + 2;
     }
+    m.header_count_ = count;
 #endif
     if (q >= block_limit)
       return block_limit < end ? fail(ParseError::message_too_large)

@@ -17,12 +17,13 @@ enum class ParamScan : unsigned char { ok, malformed, has_whitespace };
 // the list (malformed). With stop_at_comma a ',' where a ';' is expected ends the list and rest
 // starts there; otherwise rest is empty. Results match ParamIterator(list, ';', stop_at_comma)
 // exactly whenever the answer is not has_whitespace, so on_param may be called again by the slow
-// path and must only record what it is given.
+// path and must only record what it is given. lo <= list.data() is the lowest address known to be
+// readable (e.g. the start of the whole header value), which lets short names and values near the
+// end be searched with one SIMD step.
 template <class F>
-inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::string_view& rest,
-                             F&& on_param) noexcept {
-  const char* const lo = list.data();
-  const char* p = lo;
+inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::string_view& rest, F&& on_param,
+                             const char* lo) noexcept {
+  const char* p = list.data();
   const char* const e = p + list.size();
   while (p < e) {
     if (*p != ';') {

@@ -151,7 +151,7 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
       tail = std::string_view(ve, static_cast<std::size_t>(le - ve));
     }
   }
-  const auto scanned = scan_params(tail, true, rest, on_param);
+  const auto scanned = scan_params(tail, true, rest, on_param, s.data());
   if (scanned == ParamScan::malformed) return false;
   if (scanned == ParamScan::has_whitespace) {
     ParamIterator it(list, ';', true);
