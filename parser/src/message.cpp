@@ -113,9 +113,13 @@ ParseError check_version(std::string_view v) noexcept {
 bool plausible_request_uri(std::string_view u, [[maybe_unused]] const char* lo) noexcept {
   if (u.empty() || !chars::is(u[0], chars::kAlpha)) return false;
   std::size_t i = 1;
-  while (i < u.size() &&
-         (chars::is(u[i], chars::kAlpha | chars::kDigit) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
-    ++i;
+  if (u.size() > 4 && chars::lit_iequals(u.data(), "sip:")) {
+    i = 3;  // the usual scheme, as the loop below would find it
+  } else {
+    while (i < u.size() &&
+           (chars::is(u[i], chars::kAlpha | chars::kDigit) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
+      ++i;
+  }
   if (i >= u.size() || u[i] != ':' || i + 1 == u.size()) return false;
   const char* q = u.data();
   const char* const e = q + u.size();
@@ -162,13 +166,6 @@ std::size_t method_end(std::string_view line, Method& id) noexcept {
   return i;
 }
 
-// The last SP of a request line, before the version: nearly always "SIP/2.0", which has none.
-std::size_t last_space(std::string_view line) noexcept {
-  const std::size_t n = line.size();
-  if (n > 8 && line[n - 8] == ' ' && chars::lit_iequals(line.data() + n - 7, "sip/2.0")) return n - 8;
-  return line.rfind(' ');
-}
-
 ParseError parse_start_line(std::string_view line, Method& method_id, std::string_view& method,
                             std::string_view& uri, std::string_view& version, std::string_view& reason,
                             int& status, bool& is_request) noexcept {
@@ -179,7 +176,9 @@ ParseError parse_start_line(std::string_view line, Method& method_id, std::strin
     const auto sp = line.find(' ');
     if (sp == std::string_view::npos) return ParseError::bad_start_line;
     version = line.substr(0, sp);
-    if (auto e = check_version(version); e != ParseError::none) return e;
+    if (sp != 7 || !chars::lit_iequals(line.data(), "sip/2.0")) {  // as check_version() begins
+      if (auto e = check_version(version); e != ParseError::none) return e;
+    }
     const auto code = line.substr(sp + 1, 3);
     if (code.size() != 3 || !chars::digit(code[0]) || !chars::digit(code[1]) || !chars::digit(code[2]))
       return ParseError::bad_status_code;
@@ -198,16 +197,21 @@ ParseError parse_start_line(std::string_view line, Method& method_id, std::strin
   if (i == 0 || i >= line.size() || line[i] != ' ')
     return i == 0 ? ParseError::bad_start_line : ParseError::bad_method;
   method = line.substr(0, i);
-  const auto last_sp = last_space(line);
+  // The last SP, before the version: nearly always "SIP/2.0", which has none; then that look is
+  // also the version check.
+  const std::size_t n = line.size();
+  const bool usual_version =
+      n > 8 && line[n - 8] == ' ' && chars::lit_iequals(line.data() + n - 7, "sip/2.0");
+  const std::size_t last_sp = usual_version ? n - 8 : line.rfind(' ');
   if (last_sp == i) return ParseError::bad_start_line;  // only two elements
+  const ParseError version_error = usual_version ? ParseError::none : check_version(line.substr(last_sp + 1));
   version = line.substr(last_sp + 1);
   uri = line.substr(i + 1, last_sp - i - 1);
   if (!plausible_request_uri(uri, line.data())) {
     // A version-shaped last element with a broken middle is a bad URI; otherwise the line is broken.
-    return check_version(version) == ParseError::none ? ParseError::bad_request_uri
-                                                      : ParseError::bad_start_line;
+    return version_error == ParseError::none ? ParseError::bad_request_uri : ParseError::bad_start_line;
   }
-  return check_version(version);
+  return version_error;
 }
 
 bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept {
@@ -373,19 +377,36 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
 
   if (p == end) return incomplete(ParseError::bad_start_line);
 
-  // Start line.
-  const char* nl = static_cast<const char*>(std::memchr(
-      p, '\n', std::min<std::size_t>(static_cast<std::size_t>(block_limit - p), lim.max_line_length + 2)));
-  if (!nl) {
-    if (static_cast<std::size_t>(end - p) > lim.max_line_length + 1)
-      return fail(ParseError::header_line_too_long);
-    if (block_limit < end) return fail(ParseError::message_too_large);
-    return incomplete(ParseError::bad_start_line);
+  // Start line. One search for its LF and any CR or NUL settles the usual line (no CR or NUL
+  // before its CRLF or LF); any other is left to the LF search and the CR/NUL check after it.
+  const char* const first_limit =
+      p + std::min<std::size_t>(static_cast<std::size_t>(block_limit - p), lim.max_line_length + 2);
+  const char* nl = nullptr;
+  const char* line_end = nullptr;
+  if (const char* const c = chars::find_any<0, '\n', '\r', '\0'>(p, first_limit, begin); c < first_limit) {
+    if (*c == '\n') {
+      nl = line_end = c;
+    } else if (*c == '\r' && first_limit - c >= 2 && c[1] == '\n') {
+      line_end = c;
+      nl = c + 1;
+    }
   }
-  const char* line_end = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
-  m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
-  m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
-  if (chars::find_any<0, '\0', '\r'>(p, line_end, p) != line_end) return fail(ParseError::bad_start_line);
+  if (nl) {
+    m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
+    m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
+  } else {
+    nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(first_limit - p)));
+    if (!nl) {
+      if (static_cast<std::size_t>(end - p) > lim.max_line_length + 1)
+        return fail(ParseError::header_line_too_long);
+      if (block_limit < end) return fail(ParseError::message_too_large);
+      return incomplete(ParseError::bad_start_line);
+    }
+    line_end = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+    m.start_line_ = std::string_view(p, static_cast<std::size_t>(line_end - p));
+    m.raw_ = std::string_view(p, static_cast<std::size_t>(end - p));  // provisional, for error results
+    if (chars::find_any<0, '\0', '\r'>(p, line_end, p) != line_end) return fail(ParseError::bad_start_line);
+  }
   Method method_id = Method::unknown;
   if (auto e = parse_start_line(m.start_line_, method_id, m.method_, m.request_uri_, m.version_,
                                 m.reason_phrase_, m.status_code_, m.is_request_);
