@@ -100,10 +100,20 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     if (i >= n || s[i] != '/') return false;
     ++i;
   }
-  skip_lws();
-  if (!token(v.transport)) return false;
-  if (i >= n || !chars::lws(s[i])) return false;
-  skip_lws();
+  // The usual transports, each followed by one SP, as the loops below would read them (a 4-byte
+  // memcmp with a literal is one compare).
+  auto usual_transport = [](const char* t) {
+    return std::memcmp(t, "UDP ", 4) == 0 || std::memcmp(t, "TCP ", 4) == 0 || std::memcmp(t, "TLS ", 4) == 0;
+  };
+  if (i == 8 && n > 12 && usual_transport(s.data() + 8) && !chars::lws(s[12])) {
+    v.transport = s.substr(8, 3);
+    i = 12;
+  } else {
+    skip_lws();
+    if (!token(v.transport)) return false;
+    if (i >= n || !chars::lws(s[i])) return false;
+    skip_lws();
+  }
   // sent-by = host [ COLON port ]
   const std::size_t hb = i;
   if (i < n && s[i] == '[') {
