@@ -255,6 +255,44 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
   return true;
 }
 
+// parse_cseq() (number and method; the id is not kept) for a value parse() has already trimmed of
+// LWS, inline: a call cost a fifth of it. Stores only on success.
+[[gnu::always_inline]] inline bool cseq_in_place(std::string_view s, std::uint32_t& number,
+                                                 std::string_view& method) noexcept {
+  const char* const b = s.data();
+  const char* const e = b + s.size();
+  const char* p = b;
+  std::uint64_t n = 0;
+  while (p < e && chars::digit(*p)) {
+    n = n * 10 + static_cast<unsigned>(*p - '0');
+    if (n > 0x7FFFFFFFu) return false;
+    ++p;
+  }
+  if (p == b || p >= e || !chars::lws(*p)) return false;
+  do ++p;
+  while (p < e && chars::lws(*p));
+  if (p == e) return false;
+  const std::string_view m(p, static_cast<std::size_t>(e - p));
+  if (method_from_token(m) == Method::unknown && chars::skip_in(p, e, chars::kToken) != e) return false;
+  number = static_cast<std::uint32_t>(n);
+  method = m;
+  return true;
+}
+
+// parse_uint32() for a value parse() has already trimmed of LWS, inline, as cseq_in_place().
+[[gnu::always_inline]] inline bool uint_in_place(std::string_view s, std::uint32_t max,
+                                                 std::uint32_t& out) noexcept {
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    if (!chars::digit(c)) return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > max) return false;
+  }
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
 // NUL is legal in a header only as an escaped character of a quoted string (quoted-pair allows
 // %x00, RFC 3261 §25.1; RFC 4475 §3.1.1.2). Only called when a NUL was seen, so it may be slow.
 bool nul_only_escaped(std::string_view v) noexcept {
@@ -432,7 +470,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     switch (id) {
       case HeaderId::content_length: {
         std::uint32_t n;
-        if (!parse_uint32(value, n, 0x7FFFFFFFu)) return ParseError::bad_content_length;
+        if (!uint_in_place(value, 0x7FFFFFFFu, n)) return ParseError::bad_content_length;
         if (m.has_content_length_ && n != content_length) return ParseError::conflicting_content_length;
         content_length = n;
         m.has_content_length_ = true;
@@ -441,16 +479,13 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       case HeaderId::cseq: {
         if (cseq_seen) return ParseError::duplicate_header;
         cseq_seen = true;
-        CSeq cs;
-        if (!parse_cseq(value, cs)) return ParseError::bad_cseq;
-        m.cseq_number_ = cs.number;
-        m.cseq_method_ = cs.method;
+        if (!cseq_in_place(value, m.cseq_number_, m.cseq_method_)) return ParseError::bad_cseq;
         break;
       }
       case HeaderId::max_forwards: {
         if (m.max_forwards_ >= 0) return ParseError::duplicate_header;
         std::uint32_t n;
-        if (!parse_uint32(value, n, 255)) return ParseError::bad_max_forwards;
+        if (!uint_in_place(value, 255, n)) return ParseError::bad_max_forwards;
         m.max_forwards_ = static_cast<int>(n);
         break;
       }
