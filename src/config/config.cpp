@@ -1,7 +1,9 @@
 // TOML to Config with toml11. Every error names the file, the line and the dotted key, because the
 // person reading it is editing that file at 3 a.m.
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <toml.hpp>
 
@@ -12,10 +14,48 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "duet/sip/uri.hpp"
 
 namespace duet::config {
 
 namespace {
+
+// The host of a sip:/sips: URI given in the file, resolved now when it is a name: the proxy sends
+// to addresses, and a lookup on a worker's loop would stall every call it carries. A name that
+// does not resolve is an error here, at start, rather than calls failing later. "" when the host
+// is already an address; otherwise the first address the resolver gives (A/AAAA: no SRV or NAPTR
+// yet), or false with its error.
+bool resolve_uri_host(const std::string& text, std::string& ip, std::string& error) {
+  ip.clear();
+  sip::Uri u;
+  if (!sip::parse_uri(text, u)) {
+    error = "'" + text + "' is not a SIP URI";
+    return false;
+  }
+  const std::string host(!u.maddr.empty() ? u.maddr : u.host_unbracketed());
+  in6_addr scratch{};
+  if (inet_pton(AF_INET, host.c_str(), &scratch) == 1 || inet_pton(AF_INET6, host.c_str(), &scratch) == 1) {
+    return true;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    error = "cannot resolve '" + host + "': " + gai_strerror(rc);
+    return false;
+  }
+  char buf[NI_MAXHOST];
+  const int nrc = getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST);
+  freeaddrinfo(res);
+  if (nrc != 0) {
+    error = "cannot resolve '" + host + "': " + gai_strerror(nrc);
+    return false;
+  }
+  ip = buf;
+  return true;
+}
 
 std::string type_name(const toml::value& v) {
   std::ostringstream s;
@@ -156,6 +196,8 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
            "required in [peer] (the peer's replication address, e.g. \"127.0.0.2:7070\")");
   if (!p.sip.empty() && p.sip.rfind("sip:", 0) != 0 && p.sip.rfind("sips:", 0) != 0)
     r.fail(*where("sip"), "peer.sip", "expected a sip: or sips: URI, got '" + p.sip + "'");
+  if (std::string error; !p.sip.empty() && !resolve_uri_host(p.sip, p.sip_ip, error))
+    r.fail(*where("sip"), "peer.sip", error);
   if (p.heartbeat_ms >= p.down_after_ms)
     r.fail(*where("down_after_ms"), "peer.down_after_ms",
            "must be larger than heartbeat_ms (" + std::to_string(p.heartbeat_ms) + ")");
@@ -304,6 +346,8 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     r.get(*t, "proxy.", "outbound", p.outbound);
     if (!p.outbound.empty() && p.outbound.rfind("sip:", 0) != 0)
       r.fail(*r.find(*t, "outbound"), "proxy.outbound", "'" + p.outbound + "' is not a sip: URI");
+    if (std::string error; !p.outbound.empty() && !resolve_uri_host(p.outbound, p.outbound_ip, error))
+      r.fail(*r.find(*t, "outbound"), "proxy.outbound", error);
     r.get(*t, "proxy.", "cross_site", cross);
     if (cross != "redirect" && cross != "proxy")
       r.fail(*r.find(*t, "cross_site"), "proxy.cross_site", "'" + cross + "' is not redirect or proxy");

@@ -53,6 +53,7 @@ struct PeerConfig {
   std::string replication_ip;  // the peer's replication address ("ip:port" in the file)
   std::uint16_t replication_port = 7070;
   std::string sip;                      // the trunk to the peer, e.g. "sip:127.0.0.2:5060"
+  std::string sip_ip;                   // sip's host resolved when the file was read; "" if numeric
   std::string listen_ip = "127.0.0.1";  // our replication listener; we dial from this address
   std::uint16_t listen_port = 7070;
   std::uint32_t heartbeat_ms = 200;
@@ -79,6 +80,7 @@ struct ProxyConfig {
   std::uint32_t timer_c_s = 180;
   std::uint32_t t1_ms = 500, t2_ms = 4000, t4_ms = 5000;
   std::string outbound;           // "sip:host[:port]": next hop for other domains; "" none
+  std::string outbound_ip;        // outbound's host resolved when the file was read; "" if numeric
   bool cross_site_proxy = false;  // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
   std::string forward = "off";    // dr-forward of DNs and profiles that set none: off | no-agent | oos
   std::uint32_t max_transactions = 262144;  // per worker

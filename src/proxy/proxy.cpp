@@ -56,9 +56,9 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
   std::random_device rd;
   branch_salt_ = (std::uint64_t{rd()} << 32) ^ rd();
   sip::Uri u;
-  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_))
+  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_, opt_.outbound_ip))
     has_outbound_ = true;
-  if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_)) {
+  if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_, opt_.peer_ip)) {
     has_peer_ = true;
     peer_hostport_ = std::string(u.host);
     if (u.has_port) peer_hostport_ += ":" + std::to_string(u.port);
@@ -120,9 +120,9 @@ bool Proxy::own_address(const sip::Uri& u) const noexcept {
   return false;
 }
 
-bool Proxy::resolve(const sip::Uri& u, transport::Source& out) const noexcept {
+bool Proxy::resolve(const sip::Uri& u, transport::Source& out, std::string_view host_ip) const noexcept {
   if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return false;
-  std::string_view host = !u.maddr.empty() ? u.maddr : u.host_unbracketed();
+  std::string_view host = !host_ip.empty() ? host_ip : !u.maddr.empty() ? u.maddr : u.host_unbracketed();
   if (sip::iequals(host, "localhost")) host = "127.0.0.1";
   out = {};
   if (!transport::make_sockaddr(host, u.port_or_default(), out.peer)) return false;

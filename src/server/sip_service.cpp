@@ -59,8 +59,12 @@ proxy::ProxyOptions proxy_options_from(const config::Config& cfg) {
   o.serial_by_q = p.serial_by_q;
   o.timer_c_ms = p.timer_c_s * 1000;
   o.outbound = p.outbound;
+  o.outbound_ip = p.outbound_ip;
   o.cross_site_proxy = p.cross_site_proxy;
-  if (cfg.peer.enabled) o.peer_sip = cfg.peer.sip;
+  if (cfg.peer.enabled) {
+    o.peer_sip = cfg.peer.sip;
+    o.peer_ip = cfg.peer.sip_ip;
+  }
   o.max_branches = std::max<std::size_t>(1, cfg.registrar.max_contacts_per_aor);
   return o;
 }

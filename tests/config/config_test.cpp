@@ -124,6 +124,30 @@ TEST(Config, OutOfRangeNamesLineAndKey) {
   expect_error("[registrar]\ntoo_many_contacts_code = 200\n", 2, "registrar.too_many_contacts_code");
 }
 
+// The proxy sends to addresses: a name in proxy.outbound or peer.sip is resolved when the file is
+// read (not on a worker's loop), and one that does not resolve is refused there, naming the key.
+TEST(Config, SipHostNamesAreResolvedWhenTheFileIsRead) {
+  // localhost comes from /etc/hosts: the resolver's path with no DNS server needed.
+  TempFile f(
+      "[proxy]\noutbound = \"sip:localhost:5070;transport=udp\"\n"
+      "[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\nsip = \"sip:LocalHost\"\n");
+  const Config c = load_config(f.path);
+  EXPECT_EQ(c.proxy.outbound, "sip:localhost:5070;transport=udp");  // kept as written
+  EXPECT_TRUE(c.proxy.outbound_ip == "127.0.0.1" || c.proxy.outbound_ip == "::1") << c.proxy.outbound_ip;
+  EXPECT_EQ(c.peer.sip, "sip:LocalHost");  // the 302 to the peer carries it as written
+  EXPECT_TRUE(c.peer.sip_ip == "127.0.0.1" || c.peer.sip_ip == "::1") << c.peer.sip_ip;
+  // Addresses need no lookup.
+  TempFile g(
+      "[proxy]\noutbound = \"sip:10.0.0.1\"\n[peer]\nname = \"b\"\n"
+      "replication = \"127.0.0.2:7070\"\nsip = \"sip:[::1]:5062\"\n");
+  const Config d = load_config(g.path);
+  EXPECT_EQ(d.proxy.outbound_ip, "");
+  EXPECT_EQ(d.peer.sip_ip, "");
+  expect_error("[proxy]\n\noutbound = \"sip:\"\n", 3, "proxy.outbound", "not a SIP URI");
+  expect_error("[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\nsip = \"sips:@\"\n", 4, "peer.sip",
+               "not a SIP URI");
+}
+
 TEST(Config, UnknownKeysAreRefused) {
   expect_error("site_name = \"a\"\nlisten_on = []\n", 2, "listen_on", "unknown key");
   expect_error("[limits]\nidle_timeout = 5\n", 2, "limits.idle_timeout", "unknown key");

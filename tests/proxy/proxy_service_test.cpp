@@ -426,6 +426,28 @@ TEST(ProxyService, ResponsesToTheViaOfAWorkersOwnPortComeBack) {
   }
 }
 
+// proxy.outbound named by host name: the configuration resolved it (outbound_ip), and requests to
+// domains we do not serve go there with their Request-URI unchanged.
+TEST(ProxyService, ForeignDomainGoesToTheOutboundGatewayByItsResolvedAddress) {
+  UdpClient gw, alice;
+  config::Config cfg = proxy_config(1);
+  cfg.proxy.outbound = "sip:gw.example.net:" + std::to_string(gw.port);
+  cfg.proxy.outbound_ip = "127.0.0.1";
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "gw");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  alice.send(s.udp_port, invite(c));
+  auto inv = wait_request(gw, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  EXPECT_EQ(inv->msg.request_uri(), "sip:carol@other.org");
+  EXPECT_EQ(inv->msg.max_forwards(), 69);
+  gw.send(s.udp_port, response_to(inv->msg, 486, "Busy Here", "g1"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 486);
+}
+
 TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   Service s(proxy_config(2));
   UdpClient bob, alice;

@@ -23,11 +23,13 @@ struct ProxyOptions {
   // Where requests for domains we do not serve go (a gateway): "sip:host[:port][;transport=udp]".
   // Empty: only numeric hosts are reached; other domains get 404.
   std::string outbound;
+  std::string outbound_ip;  // outbound's host when it is a name, resolved at start ("" otherwise)
   // dr-forward's action when a call belongs at the peer site: a 302 with the peer's contact for the
   // DN (false), or the call proxied to the peer trunk (true).
   bool cross_site_proxy = false;
   // The peer's trunk, "sip:host:port" ([peer] sip); empty without a peer.
   std::string peer_sip;
+  std::string peer_ip;  // peer_sip's host when it is a name, resolved at start ("" otherwise)
   // Branches per request at most (the registrar's max contacts per AOR bounds it already).
   std::size_t max_branches = 16;
 };

@@ -120,7 +120,8 @@ class Proxy final : public transaction::TransactionUser,
   const Listener* listener_for(transport::Proto p, int family) const noexcept;
   bool own_address(const sip::Uri& u) const noexcept;
   // Next hop for a URI (numeric host or localhost; port by default 5060/5061; transport param).
-  bool resolve(const sip::Uri& u, transport::Source& out) const noexcept;
+  // host_ip: the address to use instead of u's host (a configured name resolved at start).
+  bool resolve(const sip::Uri& u, transport::Source& out, std::string_view host_ip = {}) const noexcept;
   // In-dialog: the flow the request goes to, from the flow tokens of our Record-Route (the end it
   // did not come from). False if the tokens name no flow for that end.
   // user/params: our Route's user part ("A~B~MAC") and URI parameters (dn).
