@@ -116,14 +116,9 @@ bool parse_uri_other(std::string_view text, Uri& u) noexcept;
   }
   if (u.host_kind == HostKind::none) return false;
   if (p < e && *p == ':') {
-    const char* const pb = ++p;
-    std::uint32_t port = 0;
-    while (p < e && chars::digit(*p)) {
-      port = port * 10 + static_cast<unsigned>(*p - '0');
-      if (port > 65535) return false;
-      ++p;
-    }
-    if (p == pb) return false;
+    std::uint32_t port;
+    p = chars::scan_port(p + 1, e, b, port);
+    if (!p) return false;
     u.port = static_cast<std::uint16_t>(port);
     u.has_port = true;
   }

@@ -132,14 +132,10 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
   if (i < n && s[i] == ':') {
     ++i;
     skip_lws();
-    const std::size_t pb = i;
-    std::uint32_t port = 0;
-    while (i < n && chars::digit(s[i])) {
-      port = port * 10 + static_cast<unsigned>(s[i] - '0');
-      if (port > 65535) return false;
-      ++i;
-    }
-    if (i == pb) return false;
+    std::uint32_t port;
+    const char* const pe = chars::scan_port(s.data() + i, s.data() + n, s.data(), port);
+    if (!pe) return false;
+    i = static_cast<std::size_t>(pe - s.data());
     v.port = static_cast<std::uint16_t>(port);
     v.has_port = true;
   }
