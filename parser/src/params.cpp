@@ -69,11 +69,18 @@ bool ParamIterator::next(Param& p) noexcept {
   return true;
 }
 
+bool param_name_equal(std::string_view a, std::string_view b) noexcept {
+  if (iequals(a, b)) return true;
+  // Only a name with an escape can equal another of a different spelling.
+  if (a.find('%') == std::string_view::npos && b.find('%') == std::string_view::npos) return false;
+  return unescaped_equal(a, b, true);
+}
+
 bool find_param(std::string_view list, std::string_view name, Param& out, char sep) noexcept {
   ParamIterator it(list, sep);
   Param p;
   while (it.next(p)) {
-    if (iequals(p.name, name)) {
+    if (param_name_equal(p.name, name)) {
       out = p;
       return true;
     }

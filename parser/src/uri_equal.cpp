@@ -28,7 +28,7 @@ bool find_nth_param(std::string_view list, std::string_view name, std::size_t k,
   ParamIterator it(list);
   Param p;
   while (it.next(p)) {
-    if (iequals(p.name, name) && k-- == 0) {
+    if (param_name_equal(p.name, name) && k-- == 0) {
       out = p;
       return true;
     }
@@ -41,7 +41,7 @@ std::size_t occurrence(std::string_view list, std::string_view name, const char*
   ParamIterator it(list);
   Param p;
   std::size_t n = 0;
-  while (it.next(p) && p.name.data() < before) n += iequals(p.name, name);
+  while (it.next(p) && p.name.data() < before) n += param_name_equal(p.name, name);
   return n;
 }
 
@@ -50,8 +50,9 @@ std::size_t occurrence(std::string_view list, std::string_view name, const char*
 // matched occurrence by occurrence, so equality stays reflexive.
 bool params_equal(std::string_view a, std::string_view b) noexcept {
   auto one_sided_matters = [](std::string_view name) {
-    return iequals(name, "user") || iequals(name, "ttl") || iequals(name, "method") ||
-           iequals(name, "maddr") || iequals(name, "transport");
+    return param_name_equal(name, "user") || param_name_equal(name, "ttl") ||
+           param_name_equal(name, "method") || param_name_equal(name, "maddr") ||
+           param_name_equal(name, "transport");
   };
   auto covered = [&](std::string_view x, std::string_view y, bool compare_values) {
     ParamIterator it(x);

@@ -15,6 +15,39 @@ namespace duet::sip::uri_detail {
 // Out of line in uri.cpp: any URI but one that starts with "sip:" (in that case), whose text is set.
 bool parse_uri_other(std::string_view text, Uri& u) noexcept;
 
+// The URI parameters the Uri has a field for, by name (n, len); false for any other name.
+[[gnu::always_inline]] inline bool pick_known_param(const char* n, std::size_t len, std::string_view value,
+                                                    Uri& u) noexcept {
+  switch (len) {
+    case 2:
+      if (chars::lit_iequals(n, "lr")) return u.lr = true;
+      if (chars::lit_iequals(n, "ob")) return u.ob = true;
+      return false;
+    case 3:
+      if (!chars::lit_iequals(n, "ttl")) return false;
+      u.ttl = value;
+      return true;
+    case 4:
+      if (!chars::lit_iequals(n, "user")) return false;
+      u.user_param = value;
+      return true;
+    case 5:
+      if (!chars::lit_iequals(n, "maddr")) return false;
+      u.maddr = value;
+      return true;
+    case 6:
+      if (!chars::lit_iequals(n, "method")) return false;
+      u.method = value;
+      return true;
+    case 9:
+      if (!chars::lit_iequals(n, "transport")) return false;
+      u.transport = value;
+      return true;
+    default:
+      return false;
+  }
+}
+
 // uri-parameters: each ";pname[=pvalue]" with paramchar = param-unreserved / unreserved / escaped.
 // One pass validates, splits and picks the known names. A value may contain '=' (ParamIterator,
 // which this replaces here, splits at the first one); names and values may not be empty.
@@ -45,29 +78,26 @@ bool parse_uri_other(std::string_view text, Uri& u) noexcept;
       value = std::string_view(vb, static_cast<std::size_t>(p - vb));
     }
     if (p < e && *p != ';') return false;
-    const char* n = name_begin;
-    switch (name_len) {
-      case 2:
-        if (chars::lit_iequals(n, "lr")) u.lr = true;
-        if (chars::lit_iequals(n, "ob")) u.ob = true;
-        break;
-      case 3:
-        if (chars::lit_iequals(n, "ttl")) u.ttl = value;
-        break;
-      case 4:
-        if (chars::lit_iequals(n, "user")) u.user_param = value;
-        break;
-      case 5:
-        if (chars::lit_iequals(n, "maddr")) u.maddr = value;
-        break;
-      case 6:
-        if (chars::lit_iequals(n, "method")) u.method = value;
-        break;
-      case 9:
-        if (chars::lit_iequals(n, "transport")) u.transport = value;
-        break;
-      default:
-        break;
+    if (!pick_known_param(name_begin, name_len, value, u) && name_len > 2 &&
+        std::memchr(name_begin, '%', name_len) != nullptr) {
+      // RFC 3261 §19.1.4: an escaped character is the character, so ";%6C%72" is ";lr" (RFC 4475
+      // esc01). Only names that matched nothing are looked at again, and only with a '%' in them.
+      char plain[9];
+      std::size_t k = 0;
+      bool fits = true;
+      for (const char* q = name_begin; q < name_begin + name_len; ++k) {
+        if (k == sizeof plain) {
+          fits = false;  // longer than any known name once decoded
+          break;
+        }
+        if (*q == '%' && name_begin + name_len - q >= 3) {  // skip_escaped checked the two hex digits
+          plain[k] = static_cast<char>(chars::hex_value(q[1]) * 16 + chars::hex_value(q[2]));
+          q += 3;
+        } else {
+          plain[k] = *q++;
+        }
+      }
+      if (fits) pick_known_param(plain, k, value, u);
     }
   }
   return true;

@@ -31,21 +31,6 @@ namespace {
 using test::Parsed;
 using namespace std::string_view_literals;
 
-// Parser bugs these messages show, reported to the parser's owner and not fixed yet (in the manner
-// of tests/fuzz/known_issues.hpp). While a switch is true, its test checks that the bug is still
-// there and then skips, naming the RFC case; once the parser is fixed that check fails: set the
-// switch to false and the test checks the RFC's behaviour.
-//
-// esc01 (§3.1.1.3): URI parameter names are matched as written, escapes and all. The Contact
-// <sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31> has the parameters lr and
-// name=value%41 (RFC 3261 §19.1.4: an unreserved character and its %HEX HEX form are the same), but
-// parse_uri() (uri_parse.hpp: the switch on the raw name length, lit_iequals on raw bytes) does
-// not set Uri::lr for ";%6C%72", and uri_equal() (uri_equal.cpp: params_equal -> find_nth_param ->
-// iequals on raw names) takes "n%61me" and "name" for two different parameters, each present in
-// one URI only and so ignored: the URI compares equal to ...;lr;name=valueA, which RFC 4475 says it
-// is not. The same holds for m%61ddr, tr%61nsport, etc.
-inline constexpr bool kKnownEscapedUriParamNames = true;
-
 // The message named as in the RFC ("wsinv" is data/rfc4475/wsinv.dat).
 std::string load(std::string_view name) {
   const std::string path = std::string(DUET_PARSER_TEST_DATA_DIR) + "/rfc4475/" + std::string(name) + ".dat";
@@ -294,20 +279,13 @@ TEST(rfc4475, Esc01_3_1_1_3_EscapedUriParameterNames) {
   Uri value_a, value_pct41;
   ASSERT_TRUE(parse_uri("sip:caller@host5.example.net;lr;name=valueA", value_a));
   ASSERT_TRUE(parse_uri("sip:caller@host5.example.net;lr;name=value%2541", value_pct41));
+  // RFC 3261 §19.1.4: an escaped character is the character, in parameter names too.
+  EXPECT_TRUE(c.uri.lr);  // ;%6C%72 is ;lr
   Param name;
-  const bool has_lr = c.uri.lr;
-  const bool has_name = find_param(c.uri.params, "name", name);
-  const bool equals_value_a = uri_equal(c.uri, value_a);
-  if (kKnownEscapedUriParamNames) {
-    ASSERT_TRUE(!has_lr && !has_name && equals_value_a)
-        << "the esc01 parameter-name bug looks fixed: set kKnownEscapedUriParamNames to false";
-    GTEST_SKIP() << "known parser issue (RFC 4475 §3.1.1.3 esc01): escaped URI parameter names "
-                    "(;%6C%72, ;n%61me=...) are not recognised; see kKnownEscapedUriParamNames";
-  }
-  EXPECT_TRUE(has_lr);  // ;%6C%72 is ;lr
-  ASSERT_TRUE(has_name);
-  EXPECT_TRUE(unescaped_equal(name.value, "value%41", false));
-  EXPECT_FALSE(equals_value_a);  // value%41 is not valueA: unescaping is not recursive
+  ASSERT_TRUE(find_param(c.uri.params, "name", name));  // ;n%61me=
+  // v%61lue%25%34%31 is "value%41" (compared with "value%2541", which unescapes to the same).
+  EXPECT_TRUE(unescaped_equal(name.value, "value%2541", false)) << name.value;
+  EXPECT_FALSE(uri_equal(c.uri, value_a));  // value%41 is not valueA: unescaping is not recursive
   EXPECT_TRUE(uri_equal(c.uri, value_pct41));
 }
 

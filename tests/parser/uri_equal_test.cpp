@@ -65,6 +65,16 @@ TEST(UriEqual, ParamsThatMustMatchWhenPresentInEither) {
   for (const auto& p : pairs) EXPECT_FALSE(equal_uris(p.a, p.b));
 }
 
+// §19.1.4: an escaped character in a parameter name is the character (RFC 4475 esc01).
+TEST(UriEqual, EscapedParameterNamesAreTheNames) {
+  EXPECT_TRUE(equal_uris("sip:a@h;tr%61nsport=tcp", "sip:a@h;transport=TCP"));
+  EXPECT_FALSE(equal_uris("sip:a@h;tr%61nsport=tcp", "sip:a@h;transport=udp"));
+  // transport present in one only never matches, escaped or not.
+  EXPECT_FALSE(equal_uris("sip:a@h;tr%61nsport=tcp", "sip:a@h"));
+  EXPECT_TRUE(equal_uris("sip:a@h;n%61me=x;lr", "sip:a@h;NAME=x"));
+  EXPECT_FALSE(equal_uris("sip:a@h;n%61me=x", "sip:a@h;name=y"));
+}
+
 TEST(UriEqual, MoreEquivalences) {
   const Pair pairs[] = {
       {"sip:bob@biloxi.com;lr", "sip:bob@biloxi.com"},  // lr only in one: ignored

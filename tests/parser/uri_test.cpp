@@ -32,6 +32,25 @@ TEST(Uri, SimpleSip) {
   EXPECT_FALSE(u.lr);
 }
 
+// RFC 3261 §19.1.4: the known parameters are found under escaped names too (RFC 4475 esc01).
+TEST(Uri, EscapedKnownParameterNames) {
+  Uri u;
+  ASSERT_TRUE(parse_uri("sip:a@h;%6C%72;tr%61nsport=tcp;m%61ddr=10.0.0.1;%75ser=phone;%6Fb", u));
+  EXPECT_TRUE(u.lr);
+  EXPECT_TRUE(u.ob);
+  EXPECT_EQ(u.transport, "tcp");
+  EXPECT_EQ(u.maddr, "10.0.0.1");
+  EXPECT_EQ(u.user_param, "phone");
+  // An escape that decodes to another name, or a name too long to be one, is just a parameter.
+  Uri v;
+  ASSERT_TRUE(parse_uri("sip:a@h;%6C%73;%6C%72%72;transport%5F=udp", v));
+  EXPECT_FALSE(v.lr);
+  EXPECT_TRUE(v.transport.empty());
+  Param p;
+  EXPECT_TRUE(find_param(u.params, "transport", p));
+  EXPECT_EQ(p.value, "tcp");
+}
+
 TEST(Uri, SipsWithPasswordAndTransport) {
   const Uri u = must_parse("sips:alice:secretword@atlanta.com;transport=tcp");
   EXPECT_EQ(u.scheme, UriScheme::sips);

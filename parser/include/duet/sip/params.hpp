@@ -36,7 +36,12 @@ class ParamIterator {
   bool ok_ = true;
 };
 
-// Finds a parameter by case-insensitive name. Returns false if absent.
+// Parameter names compare case-insensitively, and an escaped character is the character (RFC 3261
+// §19.1.4 for URI parameters: ";%6C%72" is ";lr", RFC 4475 esc01). No header parameter in use has a
+// '%' in its name, so header parameters are read the same way.
+bool param_name_equal(std::string_view a, std::string_view b) noexcept;
+
+// Finds a parameter by name (param_name_equal). Returns false if absent.
 bool find_param(std::string_view list, std::string_view name, Param& out, char sep = ';') noexcept;
 
 }  // namespace duet::sip
