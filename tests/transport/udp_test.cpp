@@ -39,7 +39,62 @@ TEST_P(UdpFamily, RegisterRoundTripWithRport) {
   EXPECT_EQ(got.raw, request(spec));
 }
 
+// RFC 5626 §4.4.2 / §8.4: a STUN Binding request on the SIP port (a UA's UDP keepalive) is answered
+// with a Binding success response carrying the request's source in XOR-MAPPED-ADDRESS (RFC 5389).
+TEST_P(UdpFamily, StunBindingRequestIsAnsweredWithTheSourceAddress) {
+  const int family = GetParam();
+  TestServer s(loopback_config({Proto::udp}));
+  UdpClient c(family);
+  const std::string txid = "duet-stun-01";  // 12 bytes
+  // Binding request with one attribute (SOFTWARE, 4 bytes), so the length is checked too.
+  std::string req("\x00\x01\x00\x08\x21\x12\xA4\x42", 8);
+  req += txid;
+  req += std::string("\x80\x22\x00\x04test", 8);
+  c.send_to(s.addr(Proto::udp, family), req);
+  const auto r = c.recv();
+  ASSERT_TRUE(r);
+  const auto u8 = [&](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>((*r)[i])); };
+  const std::size_t addr_len = family == AF_INET ? 4 : 16;
+  ASSERT_EQ(r->size(), 20 + 4 + 4 + addr_len);
+  EXPECT_EQ(u8(0) << 8 | u8(1), 0x0101u);  // Binding success response
+  EXPECT_EQ(u8(2) << 8 | u8(3), 8 + addr_len);
+  EXPECT_EQ(r->substr(4, 4), std::string("\x21\x12\xA4\x42", 4));
+  EXPECT_EQ(r->substr(8, 12), txid);
+  EXPECT_EQ(u8(20) << 8 | u8(21), 0x0020u);  // XOR-MAPPED-ADDRESS
+  EXPECT_EQ(u8(25), family == AF_INET ? 1u : 2u);
+  EXPECT_EQ((u8(26) << 8 | u8(27)) ^ 0x2112u, c.port());
+  // The address XORed with the cookie and (IPv6) the transaction ID: bytes 4.. of the header.
+  std::string addr(addr_len, '\0');
+  for (std::size_t i = 0; i < addr_len; ++i) addr[i] = static_cast<char>(u8(28 + i) ^ u8(4 + i));
+  const std::string loopback =
+      family == AF_INET ? std::string("\x7f\x00\x00\x01", 4) : std::string(15, '\0') + std::string("\x01", 1);
+  EXPECT_EQ(addr, loopback);
+  EXPECT_EQ(s.rt->stats().keepalive_pings, 1u);
+  // Not SIP: the handler saw nothing.
+  EXPECT_EQ(s.handler.received().size(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, UdpFamily, ::testing::Values(AF_INET, AF_INET6));
+
+// STUN that is not a well-formed Binding request gets no answer: a wrong length is dropped and
+// counted, an indication is not answered. SIP on the socket still is.
+TEST(Udp, OtherStunIsNotAnswered) {
+  TestServer s(loopback_config({Proto::udp}));
+  UdpClient c;
+  std::string bad_len("\x00\x01\x00\x04\x21\x12\xA4\x42", 8);
+  bad_len += "duet-stun-02";  // no attribute follows although the length says 4
+  c.send_to(s.addr(Proto::udp), bad_len);
+  std::string indication("\x00\x11\x00\x00\x21\x12\xA4\x42", 8);
+  indication += "duet-stun-03";
+  c.send_to(s.addr(Proto::udp), indication);
+  RequestSpec spec;
+  c.send_to(s.addr(Proto::udp), request(spec));
+  const auto r = c.recv();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(status_of(*r), 200);  // the first answer is the REGISTER's
+  EXPECT_EQ(s.rt->stats().keepalive_pings, 0u);
+  EXPECT_EQ(s.rt->stats().malformed_dropped, 2u);
+}
 
 TEST(Udp, WithoutRportTheResponseGoesToTheViaPort) {
   TestServer s(loopback_config({Proto::udp}));

@@ -14,6 +14,7 @@
 #include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
 #include "socket_open.hpp"
+#include "stun.hpp"
 #include "worker_state.hpp"
 
 namespace duet::transport {
@@ -138,8 +139,20 @@ void UdpEndpoint::handle_datagram(const char* data, std::size_t len, const socka
     return;
   }
   const std::string_view bytes(data, len);
-  // Keepalives some UAs send over UDP (CRLF, RFC 5626 uses STUN instead): nothing to answer.
+  // Keepalives some UAs send over UDP (CRLF): nothing to answer.
   if (only_crlf(bytes)) return;
+  // RFC 5626's UDP keepalive, a STUN Binding request on the SIP port (§4.4.2, §8.4): answered here.
+  if (looks_like_stun(bytes)) {
+    std::uint8_t rsp[kStunResponseMax];
+    const std::size_t n = stun_binding_response(bytes, from, rsp);
+    if (n == 0) {
+      st.stats.malformed_dropped.add();
+      return;
+    }
+    const uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(rsp), static_cast<unsigned>(n));
+    if (send(from, &b, 1)) st.stats.keepalive_pings.add();
+    return;
+  }
   Source src;
   src.proto = Proto::udp;
   std::memcpy(&src.peer, &from, from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));

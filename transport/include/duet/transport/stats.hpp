@@ -20,7 +20,7 @@ struct Stats {
   Counter malformed_answered;  // malformed requests answered with 400/505/513
   Counter malformed_dropped;   // malformed responses and garbage, dropped
   Counter oversize_closed;     // stream connections closed for a message past the limits
-  Counter keepalive_pings;     // RFC 5626 double-CRLF pings answered
+  Counter keepalive_pings;     // RFC 5626 keepalives answered: double-CRLF pings, STUN Binding requests
   Counter connections_accepted;
   Counter connections_rejected;  // over max_connections or max_connections_per_ip
   Counter connections_idle_closed;
