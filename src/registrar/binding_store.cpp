@@ -45,6 +45,25 @@ BindingStore::~BindingStore() {
   }
 }
 
+bool BindingStore::add_change_sink(ChangeSink* sink) noexcept {
+  for (ChangeSink*& slot : sinks_) {
+    if (slot == sink) return true;
+    if (slot == nullptr) {
+      slot = sink;
+      return true;
+    }
+  }
+  return false;
+}
+
+void BindingStore::remove_change_sink(ChangeSink* sink) noexcept {
+  std::size_t out = 0;
+  for (ChangeSink* s : sinks_) {
+    if (s != sink && s != nullptr) sinks_[out++] = s;
+  }
+  while (out < kMaxSinks) sinks_[out++] = nullptr;
+}
+
 void BindingStore::reserve(std::size_t aors) {
   while (aors * 4 > slots_.size() * 3) grow();
 }

@@ -26,11 +26,11 @@ void ShardFeed::attach(uv_loop_t* worker_loop, registrar::BindingStore& store) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // must not keep a stopping worker alive
-  store.set_change_sink(this);
+  store.add_change_sink(this);
 }
 
 void ShardFeed::detach() {
-  if (store_) store_->set_change_sink(nullptr);
+  if (store_) store_->remove_change_sink(this);
   store_ = nullptr;
   if (timer_) {
     uv_timer_stop(timer_);

@@ -18,6 +18,7 @@
 #include "duet/transport/reply.hpp"
 #include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
+#include "location_copies.hpp"
 #include "simple_responses.hpp"
 #include "source_flow.hpp"
 
@@ -84,16 +85,22 @@ constexpr std::size_t kProxyStatWords = sizeof(proxy::ProxyStats) / sizeof(std::
 }  // namespace
 
 struct SipService::Shard {
-  Shard(const registrar::Policy& p, std::uint16_t index, std::uint64_t now_ms, ProbeOptions probe)
-      : reg(p, index, now_ms), prober(index, probe) {}
+  Shard(SipService* svc, const registrar::Policy& p, std::uint16_t index, std::uint64_t now_ms,
+        ProbeOptions probe)
+      : service(svc), reg(p, index, now_ms), prober(index, probe), holders(&post_drop, this) {}
+  SipService* service;
   registrar::Registrar reg;
   Prober prober;
+  LocationCopies copies;  // answers of other workers' AORs held here
+  CopyHolders holders;    // which workers hold copies of this shard's AORs
+  // CopyHolders::DropFn: tells worker `holder` that its copies of hash's AORs are stale.
+  static void post_drop(void* ctx, std::uint16_t holder, std::uint32_t hash) noexcept;
   std::unique_ptr<proxy::Proxy> proxy;  // created at the worker's start, on its thread
   transport::Worker* worker = nullptr;  // set at the worker's start
   uv_timer_t expiry{};
   bool timer_running = false;
   std::atomic<std::uint64_t> registers{0}, forwarded{0}, options{0}, refused{0}, responses_dropped{0},
-      send_failures{0}, bindings{0}, aors{0};
+      send_failures{0}, bindings{0}, aors{0}, lookups_posted{0}, lookups_from_copies{0}, copies_dropped{0};
   char out[kResponseCap];
 
   // The proxy's counters as other threads may read them (copied at each expiry tick).
@@ -154,7 +161,7 @@ SipService::Shard& SipService::shard(transport::Worker& w) {
   auto& slot = shards_[w.index()];
   Shard* s = slot.load(std::memory_order_acquire);
   if (s == nullptr) {
-    s = new Shard(policy_, w.index(), w.now_ms(), probe_);
+    s = new Shard(this, policy_, w.index(), w.now_ms(), probe_);
     slot.store(s, std::memory_order_release);
   }
   return *s;
@@ -173,12 +180,14 @@ void SipService::on_worker_start(transport::Worker& w) {
   uv_unref(reinterpret_cast<uv_handle_t*>(&s.expiry));
   s.timer_running = true;
   s.proxy = std::make_unique<proxy::Proxy>(w, proxy_, *this, w.runtime().bound());
+  s.reg.store().add_change_sink(&s.holders);
   if (hooks_) hooks_->on_shard_start(w, s.reg.store());
 }
 
 void SipService::on_worker_stop(transport::Worker& w) {
   Shard* s = shards_[w.index()].load(std::memory_order_acquire);
   if (hooks_ && s != nullptr) hooks_->on_shard_stop(w);
+  if (s != nullptr) s->reg.store().remove_change_sink(&s->holders);
   if (s != nullptr && s->proxy) {
     s->publish_proxy();
     s->proxy->close();
@@ -538,14 +547,16 @@ bool SipService::is_local_domain(std::string_view host) const {
   return identity_.is_local_host(host);
 }
 
-void SipService::fill_location(transport::Worker& w, std::string_view user, std::string_view domain,
-                               std::uint64_t hash, bool want_peer, proxy::Location& out) {
+std::uint64_t SipService::fill_location(transport::Worker& w, std::string_view user, std::string_view domain,
+                                        std::uint64_t hash, bool want_peer, proxy::Location& out) {
   Shard& s = shard(w);
   const auto& store = s.reg.store();
   const std::uint64_t now = w.now_ms();
   const registrar::AorKey key{user, domain, hash};
+  std::uint64_t earliest = 0;
   for (const registrar::Binding* b = store.find(key); b != nullptr; b = b->next_in_aor) {
     if (b->remaining_s(now) == 0) continue;  // due, not collected yet
+    if (earliest == 0 || b->expires_at_ms() < earliest) earliest = b->expires_at_ms();
     proxy::Contact c;
     c.uri = std::string(b->contact());
     c.path = std::string(b->path());
@@ -565,6 +576,7 @@ void SipService::fill_location(transport::Worker& w, std::string_view user, std:
       out.peer_reachable = out.peer_reachable || r.reachable;
     }
   }
+  return earliest;
 }
 
 namespace {
@@ -579,9 +591,31 @@ struct LocateTask {
   std::uint16_t origin;
   std::uint64_t call;
   proxy::Location result;
+  std::uint64_t copy_until_ms = 0;  // non-zero: the owner counts origin as a holder of a copy
+};
+
+// Drops a worker's copies of an AOR (posted by the owner when one of its bindings changed).
+struct DropCopyTask {
+  transport::Task task;
+  SipService* service;
+  std::uint32_t hash;
 };
 
 }  // namespace
+
+void SipService::Shard::post_drop(void* ctx, std::uint16_t holder, std::uint32_t hash) noexcept {
+  auto* self = static_cast<Shard*>(ctx);
+  if (self->worker == nullptr || holder >= self->worker->worker_count()) return;
+  auto* t = new (std::nothrow) DropCopyTask{{}, self->service, hash};
+  if (t == nullptr) return;  // out of memory: the copy lapses at its binding's expiry instead
+  t->task.run = [](transport::Worker& w, transport::Task* task) {
+    std::unique_ptr<DropCopyTask> d(reinterpret_cast<DropCopyTask*>(task));
+    Shard& here = d->service->shard(w);
+    here.copies.drop(d->hash);
+    bump(here.copies_dropped);
+  };
+  self->worker->post(holder, &t->task);
+}
 
 bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_peer, std::uint64_t call,
                         proxy::Location& out) {
@@ -597,14 +631,36 @@ bool SipService::locate(transport::Worker& w, const sip::Uri& ruri, bool want_pe
     fill_location(w, key.user, key.domain, key.hash, want_peer, out);
     return true;
   }
+  Shard& here = shard(w);
+  const auto hash32 = static_cast<std::uint32_t>(key.hash);
+  if (!want_peer) {
+    if (const proxy::Location* copy = here.copies.find(key.user, key.domain, hash32, w.now_ms())) {
+      out = *copy;
+      bump(here.lookups_from_copies);
+      return true;
+    }
+  }
+  bump(here.lookups_posted);
   auto* t = new LocateTask{
       {}, this, std::string(key.user), std::string(key.domain), key.hash, want_peer, w.index(), call, {}};
   t->task.run = [](transport::Worker& ow, transport::Task* task) {
     auto* lt = reinterpret_cast<LocateTask*>(task);
-    lt->service->fill_location(ow, lt->user, lt->domain, lt->hash, lt->want_peer, lt->result);
+    const std::uint64_t earliest =
+        lt->service->fill_location(ow, lt->user, lt->domain, lt->hash, lt->want_peer, lt->result);
+    // A copy is worth keeping when there is something to copy and nothing of the peer's in it;
+    // from here on any change to the AOR's bindings drops it.
+    if (!lt->want_peer && earliest != 0 &&
+        lt->service->shard(ow).holders.add(static_cast<std::uint32_t>(lt->hash), lt->origin)) {
+      lt->copy_until_ms = earliest;
+    }
     lt->task.run = [](transport::Worker& back, transport::Task* answer) {
       std::unique_ptr<LocateTask> a(reinterpret_cast<LocateTask*>(answer));
-      if (auto& p = a->service->shard(back).proxy) p->on_located(a->call, std::move(a->result));
+      Shard& origin = a->service->shard(back);
+      if (a->copy_until_ms != 0) {
+        origin.copies.keep(a->user, a->domain, static_cast<std::uint32_t>(a->hash), a->copy_until_ms,
+                           a->result, back.now_ms());
+      }
+      if (auto& p = origin.proxy) p->on_located(a->call, std::move(a->result));
     };
     ow.post(lt->origin, &lt->task);
   };
@@ -660,6 +716,9 @@ ServiceStats SipService::stats() const noexcept {
     st.send_failures += s->send_failures.load(std::memory_order_relaxed);
     st.bindings += s->bindings.load(std::memory_order_relaxed);
     st.aors += s->aors.load(std::memory_order_relaxed);
+    st.lookups_posted += s->lookups_posted.load(std::memory_order_relaxed);
+    st.lookups_from_copies += s->lookups_from_copies.load(std::memory_order_relaxed);
+    st.copies_dropped += s->copies_dropped.load(std::memory_order_relaxed);
     std::uint64_t words[kProxyStatWords], sum[kProxyStatWords];
     std::memcpy(sum, &st.proxy, sizeof sum);
     for (std::size_t k = 0; k < kProxyStatWords; ++k)

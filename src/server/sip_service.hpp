@@ -43,6 +43,11 @@ struct ServiceStats {
   std::uint64_t transactions = 0;  // live transactions, all workers
   std::uint64_t calls = 0;         // live proxied requests (response contexts)
   std::uint64_t retransmissions_absorbed = 0;
+  // Location lookups for AORs another worker owns: posted to that worker, or answered from a
+  // copy of an earlier answer (src/server/location_copies.hpp).
+  std::uint64_t lookups_posted = 0;
+  std::uint64_t lookups_from_copies = 0;
+  std::uint64_t copies_dropped = 0;  // copies dropped because a binding of their AOR changed
 };
 
 // One binding as the API lists it (local, or the peer's replicated view), as plain values.
@@ -132,8 +137,9 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void hand_over(transport::Worker& w, const transport::Source& src, const sip::Message& msg,
                  std::uint16_t owner);
   static void run_handed_over(transport::Worker& w, transport::Task* t);
-  void fill_location(transport::Worker& w, std::string_view user, std::string_view domain, std::uint64_t hash,
-                     bool want_peer, proxy::Location& out);
+  // Returns the earliest expiry (ms) of the bindings it put in out, 0 if none.
+  std::uint64_t fill_location(transport::Worker& w, std::string_view user, std::string_view domain,
+                              std::uint64_t hash, bool want_peer, proxy::Location& out);
   bool answers_options(const sip::Message& msg) const;
   // An answer to a probe of another worker's shard: handed to that worker.
   void post_probe_answer(transport::Worker& w, std::uint16_t owner, std::uint64_t seq);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "duet/sip/header_id.hpp"
@@ -109,8 +110,8 @@ std::string contact_of(const std::string& user, const Phone& phone) {
 
 // Registers user@example.com with the phone's socket as its contact (contact_params: ";q=0.5").
 template <class Phone>
-bool register_phone(Service& s, Phone& phone, const std::string& user,
-                    const std::string& contact_params = "") {
+bool register_phone(Service& s, Phone& phone, const std::string& user, const std::string& contact_params = "",
+                    std::uint32_t cseq = 1) {
   const std::string port = std::to_string(phone.port);
   std::string r = "REGISTER sip:example.com SIP/2.0\r\n";
   r += "Via: SIP/2.0/UDP " + ip_of(phone) + ":" + port + ";branch=z9hG4bKreg" + port + ";rport\r\n";
@@ -118,7 +119,7 @@ bool register_phone(Service& s, Phone& phone, const std::string& user,
   r += "To: <sip:" + user + "@example.com>\r\n";
   r += "From: <sip:" + user + "@example.com>;tag=r" + port + "\r\n";
   r += "Call-ID: reg-" + user + "-" + port + "@" + ip_of(phone) + "\r\n";
-  r += "CSeq: 1 REGISTER\r\n";
+  r += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
   r += "Contact: <" + contact_of(user, phone) + ">" + contact_params + "\r\n";
   r += "Expires: 600\r\n";
   r += "Content-Length: 0\r\n\r\n";
@@ -938,6 +939,69 @@ TEST(ProxyService, CallsHandledByEitherWorkerReachCalleesOfEitherShard) {
   for (const auto& [user, ws] : workers_by_callee) all.insert(ws.begin(), ws.end());
   // 24 fresh caller sockets over 2 workers: all on one would be a 1-in-8-million accident.
   EXPECT_EQ(all, (std::set<std::string>{"0", "1"}));
+}
+
+TEST(ProxyService, CopiesOfAnotherWorkersLocationFollowEveryChangeOfTheBindings) {
+  // A worker that looked up an AOR another worker owns keeps a copy of the answer, so the next
+  // calls do not cross workers; any change to the AOR's bindings drops the copy. Found: a caller
+  // socket read by the worker that does not own bob (its INVITE posted a lookup).
+  Service s(proxy_config(2));
+  UdpClient phone1, phone2;
+  ASSERT_TRUE(register_phone(s, phone1, "bob"));
+  const auto stats = [&] { return s.service().stats(); };
+  std::unique_ptr<UdpClient> alice;
+  int calls = 0;
+  for (int attempt = 0; attempt < 40 && alice == nullptr; ++attempt) {
+    auto sock = std::make_unique<UdpClient>();
+    const std::uint64_t posted = stats().lookups_posted;
+    auto inv = call(s, *sock, phone1, caller_for(sock->port, "find" + std::to_string(++calls)));
+    ASSERT_NE(inv, nullptr);
+    if (stats().lookups_posted > posted) alice = std::move(sock);
+  }
+  ASSERT_NE(alice, nullptr) << "no caller socket was read by the worker that does not own bob";
+
+  // The next call from it is answered from the copy, and still reaches phone1.
+  {
+    const ServiceStats before = stats();
+    auto inv = call(s, *alice, phone1, caller_for(alice->port, "copy" + std::to_string(++calls)));
+    ASSERT_NE(inv, nullptr);
+    EXPECT_EQ(inv->msg.request_uri(), contact_of("bob", phone1));
+    EXPECT_EQ(stats().lookups_from_copies, before.lookups_from_copies + 1);
+    EXPECT_EQ(stats().lookups_posted, before.lookups_posted);
+  }
+
+  // The drop travels through the holder's mailbox, and a datagram read a moment after the 200 to
+  // the REGISTER may overtake it (as a call placed a moment earlier would): wait for it.
+  const auto wait_drops = [&](std::uint64_t want) {
+    for (int i = 0; i < 200 && stats().copies_dropped < want; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return stats().copies_dropped >= want;
+  };
+
+  // bob moves from phone1 to phone2: the copy is dropped, and the call reaches phone2 only.
+  const std::uint64_t dropped = stats().copies_dropped;
+  ASSERT_TRUE(register_phone(s, phone1, "bob", ";expires=0", 2));
+  ASSERT_TRUE(register_phone(s, phone2, "bob"));
+  ASSERT_TRUE(wait_drops(dropped + 1));
+  {
+    const ServiceStats before = stats();
+    auto inv = call(s, *alice, phone2, caller_for(alice->port, "moved" + std::to_string(++calls)));
+    ASSERT_NE(inv, nullptr);
+    EXPECT_EQ(inv->msg.request_uri(), contact_of("bob", phone2));
+    EXPECT_EQ(stats().lookups_posted, before.lookups_posted + 1);
+    EXPECT_EQ(wait_request(phone1, sip::Method::invite, 200), nullptr);
+  }
+
+  // bob leaves: no copy says otherwise, and the call gets 404.
+  const std::uint64_t dropped_before_leaving = stats().copies_dropped;
+  ASSERT_TRUE(register_phone(s, phone2, "bob", ";expires=0", 2));
+  ASSERT_TRUE(wait_drops(dropped_before_leaving + 1));
+  Caller c = caller_for(alice->port, "gone" + std::to_string(++calls));
+  alice->send(s.udp_port, invite(c));
+  auto final_answer = wait_final(*alice, "INVITE");
+  ASSERT_NE(final_answer, nullptr);
+  EXPECT_EQ(final_answer->msg.status_code(), 404);
+  EXPECT_EQ(wait_request(phone2, sip::Method::invite, 200), nullptr);
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ struct Recorder : ChangeSink {
 TEST(BindingStore, ChangeSinkSeesEveryChange) {
   BindingStore s(0, 0, "site");
   Recorder rec;
-  s.set_change_sink(&rec);
+  s.add_change_sink(&rec);
   const AorKey k = key_of("alice", "example.com");
   Binding* b = s.add(k, data("alice", "sip:x", 1000));
   b = s.update(b, k, data("alice", "sip:x", 2000));

@@ -20,7 +20,7 @@ TEST(RegisterChangeEvents, EveryAppliedChangeIsReportedAndNothingElse) {
   o.site_name = "lyon";
   Harness h(o);
   Recorder rec;
-  h.store().set_change_sink(&rec);
+  h.store().add_change_sink(&rec);
   using K = ChangeKind;
   ASSERT_EQ(h.send(alice("<sip:alice@192.0.2.1>;expires=60", 1))->status(), 200);
   ASSERT_EQ(h.send(alice("<sip:alice@192.0.2.1>;expires=60", 2))->status(), 200);  // refresh

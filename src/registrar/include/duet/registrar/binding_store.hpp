@@ -67,7 +67,11 @@ class BindingStore {
   std::string_view site(const Binding& b) const noexcept { return strings_.text(b.site_id); }
   std::string_view local(const Binding& b) const noexcept { return strings_.text(b.local_id); }
 
-  void set_change_sink(ChangeSink* sink) noexcept { sink_ = sink; }
+  // Sinks told of every change, in the order added (the replication feed, the owner's record of
+  // which workers hold a copy of an AOR's location). At most kMaxSinks; false when full.
+  static constexpr std::size_t kMaxSinks = 2;
+  bool add_change_sink(ChangeSink* sink) noexcept;
+  void remove_change_sink(ChangeSink* sink) noexcept;
 
   // Index slots (for walking the store a slice at a time): at_slot(i) is an AOR's first binding or nullptr.
   std::size_t slot_count() const noexcept { return slots_.size(); }
@@ -100,7 +104,10 @@ class BindingStore {
   void fill(Binding* b, const AorKey& key, const BindingData& d, bool fresh);
   void release_ids(const Binding& b) noexcept;
   void notify(ChangeKind kind, const Binding& b) noexcept {
-    if (sink_ != nullptr) sink_->on_binding_change(*this, kind, b);
+    for (ChangeSink* sink : sinks_) {
+      if (sink == nullptr) break;
+      sink->on_binding_change(*this, kind, b);
+    }
   }
   void destroy(Binding* b) noexcept;
 
@@ -110,7 +117,7 @@ class BindingStore {
   std::size_t bindings_ = 0;
   TimerWheel wheel_;
   Interner strings_;
-  ChangeSink* sink_ = nullptr;
+  ChangeSink* sinks_[kMaxSinks] = {};  // the first nullptr ends the list
   std::uint64_t version_ = 0;
   std::uint16_t shard_;
   std::uint16_t site_id_;
