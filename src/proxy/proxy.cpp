@@ -147,10 +147,27 @@ std::uint64_t Proxy::now_ms() const {
   return w_.now_ms();
 }
 
+// The worker sleeps until the transaction table's next timer is due rather than waking every
+// tick: at 500 calls/s a 10 ms tick alone woke each worker 100 times a second, 10-15 µs each.
 void Proxy::ensure_timer() {
-  if (timer_active_ || !timer_init_ || table_->timers_pending() == 0) return;
-  const std::uint64_t tick = opt_.txn.tick_ms == 0 ? 10 : opt_.txn.tick_ms;
-  uv_timer_start(&timer_, &Proxy::on_tick, tick, tick);
+  if (!timer_init_) return;
+  // Armed already, and nothing was scheduled before that: nothing to do (the common case: a
+  // message handled while only the end-of-life timers, seconds away, are pending).
+  if (timer_active_ && table_->timer_hint_ms() >= armed_ms_) return;
+  arm_timer();
+}
+
+void Proxy::arm_timer() {
+  table_->reset_timer_hint();
+  const std::uint64_t due = table_->next_timer_ms();
+  if (due == transaction::TimerWheel::kNever) {
+    if (timer_active_) uv_timer_stop(&timer_);
+    timer_active_ = false;
+    return;
+  }
+  const std::uint64_t now = uv_now(w_.loop());
+  uv_timer_start(&timer_, &Proxy::on_tick, due > now ? due - now : 0, 0);
+  armed_ms_ = due;
   timer_active_ = true;
 }
 
@@ -162,10 +179,8 @@ void Proxy::on_tick(uv_timer_t* t) {
     transport::Worker::Batch batch(self->w_);
     self->table_->run_timers();
   }
-  if (self->table_->timers_pending() == 0) {
-    uv_timer_stop(t);
-    self->timer_active_ = false;
-  }
+  self->timer_active_ = false;
+  self->arm_timer();
 }
 
 void Proxy::on_timeout(transaction::TxnId id, std::uint64_t context) {

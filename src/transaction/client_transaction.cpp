@@ -86,7 +86,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       if (status < 300) {
         if (opts_.rfc6026_accepted) {
           t.state = State::accepted;  // Timer M: later 2xx retransmissions still reach the TU
-          wheel_.schedule(t.lifetime, now + std::uint64_t{64} * opts_.t1_ms);
+          wheel_.schedule(t.lifetime, end_at(now, std::uint64_t{64} * opts_.t1_ms));
         } else {
           end(t);
         }
@@ -100,7 +100,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       bytes_held_ += t.response.capacity();
       if (!t.response.empty() && !send(t, t.response)) ++stats_.transport_errors;
       t.state = State::completed;
-      wheel_.schedule(t.lifetime, now + (t.reliable ? 0 : opts_.timer_d_ms));  // Timer D
+      wheel_.schedule(t.lifetime, end_at(now, t.reliable ? 0 : opts_.timer_d_ms));  // Timer D
       return ClientEvent::to_tu;
     case State::completed:
       if (status >= 300 && !t.response.empty()) {
@@ -125,7 +125,7 @@ ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const s
   }
   t.state = State::completed;
   wheel_.cancel(t.retransmit);
-  wheel_.schedule(t.lifetime, clock_.now_ms() + (t.reliable ? 0 : opts_.t4_ms));  // Timer K
+  wheel_.schedule(t.lifetime, end_at(clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms));  // Timer K
   return ClientEvent::to_tu;
 }
 

@@ -135,8 +135,15 @@ inline void parse_ok(const std::string& text, sip::Message& m) {
   ASSERT_EQ(r.status, sip::ParseStatus::ok) << text;
 }
 
+// Options whose end-of-wait timers keep their RFC values to the tick, as most tests assert them;
+// the rounding of Options::end_grain_ms has tests of its own.
+inline Options exact_timers(Options o = {}) {
+  o.end_grain_ms = 1;
+  return o;
+}
+
 struct Rig {
-  explicit Rig(Options o = {})
+  explicit Rig(Options o = exact_timers())
       : opts(o), sender(clock), table(std::make_unique<TransactionTable>(opts, sender, clock, tu)) {}
 
   ServerResult request(const Req& r, const Target& from = udp_target(), const sip::ResponseViaFix& fix = {}) {

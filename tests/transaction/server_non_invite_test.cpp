@@ -89,5 +89,32 @@ TEST(ServerNonInvite, UnansweredRequestEndsAfterTheSafetyNet) {
   EXPECT_FALSE(rig.table->alive(r.id));
 }
 
+TEST(ServerNonInvite, TimerJIsRoundedUpToTheEndGrainNeverDown) {
+  // Options::end_grain_ms (1 s by default): the transactions of one second end together, at one
+  // wake-up; Timer J is "64*T1" at least, so rounding up is allowed and rounding down is not.
+  Options o;
+  ASSERT_EQ(o.end_grain_ms, 1000u);
+  Rig rig(o);
+  rig.advance(1230);
+  const auto r = rig.request(options_req());
+  ASSERT_TRUE(rig.respond(r.id, 200, options_req()));  // at 1230: Timer J due at 33230
+  rig.advance(33230 - 1230);
+  EXPECT_TRUE(rig.table->alive(r.id));  // the RFC value has passed, the grain's has not
+  rig.advance(34000 - 33230 - 10);
+  EXPECT_TRUE(rig.table->alive(r.id));
+  rig.advance(10);  // 34000: the next whole second
+  EXPECT_FALSE(rig.table->alive(r.id));
+}
+
+TEST(ServerNonInvite, OnAReliableTransportTheEndIsNotRounded) {
+  Options o;
+  Rig rig(o);
+  rig.advance(1230);
+  const auto r = rig.request(options_req(), tcp_target());
+  ASSERT_TRUE(rig.respond(r.id, 200, options_req()));
+  rig.advance(10);  // Timer J is zero on TCP: the next tick
+  EXPECT_FALSE(rig.table->alive(r.id));
+}
+
 }  // namespace
 }  // namespace duet::transaction::test

@@ -99,5 +99,42 @@ TEST(TxnTimerWheel, DeadlinesBeyondTheSpanStillFireOnTime) {
   EXPECT_LT(fired_at, due + 997);
 }
 
+TEST(TxnTimerWheel, AnOwnerThatSleepsUntilNextAdvanceFiresEveryNodeOnTimeWithFewWakeUps) {
+  // Waking only at next_advance_ms() must fire every node as an every-tick loop would (never
+  // early, at most one tick late), with far fewer wake-ups when the nodes are far apart.
+  TimerWheel w(1000, 10);
+  EXPECT_EQ(w.next_advance_ms(), TimerWheel::kNever);
+  std::vector<Item> items(40);
+  for (int i = 0; i < 40; ++i) {
+    items[i].id = i;
+    // Spread from 35 ms to ~50 s: level 0, and the upper levels that cascade down.
+    w.schedule(items[i], 1000 + 35 + static_cast<std::uint64_t>(i) * i * 31);
+  }
+  EXPECT_EQ(w.earliest_scheduled_ms(), 1040u);  // 1035 rounded up to its tick
+  EXPECT_EQ(w.next_advance_ms(), 1040u);
+  w.reset_earliest_scheduled();
+  EXPECT_EQ(w.earliest_scheduled_ms(), TimerWheel::kNever);
+  int wakeups = 0;
+  for (std::uint64_t now = 1000; wakeups < 10000;) {
+    const std::uint64_t next = w.next_advance_ms();
+    if (next == TimerWheel::kNever) break;
+    ASSERT_GT(next, now);
+    now = next;
+    ++wakeups;
+    w.advance(now, [&](TimerNode& n) {
+      auto& it = static_cast<Item&>(n);
+      it.fired_at = now;
+      ++it.fired;
+    });
+  }
+  for (const Item& it : items) {
+    EXPECT_EQ(it.fired, 1) << it.id;
+    EXPECT_GE(it.fired_at, it.due_ms) << it.id;
+    EXPECT_LE(it.fired_at, it.due_ms + 10) << it.id;
+  }
+  // ~50 s at one wake-up per 640 ms wrap at most, plus one per node: not the 5,000 ticks.
+  EXPECT_LT(wakeups, 40 + 50000 / 640 + 2);
+}
+
 }  // namespace
 }  // namespace duet::transaction

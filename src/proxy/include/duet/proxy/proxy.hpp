@@ -186,6 +186,7 @@ class Proxy final : public transaction::TransactionUser,
   static constexpr std::size_t kMaxPeerDialogs = 100000;
 
   void ensure_timer();
+  void arm_timer();
   static void on_tick(uv_timer_t* t);
 
   transport::Worker& w_;
@@ -206,6 +207,7 @@ class Proxy final : public transaction::TransactionUser,
   std::uint64_t branch_seq_ = 0;
   uv_timer_t timer_{};
   bool timer_init_ = false, timer_active_ = false;
+  std::uint64_t armed_ms_ = 0;     // when the armed timer fires (loop time, ms)
   sip::Message scratch_;           // a stored request re-parsed (forking after a lookup, CANCEL, replies)
   std::string out_;                // bytes being built
   std::string reply_buf_;          // responses of our own

@@ -123,12 +123,25 @@ class TransactionTable {
 
   std::size_t size() const noexcept { return live_; }
   std::size_t timers_pending() const noexcept { return wheel_.size(); }
+  // When run_timers() has work next (a lower bound; TimerWheel::kNever if no timer is pending),
+  // and the earliest due time scheduled since reset_timer_hint(): the owner sleeps until the
+  // first and sets its wake-up again when the second comes before it.
+  std::uint64_t next_timer_ms() const noexcept { return wheel_.next_advance_ms(); }
+  std::uint64_t timer_hint_ms() const noexcept { return wheel_.earliest_scheduled_ms(); }
+  void reset_timer_hint() noexcept { wheel_.reset_earliest_scheduled(); }
   // Bytes of stored requests/responses held by live transactions (capacity, not length).
   std::size_t bytes_held() const noexcept { return bytes_held_; }
   const TableStats& stats() const noexcept { return stats_; }
   const Options& options() const noexcept { return opts_; }
 
  private:
+  // now + delay for a timer that only ends a wait, rounded up to Options::end_grain_ms (a zero
+  // delay, as on reliable transports, stays zero: the transaction ends at the next tick).
+  std::uint64_t end_at(std::uint64_t now, std::uint64_t delay) const noexcept {
+    const std::uint64_t due = now + delay;
+    const std::uint64_t g = opts_.end_grain_ms;
+    return delay == 0 || g <= 1 ? due : (due + g - 1) / g * g;
+  }
   Transaction* get(TxnId id) const noexcept;
   Transaction* allocate(Kind kind, const Target& target);
   void store(std::string& dst, std::string_view bytes);  // keeps bytes_held_ right

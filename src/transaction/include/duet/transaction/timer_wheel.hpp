@@ -48,9 +48,31 @@ class TimerWheel {
     n.due_ms = due_ms;
     std::uint64_t t = tick_of(due_ms);
     if (t <= current_) t = current_ + 1;
+    if (t < earliest_scheduled_) earliest_scheduled_ = t;
     file(n, t);
     ++size_;
   }
+
+  // When advance() should run next, so that an owner sleeps until then instead of waking every
+  // tick: the first non-empty level-0 tick before level 0 next wraps, else the wrap itself (the
+  // upper levels' nodes for the next 64 ticks come down then, so it is a lower bound). kNever if
+  // nothing is scheduled. Scans at most the 64 level-0 slots.
+  static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+  std::uint64_t next_advance_ms() const noexcept {
+    if (size_ == 0) return kNever;
+    const std::uint64_t wrap = (current_ | (kSlots - 1)) + 1;
+    for (std::uint64_t t = current_ + 1; t < wrap; ++t) {
+      const TimerNode& head = slots_[0][t & (kSlots - 1)];
+      if (head.next != &head) return t * tick_ms_;
+    }
+    return wrap * tick_ms_;
+  }
+  // The earliest tick time any schedule() asked for since the last reset: an owner whose wake-up
+  // is set for later than this must set it again.
+  std::uint64_t earliest_scheduled_ms() const noexcept {
+    return earliest_scheduled_ == kNever ? kNever : earliest_scheduled_ * tick_ms_;
+  }
+  void reset_earliest_scheduled() noexcept { earliest_scheduled_ = kNever; }
 
   void cancel(TimerNode& n) noexcept {
     if (!n.scheduled()) return;
@@ -163,6 +185,7 @@ class TimerWheel {
   std::uint64_t current_ = 0;
   std::uint32_t tick_ms_;
   std::size_t size_ = 0;
+  std::uint64_t earliest_scheduled_ = kNever;  // in ticks
   bool backlog_ = false;
 };
 
