@@ -277,7 +277,7 @@ bool Proxy::fork_next_group(Call& c) {
 }
 
 bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Source& to, std::string_view ruri,
-                         bool keep_flow) {
+                         bool keep_flow, bool to_next_route) {
   transport::Source dst = to;
   if (c.branches.size() >= opt_.max_branches || c.branches.size() >= 0xFE) return false;
   const std::string_view req = table_->request(c.server);
@@ -286,14 +286,16 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
   const RouteInfo routes = analyse_routes(m, [this](const sip::Uri& u) { return own_address(u); });
 
   sip::EditList e;
-  std::string via, rr, path, cl;
+  std::string via, rr, path, cl, strict_route;
   if (!via_line(dst, keep_flow, c.loop_hash, via)) return false;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
+  // Forwarded by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
+  const bool strict = to_next_route && routes.has_next && routes.next_strict;
   bool ok = sip::edit_prepend_via(e, m, via) &&
             sip::edit_set_max_forwards(e, m, std::string_view(mf, static_cast<std::size_t>(mfn)),
                                        "Max-Forwards: 70\r\n") &&
-            remove_routes(e, m, routes.ours);
+            (strict ? edit_for_strict_router(e, m, routes, strict_route) : remove_routes(e, m, routes.ours));
   if (ok && !ruri.empty()) {
     const auto at = static_cast<std::uint32_t>(m.request_uri().data() - m.raw().data());
     ok = e.add(at, static_cast<std::uint32_t>(m.request_uri().size()), ruri);

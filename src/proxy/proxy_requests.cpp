@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "call.hpp"
@@ -68,7 +69,31 @@ bool Proxy::reply(transaction::TxnId id, const sip::Message& req, const sip::Res
   return table_->respond_with(id, status, reason);
 }
 
+bool Proxy::from_strict_router(const sip::Message& msg) const {
+  // Cheap tests first: every request passes here. Our Record-Route URIs carry "~" in their user.
+  if (msg.request_uri().find('~') == std::string_view::npos || !msg.has(sip::HeaderId::route)) return false;
+  sip::Uri u;
+  if (!sip::parse_uri(msg.request_uri(), u) || !u.has_user || !own_address(u)) return false;
+  sip::Param dn;
+  std::string_view tokens;
+  return signed_tokens(u.user, sip::find_param(u.params, "dn", dn) ? dn.value : std::string_view{}, tokens);
+}
+
 void Proxy::on_request(const transport::Source& src, const sip::Message& msg) {
+  // RFC 3261 §16.4: a strict router (RFC 2543) before us sent the request to the URI we put in
+  // its Record-Route, with the remote target last in Route. It goes on in loose-routing form.
+  if (!strict_rewrite_ && from_strict_router(msg)) {
+    std::string bytes;
+    auto loose = std::make_unique<sip::Message>();
+    if (rewrite_from_strict_router(msg, bytes) &&
+        sip::parse(bytes, *loose, {.mode = sip::Framing::datagram}).status == sip::ParseStatus::ok) {
+      ++stats_.from_strict_router;
+      strict_rewrite_ = true;  // once: the rewritten request is not examined again
+      on_request(src, *loose);
+      strict_rewrite_ = false;
+      return;
+    }
+  }
   ++stats_.requests;
   char ip[transport::kIpStrLen];
   const sip::Via& via = msg.top_via();
@@ -118,8 +143,9 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
     have = flow_from_tokens(routes.tokens, routes.params, src, dst);
   }
   sip::Uri u;
+  bool by_route = false;
   if (!have && routes.has_next) {
-    have = sip::parse_uri(routes.next_uri, u) && resolve(u, dst);
+    have = by_route = sip::parse_uri(routes.next_uri, u) && resolve(u, dst);
   }
   if (!have) {
     if (!sip::parse_uri(msg.request_uri(), u) || own_address(u)) return;
@@ -131,14 +157,16 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   }
   if (!have) return;
   sip::EditList e;
-  std::string via;
+  std::string via, strict_route;
   if (!via_line(dst, true, loop_hash(msg), via)) return;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
+  // Sent on by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
+  const bool strict = by_route && routes.next_strict;
   if (!sip::edit_prepend_via(e, msg, via) ||
       !sip::edit_set_max_forwards(e, msg, std::string_view(mf, static_cast<std::size_t>(mfn)),
                                   "Max-Forwards: 70\r\n") ||
-      !remove_routes(e, msg, routes.ours)) {
+      !(strict ? edit_for_strict_router(e, msg, routes, strict_route) : remove_routes(e, msg, routes.ours))) {
     return;
   }
   std::string cl;
@@ -262,8 +290,8 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   const bool initial = msg.to().tag.empty();
   c->record_route = opt_.record_route && initial && dialog_creating(msg.method_id());
 
-  auto forward = [&](const transport::Source& to, bool keep_flow = true) {
-    if (!start_branch(*c, nullptr, to, {}, keep_flow) && !c->final_sent) {
+  auto forward = [&](const transport::Source& to, bool keep_flow = true, bool to_next_route = false) {
+    if (!start_branch(*c, nullptr, to, {}, keep_flow, to_next_route) && !c->final_sent) {
       ++stats_.unavailable;
       // 500, not 503: a 503 would tell the caller to avoid this proxy (§16.7 step 6, §21.5.4).
       reply_call(*c, 500, "Next Hop Unreachable");
@@ -279,7 +307,7 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   sip::Uri next;
   if (routes.has_next) {
     if (sip::parse_uri(routes.next_uri, next) && resolve(next, dst)) {
-      forward(dst);
+      forward(dst, true, true);
     } else {
       ++stats_.unavailable;
       reply_call(*c, 502, "Bad Gateway (Route not reachable)");

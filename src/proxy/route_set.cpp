@@ -16,6 +16,13 @@ void fnv(std::uint32_t& h, std::string_view s) noexcept {
   h *= 16777619u;
 }
 
+// A URI that can move between the Request-URI and a Route value unchanged: it parses, and has
+// nothing that would end the request line or the <> around it there.
+bool movable_uri(std::string_view uri) noexcept {
+  sip::Uri u;
+  return !uri.empty() && uri.find_first_of("<>\" \t\r\n") == std::string_view::npos && sip::parse_uri(uri, u);
+}
+
 }  // namespace
 
 bool remove_routes(sip::EditList& e, const sip::Message& m, unsigned n) noexcept {
@@ -42,6 +49,59 @@ bool remove_routes(sip::EditList& e, const sip::Message& m, unsigned n) noexcept
     n -= taken;
   }
   return n == 0;
+}
+
+bool edit_for_strict_router(sip::EditList& e, const sip::Message& m, const RouteInfo& routes,
+                            std::string& route_line) {
+  if (!routes.has_next || !routes.next_strict || !movable_uri(m.request_uri()) ||
+      !movable_uri(routes.next_uri))
+    return false;
+  const auto at = offset_in(m, m.request_uri());
+  route_line.assign("Route: <").append(m.request_uri()).append(">\r\n");
+  return e.add(at, static_cast<std::uint32_t>(m.request_uri().size()), routes.next_uri) &&
+         remove_routes(e, m, routes.ours + 1) && sip::edit_append_header(e, m, route_line);
+}
+
+bool rewrite_from_strict_router(const sip::Message& m, std::string& out) {
+  // The last Route value, and what removing it takes: its whole line when it is the line's only
+  // value, else from the end of the value before it (the comma goes too).
+  const sip::HeaderField* last_field = nullptr;
+  std::string_view last, before_last;
+  for (const sip::HeaderField* f = m.find(sip::HeaderId::route); f != nullptr; f = m.next(*f)) {
+    sip::ValueSplitter split(f->value);
+    std::string_view v, prev;
+    bool any = false;
+    while (split.next(v)) {
+      prev = any ? last : std::string_view{};
+      last = v;
+      any = true;
+    }
+    if (any) {
+      last_field = f;
+      before_last = prev;
+    }
+  }
+  sip::NameAddr target;
+  if (last_field == nullptr || !sip::parse_name_addr(last, target, true) || !movable_uri(target.uri_text) ||
+      !movable_uri(m.request_uri()))
+    return false;
+  sip::EditList e;
+  std::string our_route = "Route: <";
+  our_route.append(m.request_uri()).append(">\r\n");
+  const auto ruri_at = offset_in(m, m.request_uri());
+  bool ok = e.add(ruri_at, static_cast<std::uint32_t>(m.request_uri().size()), target.uri_text);
+  if (ok && before_last.empty()) {
+    ok = e.add(last_field->line_begin, last_field->line_end - last_field->line_begin, {});
+  } else if (ok) {
+    const auto from = offset_in(m, before_last) + static_cast<std::uint32_t>(before_last.size());
+    ok = e.add(from, offset_in(m, last) + static_cast<std::uint32_t>(last.size()) - from, {});
+  }
+  ok = ok && sip::edit_insert_first_header(e, m, our_route);
+  if (!ok) return false;
+  out.resize(e.output_size(m.raw()));
+  const std::size_t n = e.write(m.raw(), out.data(), out.size());
+  out.resize(n);
+  return n != 0;
 }
 
 std::uint32_t loop_hash(const sip::Message& m) noexcept {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "duet/sip/message.hpp"
@@ -18,6 +19,7 @@ struct RouteInfo {
   std::string_view params;    // its URI parameters (";dn=..." names the agent DN of a call)
   bool has_next = false;      // a Route value remains after ours
   std::string_view next_uri;  // its URI
+  bool next_strict = false;   // ... without lr: the next hop is a strict router (RFC 2543)
   bool malformed = false;     // a Route value did not parse
 };
 
@@ -43,6 +45,7 @@ RouteInfo analyse_routes(const sip::Message& m, Own&& own) {
     done = true;
     r.has_next = true;
     r.next_uri = na.uri_text;
+    r.next_strict = !na.uri.lr;
     return false;
   });
   if (!ok) r.malformed = true;
@@ -51,6 +54,18 @@ RouteInfo analyse_routes(const sip::Message& m, Own&& own) {
 
 // Edits removing the first n Route values (whole lines when all their values go).
 bool remove_routes(sip::EditList& e, const sip::Message& m, unsigned n) noexcept;
+
+// RFC 3261 §16.6 step 6, a request whose next hop is a strict router (its Route URI has no lr):
+// the Request-URI goes last into Route, the strict router's URI becomes the Request-URI, and its
+// Route value is removed with our own `ours` values. For a request forwarded by its Route set.
+bool edit_for_strict_router(sip::EditList& e, const sip::Message& m, const RouteInfo& routes,
+                            std::string& route_line);
+
+// RFC 3261 §16.4: a request from a strict router carries in its Request-URI a URI we put in a
+// Record-Route, and the real target as its last Route value. The same request in loose-routing
+// form: the target as Request-URI, our URI as the first Route value, the last Route value gone.
+// Writes it to out; false if there is no Route value to take or it does not parse.
+bool rewrite_from_strict_router(const sip::Message& m, std::string& out);
 
 // RFC 3261 §16.6 step 8 / §16.3 step 4: a hash of what identifies the request at this hop (Request-URI,
 // From tag, To tag, Call-ID, CSeq number, Proxy-Require, Proxy-Authorization); a request that

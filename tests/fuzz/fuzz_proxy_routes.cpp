@@ -65,5 +65,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sip::Message m2;
   if (sip::parse(out, m2).status != sip::ParseStatus::ok) return 0;
   FUZZ_CHECK(route_values(m2) + r.ours == before);
+
+  // Strict routing (§16.4, §16.6 step 6): each rewrite keeps the number of Route values (one
+  // out, one in) when its result parses (the proxy drops the rewrite when it does not).
+  // (Counted only when every Route value splits: for_each_value stops at the first that does not.)
+  const bool all_split = sip::for_each_value(m, sip::HeaderId::route, [](std::string_view) { return true; });
+  std::string loose;
+  if (before > 0 && all_split && proxy::rewrite_from_strict_router(m, loose)) {
+    sip::Message m3;
+    if (sip::parse(loose, m3).status == sip::ParseStatus::ok) FUZZ_CHECK(route_values(m3) == before);
+  }
+  if (all_split && r.has_next && r.next_strict) {
+    sip::EditList se;
+    std::string line;
+    if (proxy::edit_for_strict_router(se, m, r, line)) {
+      std::string strict(se.output_size(m.raw()), '\0');
+      FUZZ_CHECK(se.write(m.raw(), strict.data(), strict.size()) == strict.size());
+      sip::Message m4;
+      if (sip::parse(strict, m4).status == sip::ParseStatus::ok)
+        FUZZ_CHECK(route_values(m4) + r.ours == before);
+    }
+  }
   return 0;
 }

@@ -1004,5 +1004,67 @@ TEST(ProxyService, CopiesOfAnotherWorkersLocationFollowEveryChangeOfTheBindings)
   EXPECT_EQ(wait_request(phone2, sip::Method::invite, 200), nullptr);
 }
 
+TEST(ProxyService, ARequestToAStrictRouterCarriesItsUriAsRequestUriAndTheTargetLastInRoute) {
+  // RFC 3261 §16.6 step 6: the next Route value has no lr, so the next hop is an RFC 2543 strict
+  // router: it gets its own URI as Request-URI and the Request-URI as the last Route value.
+  Service s(proxy_config(1));
+  UdpClient alice, strict;
+  Caller c = caller_for(alice.port, "strict-out");
+  const std::string us = "<sip:127.0.0.1:" + std::to_string(s.udp_port) + ";lr>";
+  const std::string router = "sip:127.0.0.1:" + std::to_string(strict.port);
+  alice.send(s.udp_port, invite(c, "Route: " + us + ", <" + router + ">, <sip:next@192.0.2.9;lr>\r\n"));
+  auto inv = wait_request(strict, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  EXPECT_EQ(inv->msg.request_uri(), router);
+  EXPECT_EQ(values(inv->msg, sip::HeaderId::route),
+            (std::vector<std::string>{"<sip:next@192.0.2.9;lr>", "<sip:bob@example.com>"}));
+  EXPECT_TRUE(is_own_via(values(inv->msg, sip::HeaderId::via)[0]));
+}
+
+TEST(ProxyService, ARequestFromAStrictRouterGoesToTheLastRouteValueOverOurRecordedFlow) {
+  // RFC 3261 §16.4: a strict router before us puts our Record-Route URI in the Request-URI and
+  // the remote target last in Route; we put the target back as Request-URI and take that Route
+  // value out. The flow tokens of our URI still say where the request goes.
+  Service s(proxy_config(1));
+  UdpClient alice, bob;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "strict-in");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  const std::string bob_contact = contact_of("bob", bob);
+  bob.send(s.udp_port, response_to(inv->msg, 200, "OK", "b1", "Contact: <" + bob_contact + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  const auto rr = values(ok->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 1u);
+  ASSERT_GT(rr[0].size(), 2u);
+  const std::string our_uri = rr[0].substr(1, rr[0].size() - 2);  // without the angle brackets
+
+  const std::string port = std::to_string(alice.port);
+  alice.send(s.udp_port, caller_request(c, "BYE", our_uri, "z9hG4bKsbye" + port, 2, "b1",
+                                        "Route: <" + bob_contact + ">\r\n"));
+  auto bye = wait_request(bob, sip::Method::bye);
+  ASSERT_NE(bye, nullptr);
+  EXPECT_EQ(bye->msg.request_uri(), bob_contact);
+  EXPECT_FALSE(bye->msg.has(sip::HeaderId::route));  // our URI was consumed as our own Route
+  bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
+  auto bye_ok = wait_response(alice, 200, "BYE");
+  ASSERT_NE(bye_ok, nullptr);
+
+  // A Request-URI naming us with tokens we did not sign is not a Record-Route of ours: it is not
+  // consumed. The request goes by its Route, to a strict router (no lr), and so keeps the
+  // Request-URI as its last Route value (§16.6 step 6).
+  std::string forged = our_uri;
+  const auto at = forged.find('~');
+  ASSERT_NE(at, std::string::npos);
+  forged[at - 1] = forged[at - 1] == '0' ? '1' : '0';
+  alice.send(s.udp_port, caller_request(c, "BYE", forged, "z9hG4bKsbye2" + port, 3, "b1",
+                                        "Route: <" + bob_contact + ">\r\n"));
+  auto forged_bye = wait_request(bob, sip::Method::bye);
+  ASSERT_NE(forged_bye, nullptr);
+  EXPECT_EQ(forged_bye->msg.request_uri(), bob_contact);
+  EXPECT_EQ(values(forged_bye->msg, sip::HeaderId::route), std::vector<std::string>{"<" + forged + ">"});
+}
+
 }  // namespace
 }  // namespace duet::server::test

@@ -61,7 +61,8 @@ struct ProxyStats {
   std::uint64_t cancels = 0;
   std::uint64_t to_peer_redirect = 0, to_peer_proxied = 0, drain_refused = 0;
   std::uint64_t timer_c = 0;
-  std::uint64_t peer_calls_ended = 0;  // calls through the peer ended by us when it died
+  std::uint64_t peer_calls_ended = 0;    // calls through the peer ended by us when it died
+  std::uint64_t from_strict_router = 0;  // requests rewritten to loose routing (§16.4)
 };
 
 class Proxy final : public transaction::TransactionUser,
@@ -119,6 +120,8 @@ class Proxy final : public transaction::TransactionUser,
   };
   const Listener* listener_for(transport::Proto p, int family) const noexcept;
   bool own_address(const sip::Uri& u) const noexcept;
+  // §16.4: the Request-URI is a Record-Route URI of ours (signed flow tokens) and Route is not empty.
+  bool from_strict_router(const sip::Message& msg) const;
   // Next hop for a URI (numeric host or localhost; port by default 5060/5061; transport param).
   // host_ip: the address to use instead of u's host (a configured name resolved at start).
   bool resolve(const sip::Uri& u, transport::Source& out, std::string_view host_ip = {}) const noexcept;
@@ -156,7 +159,7 @@ class Proxy final : public transaction::TransactionUser,
   // registered contact reached at its Contact address. Everything else (flows, Route hops, the
   // peer's trunk, gateways) leaves from the listener, the address the far end knows us by.
   bool start_branch(Call& c, const Contact* contact, const transport::Source& dst, std::string_view ruri,
-                    bool keep_flow = true);
+                    bool keep_flow = true, bool to_next_route = false);
   void cancel_branches(Call& c, std::size_t except);
   void send_cancel(Call& c, std::size_t bi);
   void branch_final(Call& c, std::size_t bi, int status, const sip::Message* rsp);
@@ -207,6 +210,7 @@ class Proxy final : public transaction::TransactionUser,
   std::uint64_t branch_seq_ = 0;
   uv_timer_t timer_{};
   bool timer_init_ = false, timer_active_ = false;
+  bool strict_rewrite_ = false;    // on_request() is handling a request rewritten from strict routing
   std::uint64_t armed_ms_ = 0;     // when the armed timer fires (loop time, ms)
   sip::Message scratch_;           // a stored request re-parsed (forking after a lookup, CANCEL, replies)
   std::string out_;                // bytes being built
