@@ -239,8 +239,17 @@ void Proxy::deliver(Call& c, Location& loc) {
     reply_call(c, 480, "Temporarily Unavailable");
     return;
   }
-  std::stable_sort(c.targets.begin(), c.targets.end(),
-                   [](const Contact& a, const Contact& b) { return a.q > b.q; });
+  // By q, highest first, equal q in the location's order. Usually a handful of contacts: an
+  // insertion sort, as std::stable_sort allocates a buffer for every call.
+  const auto higher_q = [](const Contact& a, const Contact& b) { return a.q > b.q; };
+  if (c.targets.size() <= 16) {
+    for (std::size_t i = 1; i < c.targets.size(); ++i) {
+      for (std::size_t j = i; j > 0 && higher_q(c.targets[j], c.targets[j - 1]); --j)
+        std::swap(c.targets[j - 1], c.targets[j]);
+    }
+  } else {
+    std::stable_sort(c.targets.begin(), c.targets.end(), higher_q);
+  }
   if (!fork_next_group(c)) maybe_finish(c);
 }
 
