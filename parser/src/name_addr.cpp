@@ -57,8 +57,11 @@ namespace {
 }
 
 // lo <= params.data() is the lowest address known to be readable (the start of the whole value): a
-// short tag then still takes one SIMD step instead of the scalar loop.
-bool pick_header_params(std::string_view params, NameAddr& na, const char* lo) noexcept {
+// short tag then still takes one SIMD step instead of the scalar loop. Forced inline, with the scan
+// in it: left to itself GCC keeps one or the other out of line as the URI code around it grows,
+// and the call (and Param passed through memory) cost more than the scan of a short list.
+[[gnu::always_inline]] inline bool pick_header_params(std::string_view params, NameAddr& na,
+                                                      const char* lo) noexcept {
   // What From and To nearly always carry: exactly ";tag=" and a plain value, which is what the
   // scan below would make of it, found with one search.
   if (params.size() > 5 && chars::lit_iequals(params.data(), ";tag=")) {
