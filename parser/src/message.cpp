@@ -567,7 +567,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       if (n - 1 >= 30 || (low_stops & ((2u << n) - 1)) != 0) break;
       HeaderId id = HeaderId::other;
       bool known = false;
-      if (n - 2 <= kHeaderNameMaxLen - 2) {
+      if (n - 2 <= kHeaderNameMaxLen - 2) [[likely]] {
         // A known name matches its table entry, whose letters and '-' make it a valid name (only
         // CR folds onto '-', and there is none before the colon).
         const __m128i fold = _mm_set1_epi8(0x20);
@@ -583,7 +583,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
               << 16;
         // The name and its colon (at n, which folds to itself) equal the entry's: the entry's ':'
         // is at its length, so this is also the length test.
-        if ((~same & ((2u << n) - 1)) == 0) {
+        if ((~same & ((2u << n) - 1)) == 0) [[likely]] {
           id = e.id;
           known = true;
         }
