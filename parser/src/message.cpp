@@ -342,6 +342,19 @@ constexpr std::uint64_t kCheckedIds = id_bit(HeaderId::content_length) | id_bit(
                                       id_bit(HeaderId::from) | id_bit(HeaderId::to);
 static_assert(kHeaderIdCount <= 64);
 
+// f.id = id and f.next = kNoHeader as one 4-byte store (the byte between them is padding): the
+// header run stores a field per line, and this saves an instruction and a constant on each.
+inline void set_id_and_end(HeaderField& f, HeaderId id) noexcept {
+  static_assert(offsetof(HeaderField, next) == offsetof(HeaderField, id) + 2 && sizeof(HeaderId) == 1);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const std::uint32_t w = static_cast<std::uint32_t>(id) | (std::uint32_t{kNoHeader} << 16);
+  std::memcpy(reinterpret_cast<unsigned char*>(&f) + offsetof(HeaderField, id), &w, sizeof w);
+#else
+  f.id = id;
+  f.next = kNoHeader;
+#endif
+}
+
 #if defined(__SSE2__)
 // Per byte of x, a bit set when it is a letter or '-': the characters of nearly every header name.
 // For those, OR-ing 0x20 lowercases letters and leaves '-' alone.
@@ -628,8 +641,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       f->value = value;
       f->line_begin = static_cast<std::uint32_t>(q - p);
       f->line_end = static_cast<std::uint32_t>(c + 2 - p);
-      f->id = id;
-      f->next = kNoHeader;
+      set_id_and_end(*f, id);
       const auto k = static_cast<std::size_t>(id);
       if (m.first_[k] == kNoHeader) {
         m.first_[k] = count;
