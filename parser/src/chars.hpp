@@ -126,6 +126,16 @@ inline const char* skip_to(const char* p, const char* e, std::uint16_t cls) noex
 }
 
 #if defined(__SSE2__)
+// Per byte of x, 0xFF when Lo <= x <= Hi (as unsigned bytes): x - Lo + 0x80 is then, as a signed
+// byte, below Hi - Lo + 1 - 128, and no other byte is. One add and one compare where testing both
+// ends takes two compares and an AND (SSE2 has no unsigned byte compare).
+template <unsigned char Lo, unsigned char Hi>
+inline __m128i in_range(__m128i x) noexcept {
+  static_assert(Lo <= Hi && Hi - Lo < 255);
+  const __m128i t = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - Lo)));
+  return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(Hi - Lo + 1 - 128)));
+}
+
 // Per byte of x, a bit set when it equals one of Cs.
 template <char... Cs>
 inline unsigned eq_any_mask(__m128i x) noexcept {

@@ -226,8 +226,7 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
   // Per byte, whether it is neither a word character nor '@' (word: RFC 3261 §25.1, as kWord:
   // printable ASCII but # $ & , ; = @ ^ |), and whether it is '@'.
   auto check = [&at](__m128i x, unsigned shift) {
-    const __m128i printable =
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
+    const __m128i printable = chars::in_range<0x21, 0x7E>(x);
     const unsigned bad = ((~static_cast<unsigned>(_mm_movemask_epi8(printable)) & 0xFFFFu) |
                           chars::eq_any_mask<'#', '$', '&', ',', ';', '=', '^', '|'>(x)) >>
                          shift;
@@ -360,8 +359,7 @@ inline void set_id_and_end(HeaderField& f, HeaderId id) noexcept {
 // For those, OR-ing 0x20 lowercases letters and leaves '-' alone.
 inline unsigned name_char_mask(__m128i x) noexcept {
   const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
-  const __m128i letter =
-      _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+  const __m128i letter = chars::in_range<'a', 'z'>(l);
   return static_cast<unsigned>(
       _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')))));
 }
