@@ -225,11 +225,16 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
 #if defined(__SSE2__)
   // Per byte, whether it is neither a word character nor '@' (word: RFC 3261 §25.1, as kWord:
   // printable ASCII but # $ & , ; = @ ^ |), and whether it is '@'.
+  // The word characters and '@' are the printable ones that are not excluded; '$' and '&' differ
+  // only in bit 1, so x | 0x02 equals '&' exactly for those two.
   auto check = [&at](__m128i x, unsigned shift) {
-    const __m128i printable = chars::in_range<0x21, 0x7E>(x);
-    const unsigned bad = ((~static_cast<unsigned>(_mm_movemask_epi8(printable)) & 0xFFFFu) |
-                          chars::eq_any_mask<'#', '$', '&', ',', ';', '=', '^', '|'>(x)) >>
-                         shift;
+    auto eq = [x](char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+    const __m128i excluded =
+        _mm_or_si128(_mm_or_si128(_mm_or_si128(eq('#'), eq(',')), _mm_or_si128(eq(';'), eq('='))),
+                     _mm_or_si128(_mm_or_si128(eq('^'), eq('|')),
+                                  _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x02)), _mm_set1_epi8('&'))));
+    const __m128i allowed = _mm_andnot_si128(excluded, chars::in_range<0x21, 0x7E>(x));
+    const unsigned bad = (~static_cast<unsigned>(_mm_movemask_epi8(allowed)) & 0xFFFFu) >> shift;
     if (bad) return false;
     const unsigned ats =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) >> shift;
