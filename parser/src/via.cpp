@@ -168,9 +168,14 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     rest = it.rest();
   }
   if (!rest.empty() && rest[0] != ',') return false;
-  // rest is a null view when the params ran to the end (no pointer into s to subtract).
-  const std::size_t param_end =
-      rest.data() == nullptr ? s.size() : static_cast<std::size_t>(rest.data() - s.data());
+  // rest is a null view when the params ran to the end (no pointer into s to subtract). Then, as
+  // nearly always, nothing is left to trim: s is trimmed and i follows the LWS after sent-by.
+  if (rest.data() == nullptr) {
+    v.params = std::string_view(s.data() + i, n - i);
+    v.text = s;
+    return true;
+  }
+  const auto param_end = static_cast<std::size_t>(rest.data() - s.data());
   v.params = chars::trim(s.substr(i, param_end - i));
   v.text = chars::trim(s.substr(0, param_end));
   return true;
