@@ -564,6 +564,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
     // would need it leaves the run.
     HeaderField* const fields = m.fields_;
     std::uint16_t count = m.header_count_;
+    HeaderField* next_field = fields + count;  // fields[count], stepped with it
     while (block_limit - q >= 64 && count < room) {
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
@@ -639,7 +640,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       }
       // As record() does, with the count in a register: its store would otherwise be reloaded on
       // every line (the field's 16-bit next may alias it).
-      HeaderField* const f = fields + count;
+      HeaderField* const f = next_field++;
       f->name = std::string_view(q, n);
       f->value = value;
       f->line_begin = static_cast<std::uint32_t>(q - p);
