@@ -629,8 +629,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       const char* vb = q + n + 1;
       const char* ve = c;
       while (*vb == ' ') ++vb;
-      if (vb != ve)
-        while (ve[-1] == ' ') --ve;
+      if (vb != ve) [[likely]]
+        while (ve[-1] == ' ') [[unlikely]]-- ve;
       const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
       if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
         if (const ParseError e = check_value(id, value); e != ParseError::none) {
@@ -647,7 +647,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       f->line_end = static_cast<std::uint32_t>(c + 2 - p);
       set_id_and_end(*f, id);
       const auto k = static_cast<std::size_t>(id);
-      if (m.first_[k] == kNoHeader) {
+      if (m.first_[k] == kNoHeader) [[likely]] {  // most headers occur once
         m.first_[k] = count;
       } else {
         fields[m.last_[k]].next = count;
