@@ -331,7 +331,7 @@ inline bool lit_iequals(std::string_view s, const char (&lit)[N]) noexcept {
 inline std::string_view trim(std::string_view s) noexcept {
   // Values reach here trimmed nearly always: LWS bytes are all below '!', so two compares settle it.
   if (s.empty() ||
-      (static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' '))
+      (static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' ')) [[likely]]
     return s;
   std::size_t b = 0, e = s.size();
   while (b < e && lws(s[b])) ++b;
