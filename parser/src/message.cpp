@@ -389,13 +389,15 @@ inline bool crlf_at(const char* c) noexcept {
 #endif
 }
 
-// Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...): every
-// byte that ends a value, and a few rarer ones that send a line to the general path.
+// Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...) or a byte
+// of 0x80 or more: every byte that ends a value, and rarer ones that send a line to the general
+// path (which then decides, as for any line the fast ways turn down). One signed compare: bytes
+// from 0x80 are negative, so they come with it.
 inline unsigned control_mask(__m128i x) noexcept {
-  return eq_mask(_mm_min_epu8(x, _mm_set1_epi8(0x0D)), x);
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x0E))));
 }
-// The first control character up to CR (as control_mask()) in [s, end), or nullptr; s is at least
-// 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
+// The first control character up to CR or byte from 0x80 (as control_mask()) in [s, end), or nullptr; s is at
+// least 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
 inline const char* find_control(const char* s, const char* end) noexcept {
   for (; end - s >= 16; s += 16) {
     if (const unsigned hit = control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))))
@@ -554,18 +556,17 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   for (;;) {
 #if defined(__SSE2__)
     // Runs of usual lines, while 64 bytes can be read from the line's start: a name of letters and
-    // '-' directly followed by ':', a value without control characters, CRLF, no fold. One look at
-    // the line's first 32 bytes finds the colon, the name's id and, for a short line, the line end;
-    // bytes 32..63 are only looked at when the first 32 hold no control character (whether a line
-    // ends within 32 bytes varies from line to line, but skipping two loads and their masks on the
-    // short lines measured faster than reading all 64 every time); only lines over 64 bytes loop.
-    // This tight loop keeps its state in registers and bypasses the per-line checks the general way needs
-    // (limit, blank line, bare LF). Any other line (the blank line that ends the block included) leaves the
-    // run for the general way below, which decides its errors; so does a line that ends too close to a limit.
-    // The 64 bytes lie inside the header block, so a line end found among them (at most run_max bytes in)
-    // needs no test against the block's end or the line length. The field count and array live in registers
-    // for the run (push_field() may move the array, but only the general way below calls it); a line that
-    // would need it leaves the run.
+    // '-' directly followed by ':', a value without control characters (nor bytes from 0x80), CRLF, no fold.
+    // One look at the line's first 32 bytes finds the colon, the name's id and, for a short line, the line
+    // end; bytes 32..63 are only looked at when the first 32 hold no control character (whether a line ends
+    // within 32 bytes varies from line to line, but skipping two loads and their masks on the short lines
+    // measured faster than reading all 64 every time); only lines over 64 bytes loop. This tight loop keeps
+    // its state in registers and bypasses the per-line checks the general way needs (limit, blank line, bare
+    // LF). Any other line (the blank line that ends the block included) leaves the run for the general way
+    // below, which decides its errors; so does a line that ends too close to a limit. The 64 bytes lie inside
+    // the header block, so a line end found among them (at most run_max bytes in) needs no test against the
+    // block's end or the line length. The field count and array live in registers for the run (push_field()
+    // may move the array, but only the general way below calls it); a line that would need it leaves the run.
     HeaderField* const fields = m.fields_;
     std::uint16_t count = m.header_count_;
     HeaderField* next_field = fields + count;  // fields[count], stepped with it
