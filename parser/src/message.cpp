@@ -391,10 +391,17 @@ inline bool crlf_at(const char* c) noexcept {
 
 // Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...) or a byte
 // of 0x80 or more: every byte that ends a value, and rarer ones that send a line to the general
-// path (which then decides, as for any line the fast ways turn down). One signed compare: bytes
-// from 0x80 are negative, so they come with it.
+// path (which then decides, as for any line the fast ways turn down). One signed compare finds the
+// other bytes (those from 0x80 are negative, so they come with the stops), and the mask is their
+// complement: for two registers at once (a's bytes in bits 0-15, b's in 16-31), one NOT serves both.
+inline unsigned plain_mask(__m128i x) noexcept {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x0D))));
+}
 inline unsigned control_mask(__m128i x) noexcept {
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x0E))));
+  return plain_mask(x) ^ 0xFFFFu;
+}
+inline unsigned control_mask(__m128i a, __m128i b) noexcept {
+  return ~(plain_mask(a) | (plain_mask(b) << 16));
 }
 // The first control character up to CR or byte from 0x80 (as control_mask()) in [s, end), or nullptr; s is at
 // least 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
@@ -577,12 +584,12 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       // searched for one (a branch that is rarely taken, so well predicted).
       unsigned colons = eq_mask(a, ':');
       if (colons == 0) colons = eq_mask(b, ':') << 16;
-      const unsigned low_stops = control_mask(a) | (control_mask(b) << 16);
+      const unsigned low_stops = control_mask(a, b);
       std::uint64_t stops = low_stops;
       if (low_stops == 0) {
         const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
         const __m128i b2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 48));
-        stops = std::uint64_t{control_mask(a2) | (control_mask(b2) << 16)} << 32;
+        stops = std::uint64_t{control_mask(a2, b2)} << 32;
       }
       const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
       // A name of 1..30 characters with no control character before its colon.
@@ -695,7 +702,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 16));
       const unsigned colons = (eq_mask(a, ':') | (eq_mask(b, ':') << 16)) >> sh;
-      const unsigned stops = (control_mask(a) | (control_mask(b) << 16)) >> sh;
+      const unsigned stops = control_mask(a, b) >> sh;
       const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
       // A name of 1..30 characters with no control character before its colon.
       if (n - 1 < 30 && (stops & ((2u << n) - 1)) == 0) {
