@@ -644,20 +644,23 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       if (vb != ve) [[likely]]
         while (ve[-1] == ' ') [[unlikely]]-- ve;
       const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
+      // As record() does, with the count in a register: its store would otherwise be reloaded on
+      // every line (the field's 16-bit next may alias it). The field is filled in before the value
+      // check, so that the value and id need not be kept across it; it counts (and is linked) only
+      // after, so a value the check turns down leaves it outside the message.
+      HeaderField* const f = next_field;
+      f->name = std::string_view(q, n);
+      f->value = value;
+      f->line_begin = static_cast<std::uint32_t>(q - p);
+      f->line_end = static_cast<std::uint32_t>(c + 2 - p);
+      set_id_and_end(*f, id);
       if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
         if (const ParseError e = check_value(id, value); e != ParseError::none) {
           m.header_count_ = count;
           return fail(e);
         }
       }
-      // As record() does, with the count in a register: its store would otherwise be reloaded on
-      // every line (the field's 16-bit next may alias it).
-      HeaderField* const f = next_field++;
-      f->name = std::string_view(q, n);
-      f->value = value;
-      f->line_begin = static_cast<std::uint32_t>(q - p);
-      f->line_end = static_cast<std::uint32_t>(c + 2 - p);
-      set_id_and_end(*f, id);
+      ++next_field;
       const auto k = static_cast<std::size_t>(id);
       if (m.first_[k] == kNoHeader) [[likely]] {  // most headers occur once
         m.first_[k] = count;
