@@ -126,7 +126,7 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   const char* const b = v.data();
   const char* const e = b + v.size();
   const char* lt = nullptr;
-  if (*b == '<') {
+  if (*b == '<') [[likely]] {
     lt = b;  // the usual "<sip:...>": no display name
     na.display_name = v.substr(0, 0);
   } else if (*b == '"') {
