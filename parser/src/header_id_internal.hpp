@@ -38,23 +38,29 @@ constexpr std::size_t header_name_slot(const char* name, std::size_t len) noexce
 }
 
 // The table parse() reads: per slot the known name hashed there (no two share one), as its
-// lowercase form followed by ':' and zero-padded to 32 bytes (two SSE2 words), its length and id.
-// parse() compares a name it loaded into two registers, with the colon that ends it, against the
-// slot directly: the colon makes one compare check the length too, and indexing by slot saves a
-// dependent load on every header line. Only the slots of names that occur are ever read, so the
-// 12 KB of mostly empty slots cost no cache space. Empty slots (len 0, all zero) match no name.
-struct alignas(16) HeaderNameEntry {
-  char lower[32]{};
+// lowercase form followed by ':' and zero-padded, with its length and id in the last two bytes: one
+// 32-byte entry (two SSE2 words). parse() compares a name it loaded into two registers, with the
+// colon that ends it, against the slot directly: the colon makes one compare check the length too,
+// and indexing by slot saves a dependent load on every header line. The compare looks at most at
+// bytes 0..kHeaderNameMaxLen, so len and id never take part in it; keeping them inside the 32 bytes
+// makes the slot's address one shift and the id a load from that same address. Only the slots of
+// names that occur are ever read, so the 8 KB of mostly empty slots cost no cache space. Empty slots
+// (len 0, all zero) match no name.
+struct alignas(32) HeaderNameEntry {
+  char lower[30]{};
   std::uint8_t len = 0;
   HeaderId id = HeaderId::other;
 };
+static_assert(sizeof(HeaderNameEntry) == 32 && kHeaderNameMaxLen + 1 < sizeof(HeaderNameEntry::lower));
 struct HeaderNameTable {
   // parse() may load a slot's words up to 31 bytes early (near the end of a buffer, to line them up
   // with a name loaded from there), which then reads from here for slot 0.
-  alignas(16) char before[32]{};
+  alignas(32) char before[32]{};
   std::array<HeaderNameEntry, kHeaderNameSlots> entry{};
 };
-extern const HeaderNameTable kHeaderNameTable;
+// Hidden: parse() indexes it on every header line, and a default-visibility object in a PIC build
+// is reached through the GOT, one more load per line.
+extern const HeaderNameTable kHeaderNameTable __attribute__((visibility("hidden")));
 // Compact forms by letter ('a'..'z'); HeaderId::other where none is defined.
 extern const std::array<HeaderId, 26> kCompactHeaderIds;
 

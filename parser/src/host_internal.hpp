@@ -36,8 +36,7 @@ bool ipv4_address(std::string_view s) noexcept;
     const char* const base = e - p >= 16 ? p : e - 16;
     const auto shift = static_cast<unsigned>(p - base);
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
-    const __m128i digit =
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const __m128i digit = chars::in_range<'0', '9'>(x);
     const unsigned digits = static_cast<unsigned>(_mm_movemask_epi8(digit)) >> shift;
     const unsigned dots =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
@@ -102,10 +101,8 @@ bool ipv4_address(std::string_view s) noexcept;
     const unsigned shift = static_cast<unsigned>(p - base);
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base));
     const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    const __m128i letter =
-        _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
-    const __m128i digit =
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const __m128i letter = chars::in_range<'a', 'z'>(l);
+    const __m128i digit = chars::in_range<'0', '9'>(x);
     const unsigned alpha = static_cast<unsigned>(_mm_movemask_epi8(letter)) >> shift;
     const unsigned dash =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')))) >> shift;

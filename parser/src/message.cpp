@@ -225,12 +225,16 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
 #if defined(__SSE2__)
   // Per byte, whether it is neither a word character nor '@' (word: RFC 3261 §25.1, as kWord:
   // printable ASCII but # $ & , ; = @ ^ |), and whether it is '@'.
+  // The word characters and '@' are the printable ones that are not excluded; '$' and '&' differ
+  // only in bit 1, so x | 0x02 equals '&' exactly for those two.
   auto check = [&at](__m128i x, unsigned shift) {
-    const __m128i printable =
-        _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7F)));
-    const unsigned bad = ((~static_cast<unsigned>(_mm_movemask_epi8(printable)) & 0xFFFFu) |
-                          chars::eq_any_mask<'#', '$', '&', ',', ';', '=', '^', '|'>(x)) >>
-                         shift;
+    auto eq = [x](char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+    const __m128i excluded =
+        _mm_or_si128(_mm_or_si128(_mm_or_si128(eq('#'), eq(',')), _mm_or_si128(eq(';'), eq('='))),
+                     _mm_or_si128(_mm_or_si128(eq('^'), eq('|')),
+                                  _mm_cmpeq_epi8(_mm_or_si128(x, _mm_set1_epi8(0x02)), _mm_set1_epi8('&'))));
+    const __m128i allowed = _mm_andnot_si128(excluded, chars::in_range<0x21, 0x7E>(x));
+    const unsigned bad = (~static_cast<unsigned>(_mm_movemask_epi8(allowed)) & 0xFFFFu) >> shift;
     if (bad) return false;
     const unsigned ats =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')))) >> shift;
@@ -255,10 +259,10 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
   return true;
 }
 
-// parse_cseq() (number and method; the id is not kept) for a value parse() has already trimmed of
-// LWS, inline: a call cost a fifth of it. Stores only on success.
+// parse_cseq() (number, method and its id) for a value parse() has already trimmed of LWS,
+// inline: a call cost a fifth of it. Stores only on success.
 [[gnu::always_inline]] inline bool cseq_in_place(std::string_view s, std::uint32_t& number,
-                                                 std::string_view& method) noexcept {
+                                                 std::string_view& method, Method& method_id) noexcept {
   const char* const b = s.data();
   const char* const e = b + s.size();
   const char* p = b;
@@ -273,9 +277,11 @@ bool call_id_valid(std::string_view v, [[maybe_unused]] const char* lo) noexcept
   while (p < e && chars::lws(*p));
   if (p == e) return false;
   const std::string_view m(p, static_cast<std::size_t>(e - p));
-  if (method_from_token(m) == Method::unknown && chars::skip_in(p, e, chars::kToken) != e) return false;
+  const Method id = method_from_token(m);
+  if (id == Method::unknown && chars::skip_in(p, e, chars::kToken) != e) return false;
   number = static_cast<std::uint32_t>(n);
   method = m;
+  method_id = id;
   return true;
 }
 
@@ -342,13 +348,25 @@ constexpr std::uint64_t kCheckedIds = id_bit(HeaderId::content_length) | id_bit(
                                       id_bit(HeaderId::from) | id_bit(HeaderId::to);
 static_assert(kHeaderIdCount <= 64);
 
+// f.id = id and f.next = kNoHeader as one 4-byte store (the byte between them is padding): the
+// header run stores a field per line, and this saves an instruction and a constant on each.
+inline void set_id_and_end(HeaderField& f, HeaderId id) noexcept {
+  static_assert(offsetof(HeaderField, next) == offsetof(HeaderField, id) + 2 && sizeof(HeaderId) == 1);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const std::uint32_t w = static_cast<std::uint32_t>(id) | (std::uint32_t{kNoHeader} << 16);
+  std::memcpy(reinterpret_cast<unsigned char*>(&f) + offsetof(HeaderField, id), &w, sizeof w);
+#else
+  f.id = id;
+  f.next = kNoHeader;
+#endif
+}
+
 #if defined(__SSE2__)
 // Per byte of x, a bit set when it is a letter or '-': the characters of nearly every header name.
 // For those, OR-ing 0x20 lowercases letters and leaves '-' alone.
 inline unsigned name_char_mask(__m128i x) noexcept {
   const __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
-  const __m128i letter =
-      _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+  const __m128i letter = chars::in_range<'a', 'z'>(l);
   return static_cast<unsigned>(
       _mm_movemask_epi8(_mm_or_si128(letter, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')))));
 }
@@ -371,13 +389,22 @@ inline bool crlf_at(const char* c) noexcept {
 #endif
 }
 
-// Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...): every
-// byte that ends a value, and a few rarer ones that send a line to the general path.
-inline unsigned control_mask(__m128i x) noexcept {
-  return eq_mask(_mm_min_epu8(x, _mm_set1_epi8(0x0D)), x);
+// Per byte of x, a bit set when it is a control character up to CR (NUL, HT, LF, CR, ...) or a byte
+// of 0x80 or more: every byte that ends a value, and rarer ones that send a line to the general
+// path (which then decides, as for any line the fast ways turn down). One signed compare finds the
+// other bytes (those from 0x80 are negative, so they come with the stops), and the mask is their
+// complement: for two registers at once (a's bytes in bits 0-15, b's in 16-31), one NOT serves both.
+inline unsigned plain_mask(__m128i x) noexcept {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x0D))));
 }
-// The first control character up to CR (as control_mask()) in [s, end), or nullptr; s is at least
-// 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
+inline unsigned control_mask(__m128i x) noexcept {
+  return plain_mask(x) ^ 0xFFFFu;
+}
+inline unsigned control_mask(__m128i a, __m128i b) noexcept {
+  return ~(plain_mask(a) | (plain_mask(b) << 16));
+}
+// The first control character up to CR or byte from 0x80 (as control_mask()) in [s, end), or nullptr; s is at
+// least 16 bytes after the start of the buffer, so the last few bytes are read as the 16 that end it.
 inline const char* find_control(const char* s, const char* end) noexcept {
   for (; end - s >= 16; s += 16) {
     if (const unsigned hit = control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))))
@@ -458,6 +485,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   const char* body_start = nullptr;
   std::uint32_t content_length = 0;
   bool cseq_seen = false;
+  Method cseq_method_id = Method::unknown;
   const std::size_t max_line = lim.max_line_length;
   // How far into its first 64 bytes a line's CR may lie for the run below to take it as it is.
   const unsigned run_max = static_cast<unsigned>(std::min<std::size_t>(max_line, 61));
@@ -479,7 +507,8 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       case HeaderId::cseq: {
         if (cseq_seen) return ParseError::duplicate_header;
         cseq_seen = true;
-        if (!cseq_in_place(value, m.cseq_number_, m.cseq_method_)) return ParseError::bad_cseq;
+        if (!cseq_in_place(value, m.cseq_number_, m.cseq_method_, cseq_method_id))
+          return ParseError::bad_cseq;
         break;
       }
       case HeaderId::max_forwards: {
@@ -534,20 +563,20 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   for (;;) {
 #if defined(__SSE2__)
     // Runs of usual lines, while 64 bytes can be read from the line's start: a name of letters and
-    // '-' directly followed by ':', a value without control characters, CRLF, no fold. One look at
-    // the line's first 32 bytes finds the colon, the name's id and, for a short line, the line end;
-    // bytes 32..63 are only looked at when the first 32 hold no control character (whether a line
-    // ends within 32 bytes varies from line to line, but skipping two loads and their masks on the
-    // short lines measured faster than reading all 64 every time); only lines over 64 bytes loop.
-    // This tight loop keeps its state in registers and bypasses the per-line checks the general way needs
-    // (limit, blank line, bare LF). Any other line (the blank line that ends the block included) leaves the
-    // run for the general way below, which decides its errors; so does a line that ends too close to a limit.
-    // The 64 bytes lie inside the header block, so a line end found among them (at most run_max bytes in)
-    // needs no test against the block's end or the line length. The field count and array live in registers
-    // for the run (push_field() may move the array, but only the general way below calls it); a line that
-    // would need it leaves the run.
+    // '-' directly followed by ':', a value without control characters (nor bytes from 0x80), CRLF, no fold.
+    // One look at the line's first 32 bytes finds the colon, the name's id and, for a short line, the line
+    // end; bytes 32..63 are only looked at when the first 32 hold no control character (whether a line ends
+    // within 32 bytes varies from line to line, but skipping two loads and their masks on the short lines
+    // measured faster than reading all 64 every time); only lines over 64 bytes loop. This tight loop keeps
+    // its state in registers and bypasses the per-line checks the general way needs (limit, blank line, bare
+    // LF). Any other line (the blank line that ends the block included) leaves the run for the general way
+    // below, which decides its errors; so does a line that ends too close to a limit. The 64 bytes lie inside
+    // the header block, so a line end found among them (at most run_max bytes in) needs no test against the
+    // block's end or the line length. The field count and array live in registers for the run (push_field()
+    // may move the array, but only the general way below calls it); a line that would need it leaves the run.
     HeaderField* const fields = m.fields_;
     std::uint16_t count = m.header_count_;
+    HeaderField* next_field = fields + count;  // fields[count], stepped with it
     while (block_limit - q >= 64 && count < room) {
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16));
@@ -555,19 +584,19 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       // searched for one (a branch that is rarely taken, so well predicted).
       unsigned colons = eq_mask(a, ':');
       if (colons == 0) colons = eq_mask(b, ':') << 16;
-      const unsigned low_stops = control_mask(a) | (control_mask(b) << 16);
+      const unsigned low_stops = control_mask(a, b);
       std::uint64_t stops = low_stops;
       if (low_stops == 0) {
         const __m128i a2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 32));
         const __m128i b2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 48));
-        stops = std::uint64_t{control_mask(a2) | (control_mask(b2) << 16)} << 32;
+        stops = std::uint64_t{control_mask(a2, b2)} << 32;
       }
       const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
       // A name of 1..30 characters with no control character before its colon.
       if (n - 1 >= 30 || (low_stops & ((2u << n) - 1)) != 0) break;
       HeaderId id = HeaderId::other;
       bool known = false;
-      if (n - 2 <= kHeaderNameMaxLen - 2) {
+      if (n - 2 <= kHeaderNameMaxLen - 2) [[likely]] {
         // A known name matches its table entry, whose letters and '-' make it a valid name (only
         // CR folds onto '-', and there is none before the colon).
         const __m128i fold = _mm_set1_epi8(0x20);
@@ -583,7 +612,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
               << 16;
         // The name and its colon (at n, which folds to itself) equal the entry's: the entry's ':'
         // is at its length, so this is also the length test.
-        if ((~same & ((2u << n) - 1)) == 0) {
+        if ((~same & ((2u << n) - 1)) == 0) [[likely]] {
           id = e.id;
           known = true;
         }
@@ -612,26 +641,28 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       const char* vb = q + n + 1;
       const char* ve = c;
       while (*vb == ' ') ++vb;
-      if (vb != ve)
-        while (ve[-1] == ' ') --ve;
+      if (vb != ve) [[likely]]
+        while (ve[-1] == ' ') [[unlikely]]-- ve;
       const std::string_view value(vb, static_cast<std::size_t>(ve - vb));
+      // As record() does, with the count in a register: its store would otherwise be reloaded on
+      // every line (the field's 16-bit next may alias it). The field is filled in before the value
+      // check, so that the value and id need not be kept across it; it counts (and is linked) only
+      // after, so a value the check turns down leaves it outside the message.
+      HeaderField* const f = next_field;
+      f->name = std::string_view(q, n);
+      f->value = value;
+      f->line_begin = static_cast<std::uint32_t>(q - p);
+      f->line_end = static_cast<std::uint32_t>(c + 2 - p);
+      set_id_and_end(*f, id);
       if ((kCheckedIds >> static_cast<unsigned>(id)) & 1u) {
         if (const ParseError e = check_value(id, value); e != ParseError::none) {
           m.header_count_ = count;
           return fail(e);
         }
       }
-      // As record() does, with the count in a register: its store would otherwise be reloaded on
-      // every line (the field's 16-bit next may alias it).
-      HeaderField* const f = fields + count;
-      f->name = std::string_view(q, n);
-      f->value = value;
-      f->line_begin = static_cast<std::uint32_t>(q - p);
-      f->line_end = static_cast<std::uint32_t>(c + 2 - p);
-      f->id = id;
-      f->next = kNoHeader;
+      ++next_field;
       const auto k = static_cast<std::size_t>(id);
-      if (m.first_[k] == kNoHeader) {
+      if (m.first_[k] == kNoHeader) [[likely]] {  // most headers occur once
         m.first_[k] = count;
       } else {
         fields[m.last_[k]].next = count;
@@ -674,7 +705,7 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
       const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t));
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 16));
       const unsigned colons = (eq_mask(a, ':') | (eq_mask(b, ':') << 16)) >> sh;
-      const unsigned stops = (control_mask(a) | (control_mask(b) << 16)) >> sh;
+      const unsigned stops = control_mask(a, b) >> sh;
       const auto n = static_cast<unsigned>(__builtin_ctz(colons | 0x80000000u));
       // A name of 1..30 characters with no control character before its colon.
       if (n - 1 < 30 && (stops & ((2u << n) - 1)) == 0) {
@@ -822,7 +853,12 @@ ParseResult parse(std::string_view buf, Message& m, const ParseOptions& opts) no
   }
   if (m.is_request_) {
     if (opts.require_max_forwards && m.max_forwards_ < 0) return fail(ParseError::missing_max_forwards);
-    if (m.cseq_method_ != m.method_) return fail(ParseError::cseq_method_mismatch);
+    // method_from_token() matches exactly, so two known methods are the same text exactly when
+    // their ids are equal; only other names need the compare of the text.
+    const bool same_method = (cseq_method_id != Method::unknown && method_id != Method::unknown)
+                                 ? cseq_method_id == method_id
+                                 : m.cseq_method_ == m.method_;
+    if (!same_method) return fail(ParseError::cseq_method_mismatch);
   }
 
   // Body (RFC 3261 §18.3).

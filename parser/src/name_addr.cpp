@@ -57,8 +57,11 @@ namespace {
 }
 
 // lo <= params.data() is the lowest address known to be readable (the start of the whole value): a
-// short tag then still takes one SIMD step instead of the scalar loop.
-bool pick_header_params(std::string_view params, NameAddr& na, const char* lo) noexcept {
+// short tag then still takes one SIMD step instead of the scalar loop. Forced inline, with the scan
+// in it: left to itself GCC keeps one or the other out of line as the URI code around it grows,
+// and the call (and Param passed through memory) cost more than the scan of a short list.
+[[gnu::always_inline]] inline bool pick_header_params(std::string_view params, NameAddr& na,
+                                                      const char* lo) noexcept {
   // What From and To nearly always carry: exactly ";tag=" and a plain value, which is what the
   // scan below would make of it, found with one search.
   if (params.size() > 5 && chars::lit_iequals(params.data(), ";tag=")) {
@@ -123,7 +126,7 @@ bool parse_name_addr(std::string_view value, NameAddr& na, bool want_uri) noexce
   const char* const b = v.data();
   const char* const e = b + v.size();
   const char* lt = nullptr;
-  if (*b == '<') {
+  if (*b == '<') [[likely]] {
     lt = b;  // the usual "<sip:...>": no display name
     na.display_name = v.substr(0, 0);
   } else if (*b == '"') {

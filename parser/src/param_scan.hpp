@@ -19,10 +19,12 @@ enum class ParamScan : unsigned char { ok, malformed, has_whitespace };
 // exactly whenever the answer is not has_whitespace, so on_param may be called again by the slow
 // path and must only record what it is given. lo <= list.data() is the lowest address known to be
 // readable (e.g. the start of the whole header value), which lets short names and values near the
-// end be searched with one SIMD step.
+// end be searched with one SIMD step. Always inlined: each caller has one call site, and only
+// inlined does on_param's Param stay in registers.
 template <class F>
-inline ParamScan scan_params(std::string_view list, bool stop_at_comma, std::string_view& rest, F&& on_param,
-                             const char* lo) noexcept {
+[[gnu::always_inline]] inline ParamScan scan_params(std::string_view list, bool stop_at_comma,
+                                                    std::string_view& rest, F&& on_param,
+                                                    const char* lo) noexcept {
   const char* p = list.data();
   const char* const e = p + list.size();
   while (p < e) {

@@ -60,7 +60,10 @@ bool parse_uri_other(std::string_view text, Uri& u) noexcept;
   while (p < e) {
     if (*p != ';') return false;
     const char* const name_begin = ++p;
-    p = chars::skip_escaped(p, e, kParamChar);
+    // The name most Contact and To URIs carry, as the scan would find it: "transport" is all
+    // paramchars and the '=' after it ends it. One compare instead of a scan of nine characters.
+    const bool transport = e - p >= 10 && chars::lit_iequals(p, "transport=");
+    p = transport ? p + 9 : chars::skip_escaped(p, e, kParamChar);
     const std::size_t name_len = static_cast<std::size_t>(p - name_begin);
     if (name_len == 0) return false;
     std::string_view value;
@@ -78,6 +81,10 @@ bool parse_uri_other(std::string_view text, Uri& u) noexcept;
       value = std::string_view(vb, static_cast<std::size_t>(p - vb));
     }
     if (p < e && *p != ';') return false;
+    if (transport) {
+      u.transport = value;
+      continue;
+    }
     if (!pick_known_param(name_begin, name_len, value, u) && name_len > 2 &&
         std::memchr(name_begin, '%', name_len) != nullptr) {
       // RFC 3261 §19.1.4: an escaped character is the character, so ";%6C%72" is ";lr" (RFC 4475

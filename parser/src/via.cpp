@@ -85,7 +85,7 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     return i > b;
   };
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
-  if (n > 8 && std::memcmp(s.data(), "SIP/2.0/", 8) == 0) {  // what every UA writes
+  if (n > 8 && std::memcmp(s.data(), "SIP/2.0/", 8) == 0) [[likely]] {  // what every UA writes
     v.protocol_name = s.substr(0, 3);
     v.protocol_version = s.substr(4, 3);
     i = 8;
@@ -105,7 +105,7 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
   auto usual_transport = [](const char* t) {
     return std::memcmp(t, "UDP ", 4) == 0 || std::memcmp(t, "TCP ", 4) == 0 || std::memcmp(t, "TLS ", 4) == 0;
   };
-  if (i == 8 && n > 12 && usual_transport(s.data() + 8) && !chars::lws(s[12])) {
+  if (i == 8 && n > 12 && usual_transport(s.data() + 8) && !chars::lws(s[12])) [[likely]] {
     v.transport = s.substr(8, 3);
     i = 12;
   } else {
@@ -116,7 +116,7 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
   }
   // sent-by = host [ COLON port ]
   const std::size_t hb = i;
-  if (i < n && s[i] == '[') {
+  if (i < n && s[i] == '[') [[unlikely]] {
     while (i < n && s[i] != ']') ++i;
     if (i >= n) return false;
     ++i;
@@ -168,9 +168,14 @@ bool parse_via_prefix(std::string_view value, Via& v, std::string_view& rest) no
     rest = it.rest();
   }
   if (!rest.empty() && rest[0] != ',') return false;
-  // rest is a null view when the params ran to the end (no pointer into s to subtract).
-  const std::size_t param_end =
-      rest.data() == nullptr ? s.size() : static_cast<std::size_t>(rest.data() - s.data());
+  // rest is a null view when the params ran to the end (no pointer into s to subtract). Then, as
+  // nearly always, nothing is left to trim: s is trimmed and i follows the LWS after sent-by.
+  if (rest.data() == nullptr) {
+    v.params = std::string_view(s.data() + i, n - i);
+    v.text = s;
+    return true;
+  }
+  const auto param_end = static_cast<std::size_t>(rest.data() - s.data());
   v.params = chars::trim(s.substr(i, param_end - i));
   v.text = chars::trim(s.substr(0, param_end));
   return true;
