@@ -20,7 +20,7 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
   sip::TransactionKey key;
   if (sip::parse(request, *scratch_).status != sip::ParseStatus::ok || !scratch_->is_request() ||
       scratch_->method_id() == sip::Method::ack || !sip::make_transaction_key(*scratch_, key) ||
-      !key.rfc3261 || client_index_->find(key) != nullptr) {
+      !key.rfc3261 || match(*client_index_, key) != nullptr) {
     // ACK has no client transaction; a branch without the cookie, or one already in use, could
     // not be told apart from another transaction's responses.
     r.error = StartError::bad_request;
@@ -58,7 +58,7 @@ ClientResult TransactionTable::receive_response(const Target&, const sip::Messag
   ClientResult r;
   sip::TransactionKey key;
   if (!rsp.is_response() || !sip::make_transaction_key(rsp, key)) return r;
-  Transaction* t = client_index_->find(key);
+  Transaction* t = match(*client_index_, key);
   if (!t) return r;
   r.id = t->id();
   r.context = t->context;
@@ -86,7 +86,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       if (status < 300) {
         if (opts_.rfc6026_accepted) {
           t.state = State::accepted;  // Timer M: later 2xx retransmissions still reach the TU
-          wheel_.schedule(t.lifetime, end_at(now, std::uint64_t{64} * opts_.t1_ms));
+          schedule_end(t, now, std::uint64_t{64} * opts_.t1_ms);
         } else {
           end(t);
         }
@@ -100,7 +100,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       bytes_held_ += t.response.capacity();
       if (!t.response.empty() && !send(t, t.response)) ++stats_.transport_errors;
       t.state = State::completed;
-      wheel_.schedule(t.lifetime, end_at(now, t.reliable ? 0 : opts_.timer_d_ms));  // Timer D
+      schedule_end(t, now, t.reliable ? 0 : opts_.timer_d_ms);  // Timer D
       return ClientEvent::to_tu;
     case State::completed:
       if (status >= 300 && !t.response.empty()) {
@@ -125,7 +125,7 @@ ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const s
   }
   t.state = State::completed;
   wheel_.cancel(t.retransmit);
-  wheel_.schedule(t.lifetime, end_at(clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms));  // Timer K
+  schedule_end(t, clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms);  // Timer K
   return ClientEvent::to_tu;
 }
 

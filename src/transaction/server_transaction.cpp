@@ -26,7 +26,7 @@ ServerResult TransactionTable::receive_request(const Target& src, const sip::Mes
     return r;
   }
   const bool is_ack = req.method_id() == sip::Method::ack;
-  if (Transaction* t = server_index_->find(key)) {
+  if (Transaction* t = match(*server_index_, key)) {
     return is_ack ? absorb_ack(*t, key) : absorb_request(*t);
   }
   if (is_ack) {  // ACK for a 2xx (its own branch, §17.1.1.3) or a stray: never a transaction
@@ -114,7 +114,7 @@ ServerResult TransactionTable::absorb_ack(Transaction& t, const sip::Transaction
       // Timer G stops, Timer H is replaced by Timer I (T4, or 0 on a reliable transport).
       t.state = State::confirmed;
       wheel_.cancel(t.retransmit);
-      wheel_.schedule(t.lifetime, end_at(clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms));
+      schedule_end(t, clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms);
       [[fallthrough]];
     case State::confirmed:
     case State::proceeding:  // an ACK before any final response acknowledges nothing
@@ -171,11 +171,11 @@ bool TransactionTable::respond(TxnId id, int status, std::string_view bytes) {
   }
   if (t->kind == Kind::server_non_invite) {
     t->state = State::completed;  // Timer J absorbs request retransmissions
-    wheel_.schedule(t->lifetime, end_at(now, t->reliable ? 0 : t64));
+    schedule_end(*t, now, t->reliable ? 0 : t64);
   } else if (status < 300) {
     if (opts_.rfc6026_accepted) {
       t->state = State::accepted;  // Timer L
-      wheel_.schedule(t->lifetime, end_at(now, t64));
+      schedule_end(*t, now, t64);
     } else {
       end(*t);  // RFC 3261: the 2xx ends the server transaction
     }
@@ -185,7 +185,7 @@ bool TransactionTable::respond(TxnId id, int status, std::string_view bytes) {
       t->interval_ms = opts_.t1_ms;  // Timer G
       wheel_.schedule(t->retransmit, now + t->interval_ms);
     }
-    wheel_.schedule(t->lifetime, end_at(now, t64));  // Timer H
+    wheel_.schedule(t->lifetime, now + t64);  // Timer H
   }
   return true;
 }
@@ -211,7 +211,7 @@ TxnId TransactionTable::find_invite_for_cancel(const sip::Message& cancel) const
   key.method = sip::Method::invite;
   key.method_text = "INVITE";
   const Transaction* t = server_index_->find(key);
-  return t && t->kind == Kind::server_invite ? t->id() : TxnId{};
+  return t && t->kind == Kind::server_invite && !past_end(*t) ? t->id() : TxnId{};
 }
 
 ServerResult TransactionTable::refuse_stateless(const Target& src, const sip::Message& req,

@@ -120,6 +120,26 @@ void TransactionTable::release(Transaction& t) {
   --live_;
 }
 
+void TransactionTable::schedule_end(Transaction& t, std::uint64_t now, std::uint64_t delay) noexcept {
+  t.ends_at_ms = delay == 0 ? 0 : now + delay;
+  const std::uint64_t due = now + delay;
+  const std::uint64_t g = opts_.end_grain_ms;
+  wheel_.schedule(t.lifetime, delay == 0 || g <= 1 ? due : (due + g - 1) / g * g);
+}
+
+bool TransactionTable::past_end(const Transaction& t) const noexcept {
+  return t.ends_at_ms != 0 && clock_.now_ms() >= t.ends_at_ms;
+}
+
+Transaction* TransactionTable::match(KeyIndex& index, const sip::TransactionKey& key) {
+  Transaction* t = index.find(key);
+  if (t != nullptr && past_end(*t)) {
+    end(*t);  // out of the index now: a request with its key starts a transaction of its own
+    return nullptr;
+  }
+  return t;
+}
+
 void TransactionTable::end(Transaction& t) {
   // Out of the index at once (nothing may match it any more); freed from run_timers() so that
   // whoever is on the stack can still read it.

@@ -42,6 +42,10 @@ struct Transaction {
   std::uint8_t received_len = 0;
   std::uint32_t rport = 0;
   std::uint32_t interval_ms = 0;  // current retransmission interval (Timers A, E, G)
+  // When an end-of-wait timer (D, I, J, K, L, M) runs out, to the millisecond: from then on the
+  // transaction matches nothing, though its memory goes only at the rounded timer (end_grain_ms).
+  // 0: not waiting to end.
+  std::uint64_t ends_at_ms = 0;
   // Two timers cover every state: retransmit (A, E, G, delayed 100) and lifetime (B, D, F, H, I, J,
   // K, L, M and the end-of-life tick). Rescheduling a node replaces its deadline, so a timer
   // cannot fire twice.

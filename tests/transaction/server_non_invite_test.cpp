@@ -89,21 +89,38 @@ TEST(ServerNonInvite, UnansweredRequestEndsAfterTheSafetyNet) {
   EXPECT_FALSE(rig.table->alive(r.id));
 }
 
-TEST(ServerNonInvite, TimerJIsRoundedUpToTheEndGrainNeverDown) {
-  // Options::end_grain_ms (1 s by default): the transactions of one second end together, at one
-  // wake-up; Timer J is "64*T1" at least, so rounding up is allowed and rounding down is not.
+TEST(ServerNonInvite, TimerJEndsMatchingOnTimeAndFreesTheTransactionOnTheEndGrain) {
+  // Options::end_grain_ms (1 s by default): the transactions of one second are freed together, at
+  // one wake-up; but what a peer sees is Timer J's own value: from 64*T1 after the final response
+  // a request with the same key is a new transaction, not a retransmission.
   Options o;
   ASSERT_EQ(o.end_grain_ms, 1000u);
   Rig rig(o);
   rig.advance(1230);
   const auto r = rig.request(options_req());
-  ASSERT_TRUE(rig.respond(r.id, 200, options_req()));  // at 1230: Timer J due at 33230
-  rig.advance(33230 - 1230);
-  EXPECT_TRUE(rig.table->alive(r.id));  // the RFC value has passed, the grain's has not
-  rig.advance(34000 - 33230 - 10);
+  ASSERT_TRUE(rig.respond(r.id, 200, options_req()));  // at 1230: Timer J at 33230, freed at 34000
+  rig.advance(33220 - 1230);
+  EXPECT_EQ(rig.request(options_req()).event, ServerEvent::retransmission);
+  rig.advance(10);                      // 33230: Timer J has run out
+  EXPECT_TRUE(rig.table->alive(r.id));  // its memory is still held...
+  const auto again = rig.request(options_req());
+  EXPECT_EQ(again.event, ServerEvent::new_request);  // ...but it matches nothing
+  EXPECT_NE(again.id, r.id);
+  rig.advance(10);
+  EXPECT_FALSE(rig.table->alive(r.id));  // ended by that match, freed at the next tick
+}
+
+TEST(ServerNonInvite, WithoutRetransmissionsTheTransactionIsFreedAtTheNextWholeGrain) {
+  Options o;
+  Rig rig(o);
+  rig.advance(1230);
+  const auto r = rig.request(options_req());
+  ASSERT_TRUE(rig.respond(r.id, 200, options_req()));
+  rig.advance(34000 - 1230 - 10);
   EXPECT_TRUE(rig.table->alive(r.id));
-  rig.advance(10);  // 34000: the next whole second
+  rig.advance(10);  // 34000: the next whole second after 33230
   EXPECT_FALSE(rig.table->alive(r.id));
+  EXPECT_EQ(rig.tu.count('X', r.id), 1u);
 }
 
 TEST(ServerNonInvite, OnAReliableTransportTheEndIsNotRounded) {

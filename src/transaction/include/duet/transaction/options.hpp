@@ -30,11 +30,12 @@ struct Options {
 
   // Wheel resolution: timers fire at most one tick late.
   std::uint32_t tick_ms = 10;
-  // The timers that only end a transaction's wait (D, H, I, J, K, L, M: all "at least" values,
-  // none of them sends anything) are rounded up to a multiple of this, so that the transactions
-  // of a busy second end together, at one wake-up of the worker, instead of one every tick
-  // (measured: at 500 calls/s a worker otherwise woke 100 times a second for them alone).
-  // 0 or 1: not rounded. Retransmission timers (A, E, G) and B/F/C keep the tick's precision.
+  // The timers that only end a transaction's wait (D, I, J, K, L, M) free it at their time
+  // rounded up to a multiple of this, so that the transactions of a busy second go together, at
+  // one wake-up of the worker, instead of one every tick (measured: at 500 calls/s a worker
+  // otherwise woke 100 times a second for them alone). What the peers see keeps the RFC's value:
+  // from the exact end time the transaction matches nothing (Transaction::ends_at_ms).
+  // 0 or 1: not rounded. Retransmission timers (A, E, G) and B, F, H keep the tick's precision.
   std::uint32_t end_grain_ms = 1000;
   // Live transactions (server + client). A new request beyond it gets 503 statelessly.
   std::size_t max_transactions = 65536;

@@ -135,13 +135,15 @@ class TransactionTable {
   const Options& options() const noexcept { return opts_; }
 
  private:
-  // now + delay for a timer that only ends a wait, rounded up to Options::end_grain_ms (a zero
-  // delay, as on reliable transports, stays zero: the transaction ends at the next tick).
-  std::uint64_t end_at(std::uint64_t now, std::uint64_t delay) const noexcept {
-    const std::uint64_t due = now + delay;
-    const std::uint64_t g = opts_.end_grain_ms;
-    return delay == 0 || g <= 1 ? due : (due + g - 1) / g * g;
-  }
+  // Starts an end-of-wait timer (D, I, J, K, L, M) of delay ms: the transaction stops matching at
+  // now + delay exactly (ends_at_ms, checked by match()) and is freed when the timer fires, at that
+  // time rounded up to Options::end_grain_ms, so that a second's transactions go at one wake-up. A
+  // zero delay (reliable transports) ends it at the next tick.
+  void schedule_end(Transaction& t, std::uint64_t now, std::uint64_t delay) noexcept;
+  // The transaction of key in index, or nullptr; one whose end-of-wait time has passed is ended
+  // here (as its timer would have) and not returned.
+  Transaction* match(KeyIndex& index, const sip::TransactionKey& key);
+  bool past_end(const Transaction& t) const noexcept;
   Transaction* get(TxnId id) const noexcept;
   Transaction* allocate(Kind kind, const Target& target);
   void store(std::string& dst, std::string_view bytes);  // keeps bytes_held_ right
