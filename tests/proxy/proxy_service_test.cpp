@@ -381,6 +381,17 @@ std::unique_ptr<Sip> call(Service& s, UdpClient& alice, Phone& bob, const Caller
   return wait_request(bob, sip::Method::invite);
 }
 
+// The callee answers the INVITE it received with a 200 carrying its Contact (user@its socket) and
+// to_tag, sent to port (0: the listener); the 200 the caller then gets, or null.
+template <class Client, class Phone>
+std::unique_ptr<Sip> answer_ok(Service& s, Client& alice, Phone& bob, const sip::Message& inv,
+                               const std::string& user = "bob", const std::string& to_tag = "b1",
+                               std::uint16_t port = 0) {
+  bob.send(port != 0 ? port : s.udp_port,
+           response_to(inv, 200, "OK", to_tag, "Contact: <" + contact_of(user, bob) + ">\r\n"));
+  return wait_response(alice, 200, "INVITE");
+}
+
 // A Route naming us with a flow token we did not sign (RFC 5626 §5.2) is not obeyed: the request
 // goes by its Request-URI, not into the flow the forger named.
 TEST(ProxyService, ForgedFlowTokenIsNotObeyed) {
@@ -484,9 +495,7 @@ TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   EXPECT_EQ(values(ringing->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
   EXPECT_EQ(ringing->msg.to().tag, "b1");
 
-  bob.send(s.udp_port,
-           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
-  auto ok = wait_response(alice, 200, "INVITE");
+  auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
   EXPECT_EQ(ok->msg.to().tag, "b1");
@@ -503,8 +512,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
   ASSERT_NE(inv, nullptr);
   const std::string bob_contact = contact_of("bob", bob);
   EXPECT_EQ(inv->msg.request_uri(), bob_contact);
-  bob.send(s.udp_port, response_to(inv->msg, 200, "OK", "b1", "Contact: <" + bob_contact + ">\r\n"));
-  auto ok = wait_response(alice, 200, "INVITE");
+  auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
   const auto rr = values(ok->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 1u);
@@ -587,9 +595,7 @@ TEST(ProxyService, ByeFromTheCalleeReachesTheCallerOverItsFlow) {
   const Caller c = caller_for(alice.port, "cbye");
   auto inv = call(s, alice, bob, c);
   ASSERT_NE(inv, nullptr);
-  bob.send(s.udp_port,
-           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
-  ASSERT_NE(wait_response(alice, 200, "INVITE"), nullptr);
+  ASSERT_NE(answer_ok(s, alice, bob, inv->msg), nullptr);
   const auto rr = values(inv->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 1u);
   // bob's BYE: to alice's Contact, by the Route set (the Record-Route in order, §12.1.1).
@@ -870,9 +876,7 @@ TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
 
   bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
   ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
-  bob.send(s.udp_port,
-           response_to(inv->msg, 200, "OK", "b1", "Contact: <" + contact_of("bob", bob) + ">\r\n"));
-  auto ok = wait_response(alice, 200, "INVITE");
+  auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
   EXPECT_EQ(values(ok->msg, sip::HeaderId::record_route), rr);
@@ -927,9 +931,7 @@ TEST(ProxyService, CallsHandledByEitherWorkerReachCalleesOfEitherShard) {
       const std::string tag = "t" + std::to_string(i);
       // Answered to the Via (the worker's own port, or the listener): the caller gets it.
       const std::uint16_t port = via_port(values(inv->msg, sip::HeaderId::via)[0]);
-      phone.send(port,
-                 response_to(inv->msg, 200, "OK", tag, "Contact: <" + contact_of(user, phone) + ">\r\n"));
-      auto ok = wait_response(alice, 200, "INVITE");
+      auto ok = answer_ok(s, alice, phone, inv->msg, user, tag, port);
       ASSERT_NE(ok, nullptr) << user << " " << i;
       EXPECT_EQ(ok->msg.to().tag, tag);
       EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
@@ -1032,8 +1034,7 @@ TEST(ProxyService, ARequestFromAStrictRouterGoesToTheLastRouteValueOverOurRecord
   auto inv = call(s, alice, bob, c);
   ASSERT_NE(inv, nullptr);
   const std::string bob_contact = contact_of("bob", bob);
-  bob.send(s.udp_port, response_to(inv->msg, 200, "OK", "b1", "Contact: <" + bob_contact + ">\r\n"));
-  auto ok = wait_response(alice, 200, "INVITE");
+  auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
   const auto rr = values(ok->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 1u);

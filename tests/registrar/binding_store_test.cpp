@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "binding_data.hpp"
 #include "duet/registrar/binding_store.hpp"
 
 namespace duet::registrar {
 namespace {
+
+using test::binding_data;
 
 // The views must outlive the key: pass literals or strings that stay alive.
 AorKey key_of(std::string_view user, std::string_view domain) {
@@ -19,18 +22,6 @@ AorKey key_of(std::string_view user, std::string_view domain) {
   k.domain = domain;
   k.hash = aor_hash(k.user, k.domain);
   return k;
-}
-
-BindingData data(const std::string& user, const std::string& contact, std::uint64_t due,
-                 std::uint16_t q = 1000, std::string_view ua = "UA/1") {
-  BindingData d;
-  d.strings[static_cast<int>(Field::aor_user)] = user;
-  d.strings[static_cast<int>(Field::contact)] = contact;
-  d.strings[static_cast<int>(Field::call_id)] = "cid";
-  d.expires_at_ms = due;
-  d.q = q;
-  d.user_agent = ua;
-  return d;
 }
 
 TEST(BindingStore, IndexMatchesModelUnderRandomInsertAndRemove) {
@@ -45,7 +36,7 @@ TEST(BindingStore, IndexMatchesModelUnderRandomInsertAndRemove) {
     const AorKey k = key_of(u, domain);
     auto it = model.find(u);
     if (it == model.end()) {
-      Binding* b = s.add(k, data(u, "sip:" + u + "@h", 1'000'000'000));
+      Binding* b = s.add(k, binding_data(u, "sip:" + u + "@h", 1'000'000'000));
       ASSERT_NE(b, nullptr);
       model[u] = b;
     } else {
@@ -68,9 +59,9 @@ TEST(BindingStore, IndexMatchesModelUnderRandomInsertAndRemove) {
 TEST(BindingStore, ChainIsOrderedByQThenRecency) {
   BindingStore s(0, 0, "site");
   const AorKey k = key_of("alice", "example.com");
-  s.add(k, data("alice", "sip:a", 10'000, 500));
-  s.add(k, data("alice", "sip:b", 10'000, 900));
-  s.add(k, data("alice", "sip:c", 10'000, 500));
+  s.add(k, binding_data("alice", "sip:a", 10'000, 500));
+  s.add(k, binding_data("alice", "sip:b", 10'000, 900));
+  s.add(k, binding_data("alice", "sip:c", 10'000, 500));
   std::vector<std::string> order;
   for (const Binding* b = s.find(k); b; b = b->next_in_aor) order.emplace_back(b->contact());
   EXPECT_EQ(order, (std::vector<std::string>{"sip:b", "sip:c", "sip:a"}));
@@ -81,11 +72,12 @@ TEST(BindingStore, ChainIsOrderedByQThenRecency) {
 TEST(BindingStore, RefreshWithSameStringsKeepsTheRecord) {
   BindingStore s(0, 0, "site");
   const AorKey k = key_of("alice", "example.com");
-  Binding* b = s.add(k, data("alice", "sip:alice@10.0.0.1", 10'000));
-  Binding* again = s.update(b, k, data("alice", "sip:alice@10.0.0.1", 20'000));
+  Binding* b = s.add(k, binding_data("alice", "sip:alice@10.0.0.1", 10'000));
+  Binding* again = s.update(b, k, binding_data("alice", "sip:alice@10.0.0.1", 20'000));
   EXPECT_EQ(again, b);  // no reallocation on refresh
   EXPECT_EQ(again->expires_at_ms(), 20'000u);
-  Binding* grown = s.update(again, k, data("alice", "sip:alice@a-much-longer-host-name.example.com", 20'000));
+  Binding* grown =
+      s.update(again, k, binding_data("alice", "sip:alice@a-much-longer-host-name.example.com", 20'000));
   ASSERT_NE(grown, nullptr);
   EXPECT_EQ(grown->contact(), "sip:alice@a-much-longer-host-name.example.com");
   EXPECT_EQ(s.find(k), grown);
@@ -99,8 +91,8 @@ TEST(BindingStore, InternedStringsAreSharedAndReleased) {
   BindingStore s(0, 0, "site");
   const AorKey a = key_of("a", "example.com");
   const AorKey b = key_of("b", "example.com");
-  s.add(a, data("a", "sip:a", 5000, 1000, "Phone/2"));
-  s.add(b, data("b", "sip:b", 6000, 1000, "Phone/2"));
+  s.add(a, binding_data("a", "sip:a", 5000, 1000, "Phone/2"));
+  s.add(b, binding_data("b", "sip:b", 6000, 1000, "Phone/2"));
   const std::uint32_t ua = s.strings().find("Phone/2");
   ASSERT_NE(ua, Interner::kAbsent);
   EXPECT_EQ(s.strings().refs(ua), 2u);
@@ -124,10 +116,10 @@ TEST(BindingStore, ChangeSinkSeesEveryChange) {
   Recorder rec;
   s.add_change_sink(&rec);
   const AorKey k = key_of("alice", "example.com");
-  Binding* b = s.add(k, data("alice", "sip:x", 1000));
-  b = s.update(b, k, data("alice", "sip:x", 2000));
-  b = s.update(b, k, data("alice", "sip:y", 3000));
-  Binding* c = s.add(k, data("alice", "sip:z", 9000));
+  Binding* b = s.add(k, binding_data("alice", "sip:x", 1000));
+  b = s.update(b, k, binding_data("alice", "sip:x", 2000));
+  b = s.update(b, k, binding_data("alice", "sip:y", 3000));
+  Binding* c = s.add(k, binding_data("alice", "sip:z", 9000));
   s.remove(c, k);
   s.expire(3000);
   using K = ChangeKind;
@@ -142,7 +134,7 @@ TEST(BindingStore, DestructorFreesEverything) {
   BindingStore s(0, 0, "site");
   for (int i = 0; i < 500; ++i) {
     const std::string u = "u" + std::to_string(i);
-    s.add(key_of(u, "d"), data(u, "sip:c" + std::to_string(i), 100'000 + i));
+    s.add(key_of(u, "d"), binding_data(u, "sip:c" + std::to_string(i), 100'000 + i));
   }
   EXPECT_EQ(s.binding_count(), 500u);
 }

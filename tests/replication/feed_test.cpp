@@ -7,6 +7,7 @@
 #include <future>
 #include <set>
 
+#include "../registrar/binding_data.hpp"
 #include "../server/service_fixture.hpp"
 #include "duet/control/control_loop.hpp"
 #include "duet/registrar/aor_key.hpp"
@@ -19,17 +20,9 @@
 namespace duet::replication {
 namespace {
 
+using registrar::test::binding_data;
 using server::test::register_text;
 using server::test::UdpClient;
-
-registrar::BindingData data(const std::string& user, const std::string& contact, std::uint64_t expires_at) {
-  registrar::BindingData d;
-  d.strings[static_cast<int>(registrar::Field::aor_user)] = user;
-  d.strings[static_cast<int>(registrar::Field::contact)] = contact;
-  d.strings[static_cast<int>(registrar::Field::call_id)] = "cid";
-  d.expires_at_ms = expires_at;
-  return d;
-}
 
 TEST(ShardFeed, FullRingIsCountedAndCaughtUpFromTheDirtySet) {
   uv_loop_t loop;
@@ -44,7 +37,7 @@ TEST(ShardFeed, FullRingIsCountedAndCaughtUpFromTheDirtySet) {
     for (int i = 0; i < 40; ++i) users.push_back("u" + std::to_string(i));
     for (const auto& u : users) {
       const registrar::AorKey k{u, "example.com", registrar::aor_hash(u, "example.com")};
-      ASSERT_NE(store.add(k, data(u, "sip:" + u + "@10.0.0.1", 3600000)), nullptr);
+      ASSERT_NE(store.add(k, binding_data(u, "sip:" + u + "@10.0.0.1", 3600000)), nullptr);
     }
     EXPECT_GT(feed.queue_full(), 0u);
     EXPECT_GT(feed.dirty_count(), 0u);

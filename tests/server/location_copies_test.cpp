@@ -9,11 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "../registrar/binding_data.hpp"
 #include "duet/registrar/aor_key.hpp"
 #include "duet/registrar/binding_store.hpp"
 
 namespace duet::server {
 namespace {
+
+using registrar::test::binding_data;
 
 proxy::Location one_contact(const std::string& uri) {
   proxy::Location loc;
@@ -57,15 +60,6 @@ struct Drops {
   }
 };
 
-registrar::BindingData data(const std::string& user, const std::string& contact, std::uint64_t due) {
-  registrar::BindingData d;
-  d.strings[static_cast<int>(registrar::Field::aor_user)] = user;
-  d.strings[static_cast<int>(registrar::Field::contact)] = contact;
-  d.strings[static_cast<int>(registrar::Field::call_id)] = "cid";
-  d.expires_at_ms = due;
-  return d;
-}
-
 TEST(CopyHolders, EveryChangeOfAnAorDropsEachHoldersCopyOnce) {
   registrar::BindingStore store(0, 0, "site");
   Drops drops;
@@ -75,17 +69,17 @@ TEST(CopyHolders, EveryChangeOfAnAorDropsEachHoldersCopyOnce) {
   registrar::AorKey carol{"carol", "example.com", registrar::aor_hash("carol", "example.com")};
   const auto bob32 = static_cast<std::uint32_t>(bob.hash);
 
-  registrar::Binding* b = store.add(bob, data("bob", "sip:bob@192.0.2.1", 60000));
-  store.add(carol, data("carol", "sip:carol@192.0.2.2", 60000));
+  registrar::Binding* b = store.add(bob, binding_data("bob", "sip:bob@192.0.2.1", 60000));
+  store.add(carol, binding_data("carol", "sip:carol@192.0.2.2", 60000));
   EXPECT_TRUE(drops.seen.empty());  // nobody holds a copy yet
 
   EXPECT_TRUE(holders.add(bob32, 1));
   EXPECT_TRUE(holders.add(bob32, 3));
   EXPECT_FALSE(holders.add(bob32, CopyHolders::kMaxHolders));
-  store.add(carol, data("carol", "sip:carol@192.0.2.3", 60000));  // another AOR
+  store.add(carol, binding_data("carol", "sip:carol@192.0.2.3", 60000));  // another AOR
   EXPECT_TRUE(drops.seen.empty());
 
-  b = store.update(b, bob, data("bob", "sip:bob@192.0.2.1", 90000));  // a refresh
+  b = store.update(b, bob, binding_data("bob", "sip:bob@192.0.2.1", 90000));  // a refresh
   ASSERT_NE(b, nullptr);
   const std::vector<std::pair<std::uint16_t, std::uint32_t>> want = {{1, bob32}, {3, bob32}};
   EXPECT_EQ(drops.seen, want);
@@ -102,7 +96,7 @@ TEST(CopyHolders, EveryChangeOfAnAorDropsEachHoldersCopyOnce) {
   store.remove(b, bob);
   ASSERT_EQ(drops.seen.size(), 4u);
   holders.add(bob32, 5);
-  store.add(bob, data("bob", "sip:bob@192.0.2.9", 1000));
+  store.add(bob, binding_data("bob", "sip:bob@192.0.2.9", 1000));
   holders.add(bob32, 6);
   store.expire(1000);
   ASSERT_EQ(drops.seen.size(), 6u);
@@ -121,7 +115,7 @@ TEST(BindingStore, TwoSinksBothSeeEveryChangeAndRemovingOneKeepsTheOther) {
   const auto bob32 = static_cast<std::uint32_t>(bob.hash);
   first.add(bob32, 1);
   second.add(bob32, 2);
-  registrar::Binding* x = store.add(bob, data("bob", "sip:bob@192.0.2.1", 60000));
+  registrar::Binding* x = store.add(bob, binding_data("bob", "sip:bob@192.0.2.1", 60000));
   EXPECT_EQ(a.seen.size(), 1u);
   EXPECT_EQ(b.seen.size(), 1u);
   store.remove_change_sink(&first);

@@ -14,6 +14,24 @@ struct Item : TimerNode {
   int fired = 0;
 };
 
+// Advances w to now, recording each firing in its Item.
+void advance_recording(TimerWheel& w, std::uint64_t now) {
+  w.advance(now, [now](TimerNode& n) {
+    auto& it = static_cast<Item&>(n);
+    it.fired_at = now;
+    ++it.fired;
+  });
+}
+
+// The wheel's promise: each item fired once, never before its due time, at most a tick after.
+void expect_each_fired_once_on_time(const std::vector<Item>& items, std::uint64_t tick_ms) {
+  for (const Item& it : items) {
+    EXPECT_EQ(it.fired, 1) << it.id;
+    EXPECT_GE(it.fired_at, it.due_ms) << it.id;
+    EXPECT_LE(it.fired_at, it.due_ms + tick_ms) << it.id;
+  }
+}
+
 TEST(TxnTimerWheel, FiresNeverEarlyAndAtMostOneTickLate) {
   TimerWheel w(1000, 10);
   std::vector<Item> items(300);
@@ -21,18 +39,8 @@ TEST(TxnTimerWheel, FiresNeverEarlyAndAtMostOneTickLate) {
     items[i].id = i;
     w.schedule(items[i], 1000 + static_cast<std::uint64_t>(i) * 137 + 3);  // up to ~41 s: crosses levels
   }
-  for (std::uint64_t now = 1000; now <= 50000; now += 10) {
-    w.advance(now, [&](TimerNode& n) {
-      auto& it = static_cast<Item&>(n);
-      it.fired_at = now;
-      ++it.fired;
-    });
-  }
-  for (const auto& it : items) {
-    EXPECT_EQ(it.fired, 1) << it.id;
-    EXPECT_GE(it.fired_at, it.due_ms) << it.id;
-    EXPECT_LE(it.fired_at, it.due_ms + 10) << it.id;
-  }
+  for (std::uint64_t now = 1000; now <= 50000; now += 10) advance_recording(w, now);
+  expect_each_fired_once_on_time(items, 10);
   EXPECT_EQ(w.size(), 0u);
 }
 
@@ -121,17 +129,9 @@ TEST(TxnTimerWheel, AnOwnerThatSleepsUntilNextAdvanceFiresEveryNodeOnTimeWithFew
     ASSERT_GT(next, now);
     now = next;
     ++wakeups;
-    w.advance(now, [&](TimerNode& n) {
-      auto& it = static_cast<Item&>(n);
-      it.fired_at = now;
-      ++it.fired;
-    });
+    advance_recording(w, now);
   }
-  for (const Item& it : items) {
-    EXPECT_EQ(it.fired, 1) << it.id;
-    EXPECT_GE(it.fired_at, it.due_ms) << it.id;
-    EXPECT_LE(it.fired_at, it.due_ms + 10) << it.id;
-  }
+  expect_each_fired_once_on_time(items, 10);
   // ~50 s at one wake-up per 640 ms wrap at most, plus one per node: not the 5,000 ticks.
   EXPECT_LT(wakeups, 40 + 50000 / 640 + 2);
 }
