@@ -235,11 +235,12 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     }
   }
   if (const auto* t = r.section(root, "tls")) {
-    r.only(*t, "tls.", {"cert_file", "key_file", "ca_file", "verify_peer"});
+    r.only(*t, "tls.", {"cert_file", "key_file", "ca_file", "verify_peer", "verify_server"});
     r.get(*t, "tls.", "cert_file", c.tls.cert_file);
     r.get(*t, "tls.", "key_file", c.tls.key_file);
     r.get(*t, "tls.", "ca_file", c.tls.ca_file);
     r.get(*t, "tls.", "verify_peer", c.tls.verify_peer);
+    r.get(*t, "tls.", "verify_server", c.tls.verify_server);
   }
   if (const auto* t = r.section(root, "limits")) {
     r.only(*t, "limits.",

@@ -22,6 +22,7 @@ struct Listener {
 struct TlsConfig {
   std::string cert_file, key_file, ca_file;
   bool verify_peer = false;
+  bool verify_server = true;  // connections we open: the server's certificate and name checked
 };
 
 struct LimitsConfig {

@@ -264,7 +264,20 @@ void ApiBridge::registrations(const std::string& aor,
 nlohmann::json ApiBridge::stats() {
   const auto s = service_.stats();
   const auto& p = s.proxy;
+  const auto t = runtime_.stats();
   return {
+      {"transport",
+       {{"messages_in", t.messages_in},
+        {"malformed_answered", t.malformed_answered},
+        {"malformed_dropped", t.malformed_dropped},
+        {"keepalive_pings", t.keepalive_pings},
+        {"connections_accepted", t.connections_accepted},
+        {"connections_refused", t.connections_rejected},
+        {"connections_idle_closed", t.connections_idle_closed},
+        {"connections_opened", t.connections_dialled},
+        {"connections_failed", t.connect_failed},
+        {"tls_handshakes_failed", t.tls_handshake_failed},
+        {"send_failed", t.send_failed}}},
       {"registrar",
        {{"registers", s.registers},
         {"registers_handed_over", s.registers_forwarded},

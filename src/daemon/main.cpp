@@ -235,9 +235,10 @@ int main(int argc, char** argv) {
   spdlog::info(
       "stopped: {} messages, {} malformed answered, {} malformed dropped, {} connections accepted, {} "
       "refused, "
-      "{} closed idle, {} closed oversize",
+      "{} closed idle, {} closed oversize, {} opened by us ({} failed)",
       s.messages_in, s.malformed_answered, s.malformed_dropped, s.connections_accepted,
-      s.connections_rejected, s.connections_idle_closed, s.oversize_closed);
+      s.connections_rejected, s.connections_idle_closed, s.oversize_closed, s.connections_dialled,
+      s.connect_failed);
   spdlog::shutdown();
   return 0;
 }

@@ -56,10 +56,13 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
   std::random_device rd;
   branch_salt_ = (std::uint64_t{rd()} << 32) ^ rd();
   sip::Uri u;
-  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_, opt_.outbound_ip))
+  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_, opt_.outbound_ip)) {
     has_outbound_ = true;
+    if (!opt_.outbound_ip.empty()) outbound_name_ = std::string(u.host_unbracketed());
+  }
   if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_, opt_.peer_ip)) {
     has_peer_ = true;
+    if (!opt_.peer_ip.empty()) peer_name_ = std::string(u.host_unbracketed());
     peer_hostport_ = std::string(u.host);
     if (u.has_port) peer_hostport_ += ":" + std::to_string(u.port);
   }
@@ -137,6 +140,25 @@ bool Proxy::resolve(const sip::Uri& u, transport::Source& out, std::string_view 
   out.local = l->addr;
   out.worker = w_.index();
   return true;
+}
+
+bool Proxy::attach_connection(transport::Source& dst) {
+  if (dst.proto == transport::Proto::udp || dst.conn_id != 0) return true;
+  // The certificate of a configured next hop must carry the name it was configured by; any other
+  // hop (a numeric URI) its address.
+  const std::string* name = nullptr;
+  if (has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer)) name = &outbound_name_;
+  if (has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer)) name = &peer_name_;
+  static const std::string none;
+  dst.conn_id = w_.connect(dst, name ? *name : none);
+  dst.worker = w_.index();
+  return dst.conn_id != 0;
+}
+
+void Proxy::on_connection_failed(const transport::Source& conn) {
+  transport::Worker::Batch batch(w_);
+  table_->connection_failed(conn.conn_id);
+  ensure_timer();
 }
 
 bool Proxy::send(const transaction::Target& to, std::string_view bytes) {

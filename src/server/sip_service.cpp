@@ -184,6 +184,11 @@ void SipService::on_worker_start(transport::Worker& w) {
   if (hooks_) hooks_->on_shard_start(w, s.reg.store());
 }
 
+void SipService::on_connection_failed(transport::Worker& w, const transport::Source& conn) {
+  Shard* s = shards_[w.index()].load(std::memory_order_acquire);
+  if (s != nullptr && s->proxy) s->proxy->on_connection_failed(conn);
+}
+
 void SipService::on_worker_stop(transport::Worker& w) {
   Shard* s = shards_[w.index()].load(std::memory_order_acquire);
   if (hooks_ && s != nullptr) hooks_->on_shard_stop(w);

@@ -85,6 +85,7 @@ class SipService final : public transport::Handler, public proxy::Environment {
   void on_message(transport::Worker& w, const transport::Source& src, const sip::Message& msg) override;
   void on_worker_start(transport::Worker& w) override;
   void on_worker_stop(transport::Worker& w) override;
+  void on_connection_failed(transport::Worker& w, const transport::Source& conn) override;
 
   ServiceStats stats() const noexcept;
 

@@ -129,6 +129,26 @@ ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const s
   return ClientEvent::to_tu;
 }
 
+std::size_t TransactionTable::connection_failed(std::uint64_t conn_id) {
+  if (conn_id == 0) return 0;
+  std::size_t n = 0;
+  // By index: the TU may start transactions from its callback (serial forking), which reuse freed
+  // slots; those go out on other connections, so a slot seen again is simply skipped.
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Transaction* t = slots_[i].txn.get();
+    if (t == nullptr || t->is_server() || t->target.conn_id != conn_id) continue;
+    const bool waiting = t->kind == Kind::client_invite
+                             ? t->state == State::calling || t->state == State::proceeding
+                             : t->state == State::trying || t->state == State::proceeding;
+    if (!waiting) continue;
+    ++n;
+    ++stats_.transport_errors;
+    tu_.on_transport_error(t->id(), t->context);
+    destroy(*t);
+  }
+  return n;
+}
+
 bool TransactionTable::build_cancel(TxnId client_invite, std::string& out) {
   Transaction* t = get(client_invite);
   if (!t || t->kind != Kind::client_invite || t->state == State::terminated) return false;

@@ -68,6 +68,7 @@ cert_file = "/etc/duet/cert.pem"
 key_file = "/etc/duet/key.pem"
 ca_file = "/etc/duet/ca.pem"
 verify_peer = true
+verify_server = false
 [limits]
 idle_timeout_s = 30
 max_connections = 1000
@@ -92,6 +93,8 @@ too_many_contacts_code = 403
   EXPECT_EQ(c.listeners[1].port, 5061);
   EXPECT_EQ(c.tls.ca_file, "/etc/duet/ca.pem");
   EXPECT_TRUE(c.tls.verify_peer);
+  EXPECT_FALSE(c.tls.verify_server);
+  EXPECT_TRUE(config::Config{}.tls.verify_server);  // checked unless turned off
   EXPECT_EQ(c.limits.idle_timeout_s, 30u);
   EXPECT_EQ(c.limits.max_connections_per_ip, 10u);
   EXPECT_EQ(c.registrar.domains.size(), 2u);
@@ -115,6 +118,7 @@ TEST(Config, WrongTypeNamesLineAndKey) {
                "integer");
   expect_error("workers = true\n", 1, "workers", "integer");
   expect_error("\n[tls]\nverify_peer = 1\n", 3, "tls.verify_peer");
+  expect_error("\n[tls]\nverify_server = \"no\"\n", 3, "tls.verify_server");
   expect_error("[registrar]\ndomains = [\"a\", 3]\n", 2, "registrar.domains");
 }
 

@@ -460,6 +460,70 @@ TEST(ProxyService, ForeignDomainGoesToTheOutboundGatewayByItsResolvedAddress) {
   EXPECT_EQ(r->msg.status_code(), 486);
 }
 
+// A gateway on TCP that no connection leads to yet: duet opens one (RFC 3261 §18.1.1), sends the
+// INVITE on it with a TCP Via and a Content-Length, takes the responses from it, and sends the next
+// call's INVITE on the same connection instead of opening another.
+TEST(ProxyService, OutboundGatewayOnTcpIsReachedOverAConnectionDuetOpens) {
+  TcpServer gw;
+  ASSERT_TRUE(gw.listening);
+  UdpClient alice;
+  config::Config cfg = proxy_config(2);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
+  Service s(cfg);
+  for (const char* name : {"tcpgw1", "tcpgw2"}) {
+    Caller c = caller_for(alice.port, name);
+    c.ruri = "sip:carol@other.org";
+    c.to = "<sip:carol@other.org>";
+    alice.send(s.udp_port, invite(c));
+    if (gw.accepted == 0) {
+      ASSERT_TRUE(gw.accept()) << "duet opened no connection to the gateway";
+    }
+    auto inv = wait_request(gw, sip::Method::invite);
+    ASSERT_NE(inv, nullptr) << name;
+    EXPECT_EQ(inv->msg.request_uri(), "sip:carol@other.org");
+    const auto vias = values(inv->msg, sip::HeaderId::via);
+    ASSERT_EQ(vias.size(), 2u);
+    EXPECT_TRUE(is_own_via(vias[0], "TCP")) << vias[0];
+    EXPECT_EQ(via_port(vias[0]), s.tcp_port) << vias[0];
+    EXPECT_TRUE(inv->msg.has_content_length());
+    gw.send(response_to(inv->msg, 180, "Ringing", "g1"));
+    ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr) << name;
+    gw.send(response_to(inv->msg, 486, "Busy Here", "g1"));
+    auto r = wait_final(alice, "INVITE");
+    ASSERT_NE(r, nullptr) << name;
+    EXPECT_EQ(r->msg.status_code(), 486);
+    // The hop-by-hop ACK for the 486 comes over the same connection.
+    EXPECT_NE(wait_request(gw, sip::Method::ack), nullptr) << name;
+  }
+  EXPECT_FALSE(gw.pending(200)) << "a second connection was opened for the second call";
+  EXPECT_EQ(gw.accepted, 1);
+}
+
+// The gateway refuses the connection: the caller hears at once (the branch counts as a 503,
+// which goes upstream as 500, §16.7 step 6), not after Timer B's 32 seconds.
+TEST(ProxyService, RefusedConnectionToTheGatewayFailsTheCallAtOnce) {
+  // A port bound but not listening: connecting to it is refused.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = loopback(0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  UdpClient alice;
+  config::Config cfg = proxy_config(1);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + ";transport=tcp";
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "refused");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  const auto start = Clock::now();
+  alice.send(s.udp_port, invite(c));
+  auto r = wait_final(alice, "INVITE", 3000);
+  ::close(fd);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 500);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+}
+
 TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   Service s(proxy_config(2));
   UdpClient bob, alice;

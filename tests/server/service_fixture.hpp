@@ -95,21 +95,20 @@ class UdpClient {
   int fd_ = -1;
 };
 
-class TcpClient {
+// One end of a TCP connection on loopback: whole messages with an empty body each way.
+class TcpStream {
  public:
-  explicit TcpClient(std::uint16_t to_port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = loopback(to_port);
-    connected = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+  TcpStream() = default;
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+  ~TcpStream() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  ~TcpClient() { ::close(fd_); }
   void send(const std::string& text) {
-    ASSERT_EQ(::send(fd_, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
   }
-  // One response with an empty body (the service sends none), or empty after timeout_ms.
+  // One message with an empty body (what the tests send and the service forwards), or empty after
+  // timeout_ms.
   std::string recv(int timeout_ms = 2000) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
@@ -130,12 +129,63 @@ class TcpClient {
       buffer_.append(buf, static_cast<std::size_t>(n));
     }
   }
-  bool connected = false;
-  std::uint16_t port = 0;
 
- private:
+ protected:
   int fd_ = -1;
   std::string buffer_;
+};
+
+class TcpClient : public TcpStream {
+ public:
+  explicit TcpClient(std::uint16_t to_port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = loopback(to_port);
+    connected = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  bool connected = false;
+  std::uint16_t port = 0;
+};
+
+// A SIP server on TCP that duet connects to (a gateway, the peer's trunk): listens on 127.0.0.1,
+// and talks over the last connection it accepted.
+class TcpServer : public TcpStream {
+ public:
+  TcpServer() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = loopback(0);
+    listening =
+        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(listen_fd_, 8) == 0;
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~TcpServer() { ::close(listen_fd_); }
+  // Waits for a connection; true if one came (it replaces the current one).
+  bool accept(int timeout_ms = 2000) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return false;
+    const int fd = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return false;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+    buffer_.clear();
+    ++accepted;
+    return true;
+  }
+  // A connection is waiting to be accepted.
+  bool pending(int timeout_ms) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
+  }
+  bool listening = false;
+  std::uint16_t port = 0;
+  int accepted = 0;
+
+ private:
+  int listen_fd_ = -1;
 };
 
 // A parsed response that owns its bytes.

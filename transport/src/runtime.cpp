@@ -58,7 +58,11 @@ void Runtime::start() {
   const bool need_tls = std::any_of(cfg_.listeners.begin(), cfg_.listeners.end(),
                                     [](const ListenSpec& l) { return l.proto == Proto::tls; });
   try {
-    if (need_tls) shared_->tls = make_server_tls_context(cfg_.tls);
+    if (need_tls) {
+      shared_->tls = make_server_tls_context(cfg_.tls);
+      // Only a site with a TLS listener can put "SIP/2.0/TLS" in a Via, so only it dials TLS.
+      shared_->tls_client = make_client_tls_context(cfg_.tls);
+    }
     for (unsigned i = 0; i < n; ++i) {
       workers_.push_back(std::make_unique<Worker>(*this, static_cast<std::uint16_t>(i)));
       init_stop_tasks(*workers_.back());
@@ -103,6 +107,7 @@ void Runtime::start() {
     workers_.clear();
     shared_->bound.clear();
     shared_->tls.reset();
+    shared_->tls_client.reset();
     throw;
   }
   shared_->started = true;

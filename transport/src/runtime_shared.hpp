@@ -15,6 +15,7 @@ struct RuntimeShared {
   RuntimeShared(std::uint32_t max_total, std::uint32_t max_per_ip) : limits(max_total, max_per_ip) {}
   ConnLimits limits;
   SslCtxPtr tls;
+  SslCtxPtr tls_client;  // connections the workers open (StreamConn::dial)
   std::vector<BoundListener> bound;
   // Tasks posted between workers and not yet run: stop() waits for zero before closing anything.
   std::atomic<std::int64_t> in_flight{0};

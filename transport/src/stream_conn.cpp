@@ -8,6 +8,7 @@
 #include "dispatch.hpp"
 #include "duet/sip/framer.hpp"
 #include "duet/transport/address.hpp"
+#include "duet/transport/handler.hpp"
 #include "duet/transport/runtime.hpp"
 #include "duet/transport/worker.hpp"
 #include "runtime_shared.hpp"
@@ -71,6 +72,100 @@ StreamConn* StreamConn::adopt(Worker& w, uv_tcp_t* tcp, Proto proto, const socka
   return c;
 }
 
+std::string StreamConn::dial_key(Proto proto, const sockaddr_storage& peer) {
+  std::string k(proto_name(proto));
+  k += '|';
+  k += sockaddr_to_string(peer);
+  return k;
+}
+
+StreamConn* StreamConn::dial(Worker& w, Proto proto, const sockaddr_storage& local,
+                             const sockaddr_storage& peer, const std::string& server_name) {
+  auto& st = w.state();
+  SSL_CTX* ctx = proto == Proto::tls ? w.runtime().shared().tls_client.get() : nullptr;
+  if (st.stopped || st.quiesced || st.closing || proto == Proto::udp || (proto == Proto::tls && !ctx)) {
+    return nullptr;
+  }
+  auto* tcp = new uv_tcp_t;
+  uv_tcp_init(w.loop(), tcp);
+  auto* c = new StreamConn(w, tcp, proto);
+  c->counted_ = false;  // the caps are for connections others open to us
+  c->src_.peer = peer;
+  c->src_.local = local;
+  c->dial_key_ = dial_key(proto, peer);
+  st.conns.emplace(c->src_.conn_id, c);
+  st.dialled[c->dial_key_] = c->src_.conn_id;
+  st.stats.connections_dialled.add();
+  auto fail_now = [c]() -> StreamConn* {
+    c->close_now();  // ready_ stays true: the caller learns of it from the null, not the handler
+    return nullptr;
+  };
+  if (ctx) {
+    c->tls_ = std::make_unique<TlsSession>(ctx, true);
+    char ip[kIpStrLen];
+    const std::string name =
+        server_name.empty() ? std::string(sockaddr_ip(peer, ip, sizeof ip)) : server_name;
+    if (!c->tls_->ok() || !c->tls_->expect_server(name)) return fail_now();
+  }
+  // From the listener's address when it is a specific one, so the far end sees the address our
+  // Via and Record-Route name; the port is the kernel's.
+  char lip[kIpStrLen];
+  const std::string_view l = sockaddr_ip(local, lip, sizeof lip);
+  if (local.ss_family == peer.ss_family && !l.empty() && l != "0.0.0.0" && l != "::") {
+    sockaddr_storage b = local;
+    set_sockaddr_port(b, 0);
+    if (uv_tcp_bind(tcp, reinterpret_cast<const sockaddr*>(&b), 0) != 0) return fail_now();
+  }
+  auto* req = new uv_connect_t;
+  req->data = c;
+  if (uv_tcp_connect(req, tcp, reinterpret_cast<const sockaddr*>(&peer), &StreamConn::on_connect) != 0) {
+    delete req;
+    return fail_now();
+  }
+  c->ready_ = false;
+  return c;
+}
+
+void StreamConn::on_connect(uv_connect_t* req, int status) {
+  auto* self = static_cast<StreamConn*>(req->data);
+  delete req;
+  if (status == UV_ECANCELED || self->closing_) return;  // closed meanwhile: on_closed reports it
+  auto& st = self->w_.state();
+  if (status < 0) {
+    spdlog::warn("{} {}: cannot connect: {}", proto_name(self->src_.proto),
+                 sockaddr_to_string(self->src_.peer), uv_strerror(status));
+    self->close_now();
+    return;
+  }
+  int len = sizeof self->src_.local;
+  uv_tcp_getsockname(self->tcp_, reinterpret_cast<sockaddr*>(&self->src_.local), &len);
+  uv_tcp_nodelay(self->tcp_, 1);
+  self->last_rx_ms_ = self->w_.now_ms();
+  if (uv_read_start(stream(self->tcp_), &StreamConn::on_alloc, &StreamConn::on_read) != 0) {
+    self->close_now();
+    return;
+  }
+  if (!self->tls_) {
+    self->became_ready();
+    return;
+  }
+  // The ClientHello; the rest of the handshake runs in on_ciphertext as the server answers.
+  if (self->tls_->handshake() < 0) {
+    st.stats.tls_handshake_failed.add();
+    self->close_now();
+    return;
+  }
+  self->flush_tls();
+}
+
+void StreamConn::became_ready() {
+  ready_ = true;
+  if (queued_.empty()) return;
+  std::string q;
+  q.swap(queued_);
+  write(q);
+}
+
 bool StreamConn::reserve_tail() noexcept {
   if (end_ < buf_.size()) return true;
   if (begin_ > 0) {
@@ -132,11 +227,20 @@ void StreamConn::on_ciphertext(const char* data, std::size_t n) {
     flush_tls();
     if (r < 0) {
       st.stats.tls_handshake_failed.add();
-      spdlog::debug("tls handshake with {} failed", sockaddr_to_string(src_.peer));
+      if (!dial_key_.empty()) {
+        // A next hop we chose: the operator needs to know why calls to it fail.
+        spdlog::warn("tls {}: handshake failed: {}", sockaddr_to_string(src_.peer), tls_->failure());
+      } else {
+        spdlog::debug("tls handshake with {} failed", sockaddr_to_string(src_.peer));
+      }
       close_now();
       return;
     }
     if (r == 0) return;
+    if (!ready_) {
+      became_ready();
+      if (closing_) return;
+    }
   }
   for (;;) {
     if (!reserve_tail()) {
@@ -267,6 +371,14 @@ bool StreamConn::write(std::string_view bytes) noexcept {
 
 bool StreamConn::writev(const sip::Slice* s, std::size_t n) noexcept {
   if (closing_) return false;
+  if (!ready_) {
+    // Dialled and not connected yet: kept in order until it is.
+    std::size_t total = queued_.size();
+    for (std::size_t i = 0; i < n; ++i) total += s[i].size;
+    if (total > kMaxQueuedWrite) return false;
+    for (std::size_t i = 0; i < n; ++i) queued_.append(s[i].data, s[i].size);
+    return true;
+  }
   if (tls_) {
     if (!tls_->handshake_done()) return false;
     for (std::size_t i = 0; i < n; ++i) {
@@ -320,7 +432,17 @@ void StreamConn::close_now() noexcept {
 void StreamConn::on_closed(uv_handle_t* h) {
   auto* self = static_cast<StreamConn*>(h->data);
   auto& w = self->w_;
-  w.state().conns.erase(self->src_.conn_id);
+  auto& st = w.state();
+  st.conns.erase(self->src_.conn_id);
+  if (!self->dial_key_.empty()) {
+    const auto it = st.dialled.find(self->dial_key_);
+    if (it != st.dialled.end() && it->second == self->src_.conn_id) st.dialled.erase(it);
+    if (!self->ready_) {
+      st.stats.connect_failed.add();
+      // During a stop the handler is gone (and nobody waits any more).
+      if (!st.closing && !st.stopped) w.runtime().handler().on_connection_failed(w, self->src_);
+    }
+  }
   if (self->counted_) w.runtime().shared().limits.release(self->src_.peer);
   delete reinterpret_cast<uv_tcp_t*>(h);
   delete self;

@@ -1,5 +1,7 @@
-// One accepted TCP or TLS connection: reads into a buffer that holds at most one message past the
-// limit, cuts it into messages with sip::next_frame, answers keepalive pings, writes replies.
+// One TCP or TLS connection, accepted or opened by us (dial): reads into a buffer that holds at most
+// one message past the limit, cuts it into messages with sip::next_frame, answers keepalive pings,
+// writes. A connection we open holds what is written to it until it is connected (and, for TLS,
+// until the handshake is done), so a request can be sent on it at once.
 #pragma once
 
 #include <uv.h>
@@ -26,7 +28,18 @@ class StreamConn {
   static StreamConn* adopt(Worker& w, uv_tcp_t* tcp, Proto proto, const sockaddr_storage& local,
                            const sockaddr_storage& peer);
 
+  // Opens a connection to peer (bound to local's address when it is not a wildcard; port chosen by
+  // the kernel), registered in the worker's connections and its dialled index at once. server_name:
+  // the name (or address) a TLS server's certificate must carry; empty: peer's address. Null if the
+  // socket could not even be started (the caller sees a send failure).
+  static StreamConn* dial(Worker& w, Proto proto, const sockaddr_storage& local, const sockaddr_storage& peer,
+                          const std::string& server_name);
+  // "tcp|1.2.3.4:5060": the dialled index's key (transport and remote address, RFC 3261 §18.1.1).
+  static std::string dial_key(Proto proto, const sockaddr_storage& peer);
+
   const Source& source() const noexcept { return src_; }
+  // Dialled, and not yet connected (or, for TLS, not yet through the handshake).
+  bool connecting() const noexcept { return !ready_; }
   std::uint64_t last_active_ms() const noexcept { return last_rx_ms_; }
   bool closing() const noexcept { return closing_; }
 
@@ -44,6 +57,8 @@ class StreamConn {
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_closed(uv_handle_t* h);
   static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_connect(uv_connect_t* req, int status);
+  void became_ready();  // connected (and TLS handshake done): what was queued goes out
 
   bool reserve_tail() noexcept;  // room to read into; false when the buffer is at its limit
   void on_plaintext();           // frames the buffered bytes
@@ -62,7 +77,10 @@ class StreamConn {
   std::string tls_out_;
   bool closing_ = false;
   bool shutting_down_ = false;
-  bool counted_ = true;  // holds a slot in ConnLimits
+  bool counted_ = true;   // holds a slot in ConnLimits
+  bool ready_ = true;     // false while a dialled connection connects and shakes hands
+  std::string dial_key_;  // non-empty for a connection we opened (its entry in WorkerState::dialled)
+  std::string queued_;    // plaintext written before ready_
 };
 
 }  // namespace duet::transport

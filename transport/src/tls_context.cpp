@@ -57,6 +57,28 @@ SslCtxPtr make_server_tls_context(const TlsSettings& s) {
   return ctx;
 }
 
+SslCtxPtr make_client_tls_context(const TlsSettings& s) {
+  SslCtxPtr ctx = new_context(TLS_client_method());
+  if (!s.cert_file.empty() && !s.key_file.empty()) {
+    TlsSettings identity = s;
+    identity.ca_file.clear();  // loaded below, with the fallback
+    load_identity(ctx.get(), identity);
+  }
+  if (s.verify_server) {
+    const bool loaded = s.ca_file.empty()
+                            ? SSL_CTX_set_default_verify_paths(ctx.get()) == 1
+                            : SSL_CTX_load_verify_locations(ctx.get(), s.ca_file.c_str(), nullptr) == 1;
+    if (!loaded) {
+      throw std::runtime_error(
+          "TLS: cannot load " +
+          (s.ca_file.empty() ? std::string("the system's trust store") : "CA file " + s.ca_file) + ": " +
+          openssl_reason());
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  }
+  return ctx;
+}
+
 SslCtxPtr make_peer_tls_context(const TlsSettings& s, const std::string& peer_name) {
   if (s.cert_file.empty() || s.key_file.empty() || s.ca_file.empty()) {
     throw std::runtime_error("TLS: the peer link needs tls.cert_file, tls.key_file and tls.ca_file");

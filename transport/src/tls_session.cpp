@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 namespace duet::transport {
 
@@ -25,6 +26,15 @@ TlsSession::TlsSession(SSL_CTX* ctx, bool client) {
   } else {
     SSL_set_accept_state(ssl_);
   }
+}
+
+bool TlsSession::expect_server(const std::string& name) noexcept {
+  if (name.empty()) return true;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1) return true;
+  ERR_clear_error();
+  // RFC 5922 §7.2: the SIP domain is matched against the certificate's DNS names.
+  return SSL_set_tlsext_host_name(ssl_, name.c_str()) == 1 && SSL_set1_host(ssl_, name.c_str()) == 1;
 }
 
 void TlsSession::note_failure() {

@@ -114,6 +114,18 @@ void Worker::post(std::uint16_t target_worker, Task* t) {
   if (target.push_quietly(t)) st.deferred_wakes.push_back(target_worker);
 }
 
+std::uint64_t Worker::connect(const Source& dst, const std::string& tls_name) {
+  auto& st = *state_;
+  if (dst.proto == Proto::udp) return 0;
+  const std::string key = StreamConn::dial_key(dst.proto, dst.peer);
+  if (const auto it = st.dialled.find(key); it != st.dialled.end()) {
+    const auto c = st.conns.find(it->second);
+    if (c != st.conns.end() && !c->second->closing()) return it->second;
+  }
+  StreamConn* c = StreamConn::dial(*this, dst.proto, dst.local, dst.peer, tls_name);
+  return c ? c->source().conn_id : 0;
+}
+
 bool Worker::send(const Source& dst, std::string_view bytes) {
   const sip::Slice s{bytes.data(), bytes.size()};
   return sendv(dst, &s, 1);
@@ -158,6 +170,16 @@ bool Worker::sendv(const Source& dst, const sip::Slice* slices, std::size_t n) {
       return false;
     }
     return true;
+  }
+  if (dst.conn_id == 0) {
+    Source dialled = dst;
+    dialled.conn_id = connect(dst);
+    dialled.worker = index_;
+    if (dialled.conn_id == 0) {
+      st.stats.send_failed.add();
+      return false;
+    }
+    return sendv(dialled, slices, n);
   }
   if (dst.worker != index_) {
     if (dst.worker >= rt_.workers()) return false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +33,9 @@ struct WorkerState {
   std::vector<std::pair<sockaddr_storage, sockaddr_storage>> own_udp;
   std::vector<std::unique_ptr<StreamListener>> listeners;
   std::unordered_map<std::uint64_t, StreamConn*> conns;
+  // Connections this worker opened, by StreamConn::dial_key: a request to the same transport and
+  // address reuses one (RFC 3261 §18.1.1) instead of opening another.
+  std::unordered_map<std::string, std::uint64_t> dialled;
   std::uint64_t next_conn_seq = 1;
   Stats stats;
   sip::Message msg;               // reused for every parse on this worker

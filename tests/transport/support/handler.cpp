@@ -39,6 +39,25 @@ void RecordingHandler::on_worker_stop(transport::Worker&) {
   ++stops;
 }
 
+void RecordingHandler::on_connection_failed(transport::Worker&, const transport::Source& conn) {
+  {
+    std::lock_guard lock(mu_);
+    failed_.push_back(conn);
+  }
+  cv_.notify_all();
+}
+
+std::size_t RecordingHandler::wait_for_failures(std::size_t n, std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, limit, [&] { return failed_.size() >= n; });
+  return failed_.size();
+}
+
+std::vector<transport::Source> RecordingHandler::failures() {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
 std::size_t RecordingHandler::wait_for(std::size_t n, std::chrono::milliseconds limit) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, limit, [&] { return got_.size() >= n; });

@@ -29,10 +29,14 @@ class RecordingHandler : public transport::Handler {
   void on_message(transport::Worker& w, const transport::Source& src, const sip::Message& msg) override;
   void on_worker_start(transport::Worker& w) override;
   void on_worker_stop(transport::Worker& w) override;
+  void on_connection_failed(transport::Worker& w, const transport::Source& conn) override;
 
   // Waits until at least n messages were received; returns how many there are.
   std::size_t wait_for(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(3));
   std::vector<Received> received();
+  // Waits until at least n connections we opened failed; returns how many did.
+  std::size_t wait_for_failures(std::size_t n, std::chrono::milliseconds limit = std::chrono::seconds(3));
+  std::vector<transport::Source> failures();
 
   std::atomic<bool> answer{true};  // reply 200 to requests
   std::atomic<int> starts{0}, stops{0};
@@ -42,6 +46,7 @@ class RecordingHandler : public transport::Handler {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Received> got_;
+  std::vector<transport::Source> failed_;
 };
 
 struct TestServer {

@@ -17,6 +17,10 @@ class Handler {
   // Called once per worker on its own thread, before it reads anything and after it stopped reading.
   virtual void on_worker_start(Worker& w) = 0;
   virtual void on_worker_stop(Worker& w) = 0;
+  // A connection this worker opened (Worker::connect) closed before it was ready: refused,
+  // unreachable, timed out or its TLS handshake failed. What was written to it is lost; whoever
+  // waits for an answer over it (conn.conn_id) should give up now.
+  virtual void on_connection_failed(Worker& /*w*/, const Source& /*conn*/) {}
 };
 
 }  // namespace duet::transport

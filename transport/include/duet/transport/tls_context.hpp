@@ -19,6 +19,12 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 // Throws std::runtime_error naming the file and OpenSSL's reason.
 SslCtxPtr make_server_tls_context(const TlsSettings& s);
 
+// For connections duet opens to other SIP servers: TLS 1.2 at least, this site's certificate
+// offered when one is configured (a server that asks for it gets it), the server's certificate
+// checked when s.verify_server (against ca_file, else the system's trust store; the name is set per
+// connection, TlsSession::expect_server). Throws std::runtime_error as above.
+SslCtxPtr make_client_tls_context(const TlsSettings& s);
+
 // For the link between two sites, which both dial and accept: this site's certificate and key on
 // both sides of a connection, and the peer's certificate required and checked against ca_file
 // (mutual TLS), and, when peer_name is not empty, required to carry that name (a DNS name or an

@@ -19,6 +19,10 @@ class TlsSession {
   TlsSession& operator=(const TlsSession&) = delete;
 
   bool ok() const noexcept { return ssl_ != nullptr; }
+  // Client side, before the handshake: the server we dial, a host name (sent as SNI and matched
+  // against the certificate's names) or an IP address (matched against its IP addresses). Checked
+  // only when the context verifies the peer. False if OpenSSL refused the name.
+  bool expect_server(const std::string& name) noexcept;
   // Ciphertext received from the peer.
   bool put_ciphertext(const char* data, std::size_t n) noexcept;
   // 1: handshake complete; 0: needs more from the peer; -1: failed.

@@ -18,6 +18,10 @@ struct ListenSpec {
 struct TlsSettings {
   std::string cert_file, key_file, ca_file;
   bool verify_peer = false;  // ask clients for a certificate and check it against ca_file
+  // Connections duet opens (sips: and transport=tls next hops): the server's certificate is checked
+  // against ca_file (the system's trust store when empty) and the next hop's host name or address
+  // (RFC 5922). Off only for a lab whose certificates do not name their hosts.
+  bool verify_server = true;
 };
 
 struct TransportConfig {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "duet/sip/writer.hpp"
@@ -38,6 +39,15 @@ class Worker {
   // Returns false if it certainly failed (no such socket or connection, or the worker stopped).
   bool send(const Source& dst, std::string_view bytes);
   bool sendv(const Source& dst, const sip::Slice* slices, std::size_t n);
+
+  // TCP/TLS to dst.peer (dst.local: the listener whose address it leaves from): the id of this
+  // worker's open connection to that transport and address (RFC 3261 §18.1.1), else of a new one
+  // it starts now, which takes writes at once and sends them once it is up (Handler::
+  // on_connection_failed if it never is). tls_name: what the server's certificate must name (its
+  // host name, or empty for dst.peer's address). 0 if no connection could be started (UDP, a
+  // stopped worker, TLS without a TLS listener). sendv() to a stream Source with conn_id 0 does
+  // the same with an empty tls_name.
+  std::uint64_t connect(const Source& dst, const std::string& tls_name = {});
 
   // UDP: this worker's own socket next to the listener bound at `listener` (no other worker reads
   // it), when TransportConfig::udp_worker_ports is on. A request sent from it (dst.local = out)

@@ -89,6 +89,9 @@ class Proxy final : public transaction::TransactionUser,
   // The business-continuity snapshot calls are delivered by (null: a single site).
   void set_view(RoutingViewPtr v) noexcept { view_ = std::move(v); }
   const RoutingView* view() const noexcept { return view_.get(); }
+  // A connection this worker opened to a next hop failed before it was up: the branches sent on
+  // it end as a transport error (503 for the choice of response, §16.7), now.
+  void on_connection_failed(const transport::Source& conn);
   // The peer site was declared down: calls in progress through its trunk are ended.
   void on_peer_down();
 
@@ -125,6 +128,9 @@ class Proxy final : public transaction::TransactionUser,
   // Next hop for a URI (numeric host or localhost; port by default 5060/5061; transport param).
   // host_ip: the address to use instead of u's host (a configured name resolved at start).
   bool resolve(const sip::Uri& u, transport::Source& out, std::string_view host_ip = {}) const noexcept;
+  // TCP/TLS to a next hop without a connection yet: this worker's connection to it (reused, or
+  // opened now), into dst.conn_id. False if none could be started.
+  bool attach_connection(transport::Source& dst);
   // In-dialog: the flow the request goes to, from the flow tokens of our Record-Route (the end it
   // did not come from). False if the tokens name no flow for that end.
   // user/params: our Route's user part ("A~B~MAC") and URI parameters (dn).
@@ -196,6 +202,7 @@ class Proxy final : public transaction::TransactionUser,
   ProxyOptions opt_;
   Environment& env_;
   std::vector<Listener> listeners_;
+  std::string outbound_name_, peer_name_;       // their configured host names (TLS certificate check)
   std::vector<sockaddr_storage> worker_ports_;  // every worker's own UDP sockets (our Vias' sent-by)
   std::unique_ptr<transaction::TransactionTable> table_;
   RoutingViewPtr view_;

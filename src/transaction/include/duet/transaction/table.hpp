@@ -107,6 +107,11 @@ class TransactionTable {
   // number, top Via and Route), appended to out. False if id is not a live client INVITE.
   bool build_cancel(TxnId client_invite, std::string& out);
 
+  // A connection the requests of client transactions went out on failed before it was up
+  // (transport::Handler::on_connection_failed): each of them still waiting for a final response
+  // ends with a transport error (§17.1.4, the TU's on_transport_error). Returns how many.
+  std::size_t connection_failed(std::uint64_t conn_id);
+
   // ---- Timers ----
   // Fires what is due by clock.now_ms(), at most budget timers. Returns the number fired.
   std::size_t run_timers(std::size_t budget = static_cast<std::size_t>(-1));
