@@ -15,6 +15,7 @@
 
 #include "config.hpp"
 #include "duet/sip/uri.hpp"
+#include "duet/transport/address.hpp"
 
 namespace duet::config {
 
@@ -329,7 +330,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     auto& p = c.proxy;
     r.only(*t, "proxy.",
            {"record_route", "forking", "timer_c_s", "t1_ms", "t2_ms", "t4_ms", "outbound", "cross_site",
-            "forward", "max_transactions", "worker_ports"});
+            "forward", "max_transactions", "worker_ports", "dns_servers"});
     r.get(*t, "proxy.", "worker_ports", p.worker_ports);
     r.get(*t, "proxy.", "record_route", p.record_route);
     std::string forking = "serial-by-q", cross = "redirect";
@@ -357,6 +358,17 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     if (p.forward != "off" && p.forward != "no-agent" && p.forward != "oos")
       r.fail(*r.find(*t, "forward"), "proxy.forward", "'" + p.forward + "' is not off, no-agent or oos");
     r.get(*t, "proxy.", "max_transactions", p.max_transactions, 1024, 16777216);
+    r.get(*t, "proxy.", "dns_servers", p.dns_servers);
+    for (const auto& server : p.dns_servers) {
+      // "ip" or "ip:port", IPv4: what the system resolver's server list can take.
+      const auto colon = server.find(':');
+      sockaddr_storage a{};
+      const std::string ip = server.substr(0, colon);
+      const int port = colon == std::string::npos ? 53 : std::atoi(server.c_str() + colon + 1);
+      if (!transport::make_sockaddr(ip, 53, a) || a.ss_family != AF_INET || port <= 0 || port > 65535)
+        r.fail(*r.find(*t, "dns_servers"), "proxy.dns_servers",
+               "'" + server + "' is not an IPv4 address[:port]");
+    }
   }
   if (const auto* v = r.find(root, "profiles")) {
     if (!v->is_array()) r.fail(*v, "profiles", "expected [[profiles]] tables, got " + type_name(*v));

@@ -88,6 +88,8 @@ struct ProxyConfig {
   // Requests to fresh UDP destinations leave from a port of each worker's own (responses come
   // back to that worker without a hand-over); flows phones registered on keep the listener.
   bool worker_ports = true;
+  // Name servers for next hops named by host (RFC 3263), "ip[:port]"; empty: /etc/resolv.conf's.
+  std::vector<std::string> dns_servers;
 };
 
 // [[profiles]]: phones matched by User-Agent when their DN's mode is "auto" (src/continuity).

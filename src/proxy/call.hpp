@@ -34,7 +34,8 @@ struct Proxy::Call {
   std::uint32_t loop_hash = 0;
   bool invite = false;
   bool lookup_pending = false;
-  bool final_sent = false;  // a final response went upstream (a 2xx, or the best one)
+  bool dns_pending = false;  // waiting for a DNS answer (Proxy::on_resolved routes it again)
+  bool final_sent = false;   // a final response went upstream (a 2xx, or the best one)
   bool cancelled = false;
   bool six = false;  // a 6xx came: no new branches
   bool record_route = false;

@@ -66,6 +66,9 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
     peer_hostport_ = std::string(u.host);
     if (u.has_port) peer_hostport_ += ":" + std::to_string(u.port);
   }
+  resolver_ = std::make_unique<dns::Resolver>(w_.loop(), std::make_shared<dns::SystemBackend>(opt_.dns),
+                                              [this](std::uint64_t waiter) { on_resolved(waiter); });
+  resumed_ = std::make_unique<sip::Message>();
   uv_timer_init(w_.loop(), &timer_);
   timer_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
@@ -75,6 +78,8 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
 Proxy::~Proxy() = default;
 
 void Proxy::close() {
+  resolver_->close();
+  parked_acks_.clear();
   if (!timer_init_) return;
   timer_init_ = false;
   uv_timer_stop(&timer_);
@@ -149,10 +154,85 @@ bool Proxy::attach_connection(transport::Source& dst) {
   const std::string* name = nullptr;
   if (has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer)) name = &outbound_name_;
   if (has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer)) name = &peer_name_;
+  if (dst.proto == transport::Proto::tls && name == nullptr && !hop_names_.empty()) {
+    const auto it = hop_names_.find(transport::sockaddr_to_string(dst.peer));
+    if (it != hop_names_.end()) name = &it->second;
+  }
   static const std::string none;
   dst.conn_id = w_.connect(dst, name ? *name : none);
   dst.worker = w_.index();
   return dst.conn_id != 0;
+}
+
+Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter) {
+  if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return Reach::unresolved;
+  if (resolve(u, out)) return Reach::found;  // a numeric host (or localhost)
+  std::string_view host = !u.maddr.empty() ? u.maddr : u.host_unbracketed();
+  sockaddr_storage numeric{};
+  if (host.empty() || transport::make_sockaddr(host, 0, numeric)) return Reach::unresolved;  // no listener
+  dns::Query q;
+  q.sips = u.scheme == sip::UriScheme::sips;
+  if (host.back() == '.') host.remove_suffix(1);  // fully qualified already
+  q.host.reserve(host.size());
+  for (const char ch : host) q.host.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+  q.port = u.has_port ? u.port : 0;
+  for (const char ch : u.transport)
+    q.transport.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+  const dns::Answer* a = resolver_->find(q, waiter);
+  const auto& rs = resolver_->stats();
+  stats_.dns_lookups = rs.lookups;
+  stats_.dns_cache_hits = rs.cache_hits;
+  if (a == nullptr) {
+    ++stats_.dns_waits;
+    return Reach::pending;
+  }
+  for (const auto& h : a->hops) {
+    // A hop we can send to: a listener of its transport and address family (our Via names it).
+    const Listener* l = nullptr;
+    for (const auto& x : listeners_) {
+      if (x.proto == h.proto && x.addr.ss_family == h.addr.ss_family) {
+        l = &x;
+        break;
+      }
+    }
+    if (l == nullptr) continue;
+    out = {};
+    out.proto = h.proto;
+    out.peer = h.addr;
+    out.local = l->addr;
+    out.worker = w_.index();
+    if (h.proto == transport::Proto::tls) {
+      if (hop_names_.size() >= 1024) hop_names_.clear();
+      hop_names_[transport::sockaddr_to_string(h.addr)] = q.host;
+    }
+    return Reach::found;
+  }
+  ++stats_.dns_unresolved;
+  return a->temporary ? Reach::dns_failed : Reach::unresolved;
+}
+
+void Proxy::on_resolved(std::uint64_t waiter) {
+  transport::Worker::Batch batch(w_);
+  if ((waiter & kAckWaiter) != 0) {
+    const auto it = parked_acks_.find(waiter);
+    if (it != parked_acks_.end()) {
+      const ParkedAck ack = std::move(it->second);
+      parked_acks_.erase(it);
+      sip::Message m;
+      if (sip::parse(ack.bytes, m, {.mode = sip::Framing::datagram}).status == sip::ParseStatus::ok) {
+        on_request(ack.src, m);
+      }
+      return;
+    }
+  }
+  Call* c = call_of(waiter);
+  if (c == nullptr || !c->dns_pending) return;
+  c->dns_pending = false;
+  if (c->final_sent) return;  // cancelled or timed out meanwhile
+  const std::string_view req = table_->request(c->server);
+  if (req.empty() || sip::parse(req, *resumed_).status != sip::ParseStatus::ok) return;
+  route(*c, *resumed_);
+  ensure_timer();
 }
 
 void Proxy::on_connection_failed(const transport::Source& conn) {

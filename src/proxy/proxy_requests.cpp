@@ -144,12 +144,41 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   }
   sip::Uri u;
   bool by_route = false;
+  // A host name not in the cache yet: the ACK waits for the answer (and comes through here again).
+  const std::uint64_t waiter = kAckWaiter | (next_ack_waiter_ & (kAckWaiter - 1));
+  auto park = [&] {
+    if (parked_acks_.size() >= kMaxParkedAcks) return;  // the 2xx is resent, and its ACK with it
+    parked_acks_[waiter] = {std::string(msg.raw()), src};
+    ++next_ack_waiter_;
+  };
   if (!have && routes.has_next) {
-    have = by_route = sip::parse_uri(routes.next_uri, u) && resolve(u, dst);
+    if (!sip::parse_uri(routes.next_uri, u)) return;
+    switch (reach(u, dst, waiter)) {
+      case Reach::found:
+        have = by_route = true;
+        break;
+      case Reach::pending:
+        park();
+        return;
+      default:
+        return;
+    }
   }
   if (!have) {
     if (!sip::parse_uri(msg.request_uri(), u) || own_address(u)) return;
     have = resolve(u, dst);
+    if (!have && !env_.is_local_domain(u.host)) {
+      switch (reach(u, dst, waiter)) {
+        case Reach::found:
+          have = true;
+          break;
+        case Reach::pending:
+          park();
+          return;
+        default:
+          break;
+      }
+    }
     if (!have && has_outbound_ && !env_.is_local_domain(u.host)) {
       dst = outbound_;
       have = true;
@@ -290,6 +319,18 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   const bool initial = msg.to().tag.empty();
   c->record_route = opt_.record_route && initial && dialog_creating(msg.method_id());
 
+  route(*c, msg);
+}
+
+// From here on only the call and the request are needed, so that a request waiting for DNS
+// (Call::dns_pending) goes through again, from the stored request, once the answer is cached.
+void Proxy::route(Call& call, const sip::Message& msg) {
+  Call* c = &call;
+  sip::Uri ruri;
+  if (!sip::parse_uri(msg.request_uri(), ruri)) return;  // checked in handle_new
+  const RouteInfo routes = analyse_routes(msg, [this](const sip::Uri& u) { return own_address(u); });
+  const bool initial = msg.to().tag.empty();
+  const transport::Source& src = c->src;
   auto forward = [&](const transport::Source& to, bool keep_flow = true, bool to_next_route = false) {
     if (!start_branch(*c, nullptr, to, {}, keep_flow, to_next_route) && !c->final_sent) {
       ++stats_.unavailable;
@@ -306,32 +347,57 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   }
   sip::Uri next;
   if (routes.has_next) {
-    if (sip::parse_uri(routes.next_uri, next) && resolve(next, dst)) {
-      forward(dst, true, true);
-    } else {
-      ++stats_.unavailable;
-      reply_call(*c, 502, "Bad Gateway (Route not reachable)");
+    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context()) : Reach::unresolved) {
+      case Reach::found:
+        forward(dst, true, true);
+        break;
+      case Reach::pending:
+        c->dns_pending = true;
+        break;
+      case Reach::unresolved:
+      case Reach::dns_failed:
+        ++stats_.unavailable;
+        reply_call(*c, 502, "Bad Gateway (Route not reachable)");
+        break;
     }
     return;
   }
   // An in-dialog request's Request-URI is the remote target (a Contact): straight to it unless it
   // names us. Only new requests (and in-dialog ones addressed to us) use the location service.
   const bool own = own_address(ruri);
-  if (!initial && !own && ruri.scheme != sip::UriScheme::tel && resolve(ruri, dst)) {
+  if (!initial && !own && ruri.scheme != sip::UriScheme::tel) {
     // A phone reached at its Contact (no flow of its own recorded): like a location target, from
     // this worker's own port when there is one.
-    forward(dst, false);
-    return;
+    if (resolve(ruri, dst)) {
+      forward(dst, false);
+      return;
+    }
+    // A host name that is not one of our domains (RFC 3263).
+    if (!env_.is_local_domain(ruri.host)) {
+      switch (reach(ruri, dst, c->context())) {
+        case Reach::found:
+          forward(dst, false);
+          return;
+        case Reach::pending:
+          c->dns_pending = true;
+          return;
+        case Reach::dns_failed:
+          ++stats_.unavailable;
+          reply_call(*c, 500, "Next Hop Unreachable (DNS)");
+          return;
+        case Reach::unresolved:
+          if (has_outbound_) break;  // the gateway may know it
+          ++stats_.unavailable;
+          reply_call(*c, 404, "Not Found (Host Does Not Resolve)");
+          return;
+      }
+    }
   }
   const bool ours = ruri.scheme != sip::UriScheme::tel && (own || env_.is_local_domain(ruri.host));
   if (!ours) {
-    // Another domain: through the outbound gateway when there is one. Without it, in-dialog
-    // requests go straight to the phone's contact; new ones are refused (no open relay).
-    if (has_outbound_ && initial) {
-      forward(outbound_);
-    } else if (!initial && ruri.scheme != sip::UriScheme::tel && resolve(ruri, dst)) {
-      forward(dst);
-    } else if (has_outbound_) {
+    // Another domain: through the outbound gateway when there is one; without it, new requests
+    // are refused (no open relay).
+    if (has_outbound_) {
       forward(outbound_);
     } else {
       ++stats_.rejected;

@@ -62,6 +62,7 @@ proxy::ProxyOptions proxy_options_from(const config::Config& cfg) {
   o.outbound = p.outbound;
   o.outbound_ip = p.outbound_ip;
   o.cross_site_proxy = p.cross_site_proxy;
+  o.dns.servers = p.dns_servers;
   if (cfg.peer.enabled) {
     o.peer_sip = cfg.peer.sip;
     o.peer_ip = cfg.peer.sip_ip;

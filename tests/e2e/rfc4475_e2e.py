@@ -354,6 +354,7 @@ class Run:
         self.tmp = tempfile.mkdtemp(prefix="duet-rfc4475-")
         self.port = self.free_port_udp_tcp()
         self.api = H.free_port(IP)
+        self.no_dns = self.free_port_udp_tcp()  # a port nothing answers on: DNS lookups fail at once
         self.proc = None
         self.failures = []
         self.results = []
@@ -388,7 +389,9 @@ class Run:
                f'listen = ["udp:{IP}:{self.port}", "tcp:{IP}:{self.port}"]\n'
                f'[limits]\nidle_timeout_s = 2\n'
                f'[registrar]\ndomains = [{domains}]\n'
-               f'[proxy]\nt1_ms = 50\nt2_ms = 400\n'
+               # Host names in the torture messages are looked up only on loopback (nothing
+               # answers there: a failed lookup), never by the machine's resolver.
+               f'[proxy]\nt1_ms = 50\nt2_ms = 400\ndns_servers = ["127.0.0.1:{self.no_dns}"]\n'
                f'[api]\nlisten = "{IP}:{self.api}"\n')
         path = H.write_file(os.path.join(self.tmp, "duet.toml"), cfg)
         self.proc = H.spawn([self.duet, "--config", path], os.path.join(self.tmp, "duet.log"), mode="w")

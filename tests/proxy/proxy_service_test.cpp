@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "dns_wire.hpp"
 #include "duet/sip/header_id.hpp"
 #include "duet/sip/values.hpp"
 #include "duet/sip/via.hpp"
@@ -522,6 +523,74 @@ TEST(ProxyService, RefusedConnectionToTheGatewayFailsTheCallAtOnce) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->msg.status_code(), 500);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+}
+
+// ---- Next hops by host name (RFC 3263), from a name server on loopback ----
+
+namespace dnsw = ::duet::test::dnswire;
+
+config::Config dns_config(const dnsw::Server& ns) {
+  config::Config cfg = proxy_config(1);
+  cfg.proxy.dns_servers = {ns.address()};
+  return cfg;
+}
+
+// An in-dialog request whose remote target is a host name with a port: its A record (§4.2), and
+// the request goes there with its Request-URI as it was. The next one to that name is answered
+// from the cache (no new query), and its ACK too.
+TEST(ProxyService, InDialogRequestToAHostNameGoesToItsAddress) {
+  dnsw::Server ns;
+  ns.add("bob-phone.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  Service s(dns_config(ns));
+  UdpClient alice, bob;
+  Caller c = caller_for(alice.port, "dnsbye");
+  const std::string target = "sip:bob@bob-phone.test:" + std::to_string(bob.port);
+  alice.send(s.udp_port, caller_request(c, "BYE", target, "z9hG4bKdnsbye1", 2, "b1"));
+  auto bye = wait_request(bob, sip::Method::bye);
+  ASSERT_NE(bye, nullptr) << "the BYE to " << target << " did not arrive";
+  EXPECT_EQ(bye->msg.request_uri(), target);
+  bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
+  ASSERT_NE(wait_response(alice, 200, "BYE"), nullptr);
+  const int queries = ns.queries.load();
+  alice.send(s.udp_port, caller_request(c, "INFO", target, "z9hG4bKdnsinfo1", 3, "b1"));
+  auto info = wait_request(bob, sip::Method::info);
+  ASSERT_NE(info, nullptr);
+  alice.send(s.udp_port, caller_request(c, "ACK", target, "z9hG4bKdnsack1", 1, "b1"));
+  EXPECT_NE(wait_request(bob, sip::Method::ack), nullptr);
+  EXPECT_EQ(ns.queries.load(), queries) << "a cached name was looked up again";
+}
+
+// A Route by name without port or transport: NAPTR (none), then SRV _sip._udp (§4.1), then the
+// server's address at the SRV port. The ACK of a 2xx to a name not seen yet waits for its lookup.
+TEST(ProxyService, RouteByNameFollowsSrv) {
+  dnsw::Server ns;
+  UdpClient alice, next;
+  ns.add("_sip._udp.edge.test", dnsw::kSrv, dnsw::srv(10, 0, next.port, "host.edge.test"));
+  ns.add("host.edge.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  ns.add("_sip._udp.ack.test", dnsw::kSrv, dnsw::srv(10, 0, next.port, "host.edge.test"));
+  Service s(dns_config(ns));
+  Caller c = caller_for(alice.port, "dnsroute");
+  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@192.0.2.1", "z9hG4bKdnsr1", 2, "b1",
+                                        "Route: <sip:edge.test;lr>\r\n"));
+  auto bye = wait_request(next, sip::Method::bye);
+  ASSERT_NE(bye, nullptr);
+  EXPECT_EQ(values(bye->msg, sip::HeaderId::route), std::vector<std::string>{"<sip:edge.test;lr>"});
+  EXPECT_EQ(bye->msg.request_uri(), "sip:bob@192.0.2.1");
+  alice.send(s.udp_port, caller_request(c, "ACK", "sip:bob@192.0.2.1", "z9hG4bKdnsr2", 1, "b1",
+                                        "Route: <sip:ack.test;lr>\r\n"));
+  EXPECT_NE(wait_request(next, sip::Method::ack), nullptr) << "the ACK waiting for DNS was lost";
+}
+
+// A remote target whose name does not exist: 404, at once (the answer is NXDOMAIN, not a timeout).
+TEST(ProxyService, InDialogRequestToAnUnknownNameIs404) {
+  dnsw::Server ns;
+  Service s(dns_config(ns));
+  UdpClient alice;
+  Caller c = caller_for(alice.port, "dnsnx");
+  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@nowhere.test", "z9hG4bKdnsnx1", 2, "b1"));
+  auto r = wait_final(alice, "BYE", 3000);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 404);
 }
 
 TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "duet/dns/system_backend.hpp"
 #include "duet/transaction/options.hpp"
 
 namespace duet::proxy {
@@ -30,6 +31,9 @@ struct ProxyOptions {
   // The peer's trunk, "sip:host:port" ([peer] sip); empty without a peer.
   std::string peer_sip;
   std::string peer_ip;  // peer_sip's host when it is a name, resolved at start ("" otherwise)
+  // DNS for next hops named by host (Route, Request-URI; RFC 3263): the name servers to ask (empty:
+  // /etc/resolv.conf's, with /etc/hosts for addresses) and how long.
+  dns::BackendOptions dns;
   // Branches per request at most (the registrar's max contacts per AOR bounds it already).
   std::size_t max_branches = 16;
 };

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "duet/dns/resolver.hpp"
 #include "duet/proxy/location.hpp"
 #include "duet/proxy/options.hpp"
 #include "duet/proxy/routing_view.hpp"
@@ -63,6 +64,9 @@ struct ProxyStats {
   std::uint64_t timer_c = 0;
   std::uint64_t peer_calls_ended = 0;    // calls through the peer ended by us when it died
   std::uint64_t from_strict_router = 0;  // requests rewritten to loose routing (§16.4)
+  // DNS (RFC 3263) for next hops by host name: lookups made (cache misses), answers taken from the
+  // cache, requests that waited for one, names that did not resolve (or could not be looked up).
+  std::uint64_t dns_lookups = 0, dns_cache_hits = 0, dns_waits = 0, dns_unresolved = 0;
 };
 
 class Proxy final : public transaction::TransactionUser,
@@ -128,6 +132,22 @@ class Proxy final : public transaction::TransactionUser,
   // Next hop for a URI (numeric host or localhost; port by default 5060/5061; transport param).
   // host_ip: the address to use instead of u's host (a configured name resolved at start).
   bool resolve(const sip::Uri& u, transport::Source& out, std::string_view host_ip = {}) const noexcept;
+  // A next hop for u, RFC 3263 when its host is a name: found (out filled: the first hop we have a
+  // listener for), pending (a lookup runs; on_resolved(waiter) when it ends), unresolved (no such
+  // name, or no hop we can reach) or dns_failed (the lookup itself failed: try again later).
+  enum class Reach : std::uint8_t { found, pending, unresolved, dns_failed };
+  Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter);
+  // A lookup some request waited for has ended: the call (a Call context) is routed again, or a
+  // parked ACK (kAckWaiter) handled again.
+  void on_resolved(std::uint64_t waiter);
+  static constexpr std::uint64_t kAckWaiter = std::uint64_t{1} << 63;
+  static constexpr std::size_t kMaxParkedAcks = 1024;
+  struct ParkedAck {
+    std::string bytes;
+    transport::Source src;
+  };
+  std::unordered_map<std::uint64_t, ParkedAck> parked_acks_;
+  std::uint64_t next_ack_waiter_ = 0;
   // TCP/TLS to a next hop without a connection yet: this worker's connection to it (reused, or
   // opened now), into dst.conn_id. False if none could be started.
   bool attach_connection(transport::Source& dst);
@@ -148,6 +168,8 @@ class Proxy final : public transaction::TransactionUser,
   void handle_cancel(const transaction::ServerResult& r);
   void handle_new(transaction::TxnId id, const transport::Source& src, const sip::Message& msg,
                   const sip::ResponseViaFix& fix);
+  // §16.5-16.6 from the Route set or Request-URI, for a new call or one whose DNS lookup ended.
+  void route(Call& c, const sip::Message& msg);
   bool check_request(transaction::TxnId id, const sip::Message& msg, const sip::Uri& ruri, std::uint32_t hash,
                      const sip::ResponseViaFix& fix);
   // Replies on a server transaction with a response built from req (extra: complete header lines).
@@ -202,7 +224,12 @@ class Proxy final : public transaction::TransactionUser,
   ProxyOptions opt_;
   Environment& env_;
   std::vector<Listener> listeners_;
-  std::string outbound_name_, peer_name_;       // their configured host names (TLS certificate check)
+  std::string outbound_name_, peer_name_;  // their configured host names (TLS certificate check)
+  std::unique_ptr<dns::Resolver> resolver_;
+  // The names TLS hops found by DNS were looked up by (RFC 5922 §7.2: the certificate must carry the
+  // URI's domain), by their address: attach_connection() gives them to the connection.
+  std::unordered_map<std::string, std::string> hop_names_;
+  std::unique_ptr<sip::Message> resumed_;       // a stored request parsed again after DNS
   std::vector<sockaddr_storage> worker_ports_;  // every worker's own UDP sockets (our Vias' sent-by)
   std::unique_ptr<transaction::TransactionTable> table_;
   RoutingViewPtr view_;

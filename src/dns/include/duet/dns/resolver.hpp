@@ -1,0 +1,74 @@
+// One event loop's SIP resolver: RFC 3263 answers (rfc3263.hpp) cached by URI for their TTL, the
+// lookups themselves run on libuv's thread pool so the loop never blocks on DNS. Callers that
+// find no answer yet are told later, by the id they gave, once it is there (whatever it is), and
+// then ask again; lookups for the same URI are made once.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "duet/dns/rfc3263.hpp"
+
+namespace duet::dns {
+
+struct ResolverStats {
+  std::uint64_t lookups = 0;     // lookups started (cache misses)
+  std::uint64_t cache_hits = 0;  // answers from the cache
+  std::uint64_t unresolved = 0;  // lookups that ended with no hop
+  std::uint64_t waiting = 0;     // callers told later
+};
+
+class Resolver {
+ public:
+  // done(waiter): the lookup a caller was told to wait for has finished; on the loop's thread.
+  using Done = std::function<void(std::uint64_t waiter)>;
+  Resolver(uv_loop_t* loop, std::shared_ptr<Backend> backend, Done done);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // The cached answer for q (hops empty: it does not resolve), or null when there is none yet: then
+  // a lookup runs (or already does) and done(waiter) is called when it ends.
+  const Answer* find(const Query& q, std::uint64_t waiter);
+  // Lookups still running are not waited for: their answers are dropped when they come.
+  void close() noexcept;
+
+  const ResolverStats& stats() const noexcept { return stats_; }
+  std::size_t cached() const noexcept { return cache_.size(); }
+
+  // Cache entries at most; beyond it, expired ones go, then everything that is not pending.
+  static constexpr std::size_t kMaxEntries = 10000;
+
+ private:
+  struct Entry {
+    Answer answer;
+    std::uint64_t expires_ms = 0;
+    bool pending = false;
+    std::vector<std::uint64_t> waiters;
+  };
+  struct Job;
+  static void work(uv_work_t* req);
+  static void after(uv_work_t* req, int status);
+  void finish(Job& job);
+  void trim();
+
+  uv_loop_t* loop_;
+  std::shared_ptr<Backend> backend_;
+  Done done_;
+  std::unordered_map<std::string, Entry> cache_;
+  std::shared_ptr<bool> alive_;  // jobs check it before touching the resolver
+  std::minstd_rand rng_;
+  ResolverStats stats_;
+};
+
+// The cache key of a query ("sips|host|port|transport").
+std::string key_of(const Query& q);
+
+}  // namespace duet::dns

@@ -1,0 +1,128 @@
+#include "duet/dns/resolver.hpp"
+
+#include <random>
+
+namespace duet::dns {
+
+struct Resolver::Job {
+  uv_work_t req{};
+  std::weak_ptr<bool> alive;
+  Resolver* owner = nullptr;
+  std::shared_ptr<Backend> backend;
+  Query q;
+  std::string key;
+  Answer answer;
+  std::uint32_t seed = 0;
+};
+
+std::string key_of(const Query& q) {
+  std::string k = q.sips ? "sips|" : "sip|";
+  k += q.host;
+  k += '|';
+  k += std::to_string(q.port);
+  k += '|';
+  k += q.transport;
+  return k;
+}
+
+Resolver::Resolver(uv_loop_t* loop, std::shared_ptr<Backend> backend, Done done)
+    : loop_(loop),
+      backend_(std::move(backend)),
+      done_(std::move(done)),
+      alive_(std::make_shared<bool>(true)),
+      rng_(std::random_device{}()) {}
+
+Resolver::~Resolver() {
+  close();
+}
+
+void Resolver::close() noexcept {
+  alive_.reset();
+}
+
+const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
+  std::string key = key_of(q);
+  const std::uint64_t now = uv_now(loop_);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && !it->second.pending && now < it->second.expires_ms) {
+    ++stats_.cache_hits;
+    return &it->second.answer;
+  }
+  if (!alive_) return nullptr;
+  if (it == cache_.end()) {
+    trim();
+    it = cache_.emplace(std::move(key), Entry{}).first;
+  }
+  Entry& e = it->second;
+  ++stats_.waiting;
+  e.waiters.push_back(waiter);  // as many as the callers' own bounds allow (transactions)
+  if (e.pending) return nullptr;
+  // Expired or new: look it up (an expired answer is not used meanwhile: its TTL is over).
+  e.pending = true;
+  ++stats_.lookups;
+  auto* job = new Job;
+  job->req.data = job;
+  job->alive = alive_;
+  job->owner = this;
+  job->backend = backend_;
+  job->q = q;
+  job->key = it->first;
+  job->seed = static_cast<std::uint32_t>(rng_());
+  if (uv_queue_work(loop_, &job->req, &Resolver::work, &Resolver::after) != 0) {
+    // No thread pool: answered as a temporary failure at once, through the cache.
+    job->answer.temporary = true;
+    job->answer.ttl = kTemporaryTtl;
+    e.waiters.pop_back();
+    finish(*job);
+    delete job;
+    return find(q, waiter);
+  }
+  return nullptr;
+}
+
+void Resolver::work(uv_work_t* req) {
+  auto* job = static_cast<Job*>(req->data);
+  std::minstd_rand rng(job->seed);
+  job->answer = locate(job->q, *job->backend, rng);
+}
+
+void Resolver::after(uv_work_t* req, int status) {
+  auto* job = static_cast<Job*>(req->data);
+  if (job->alive.lock()) {
+    if (status != 0) {  // cancelled
+      job->answer = Answer{};
+      job->answer.temporary = true;
+      job->answer.ttl = kTemporaryTtl;
+    }
+    job->owner->finish(*job);
+  }
+  delete job;
+}
+
+void Resolver::finish(Job& job) {
+  auto it = cache_.find(job.key);
+  if (it == cache_.end()) return;
+  Entry& e = it->second;
+  e.answer = std::move(job.answer);
+  e.pending = false;
+  // At least a second, so the callers told below find it when they ask again.
+  e.expires_ms = uv_now(loop_) + std::max<std::uint64_t>(1, e.answer.ttl) * 1000;
+  if (e.answer.hops.empty()) ++stats_.unresolved;
+  std::vector<std::uint64_t> waiters;
+  waiters.swap(e.waiters);
+  for (const auto w : waiters) done_(w);
+}
+
+void Resolver::trim() {
+  if (cache_.size() < kMaxEntries) return;
+  const std::uint64_t now = uv_now(loop_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = !it->second.pending && now >= it->second.expires_ms ? cache_.erase(it) : std::next(it);
+  }
+  if (cache_.size() < kMaxEntries) return;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = !it->second.pending ? cache_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace duet::dns

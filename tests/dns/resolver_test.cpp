@@ -1,0 +1,87 @@
+// The per-loop resolver: a miss starts one lookup on the thread pool however many ask, the waiters
+// are told on the loop, and the answer is then served from the cache.
+#include "duet/dns/resolver.hpp"
+
+#include <gtest/gtest.h>
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "duet/transport/address.hpp"
+
+namespace duet::dns {
+namespace {
+
+struct CountingBackend : Backend {
+  std::atomic<int> address_lookups{0};
+  bool naptr(const std::string&, std::vector<Naptr>&, std::uint32_t&) override { return true; }
+  bool srv(const std::string&, std::vector<Srv>&, std::uint32_t&) override { return true; }
+  bool addresses(const std::string& n, std::vector<sockaddr_storage>& out, std::uint32_t& ttl) override {
+    ++address_lookups;
+    if (n != "pbx.example.test") return true;
+    sockaddr_storage a{};
+    transport::make_sockaddr("127.0.0.9", 0, a);
+    out.push_back(a);
+    ttl = std::min<std::uint32_t>(ttl, 60);
+    return true;
+  }
+};
+
+struct ResolverTest : ::testing::Test {
+  uv_loop_t loop{};
+  std::shared_ptr<CountingBackend> backend = std::make_shared<CountingBackend>();
+  std::vector<std::uint64_t> told;
+  std::unique_ptr<Resolver> r;
+  ResolverTest() {
+    uv_loop_init(&loop);
+    r = std::make_unique<Resolver>(&loop, backend, [this](std::uint64_t w) { told.push_back(w); });
+  }
+  ~ResolverTest() override {
+    r.reset();
+    uv_run(&loop, UV_RUN_DEFAULT);  // no work left: returns at once
+    uv_loop_close(&loop);
+  }
+  static Query q(const std::string& host) {
+    Query x;
+    x.host = host;
+    x.port = 5060;
+    return x;
+  }
+};
+
+TEST_F(ResolverTest, OneLookupForManyWaitersThenTheCache) {
+  EXPECT_EQ(r->find(q("pbx.example.test"), 1), nullptr);
+  EXPECT_EQ(r->find(q("pbx.example.test"), 2), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);  // until the pool's work and its completion ran
+  EXPECT_EQ(told, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(backend->address_lookups.load(), 1);
+  const Answer* a = r->find(q("pbx.example.test"), 3);
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->hops.size(), 1u);
+  EXPECT_EQ(transport::sockaddr_to_string(a->hops[0].addr), "127.0.0.9:5060");
+  EXPECT_EQ(r->stats().lookups, 1u);
+  EXPECT_EQ(r->stats().cache_hits, 1u);
+  EXPECT_EQ(told.size(), 2u);  // a hit tells nobody
+}
+
+TEST_F(ResolverTest, UnknownNameIsCachedAsNoHop) {
+  EXPECT_EQ(r->find(q("nowhere.example.test"), 1), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  const Answer* a = r->find(q("nowhere.example.test"), 2);
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->hops.empty());
+  EXPECT_EQ(r->stats().unresolved, 1u);
+  EXPECT_EQ(backend->address_lookups.load(), 1);
+}
+
+TEST_F(ResolverTest, ClosedResolverDropsLateAnswers) {
+  EXPECT_EQ(r->find(q("pbx.example.test"), 1), nullptr);
+  r->close();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(told.empty());
+}
+
+}  // namespace
+}  // namespace duet::dns
