@@ -308,6 +308,7 @@ nlohmann::json ApiBridge::stats() {
         {"dns_cache_hits", p.dns_cache_hits},
         {"dns_waits", p.dns_waits},
         {"dns_unresolved", p.dns_unresolved},
+        {"dns_failovers", p.dns_failovers},
         {"calls", s.calls}}},
       {"transactions", {{"live", s.transactions}, {"retransmissions_absorbed", s.retransmissions_absorbed}}},
       {"refused", s.refused},

@@ -48,6 +48,10 @@ struct Proxy::Call {
   // §16.7 step 7: the WWW-Authenticate and Proxy-Authenticate lines of every 401/407 received,
   // by branch, added to the 401/407 that goes upstream.
   std::vector<std::pair<std::size_t, std::string>> challenges;
+  // RFC 3263 §4.3: the other hops of the DNS answer the one branch went to, tried in order when it
+  // fails with a 503 or a timeout or transport error (with the flags it was started with).
+  std::vector<transport::Source> alt_hops;
+  bool alt_keep_flow = true, alt_to_next_route = false;
   std::vector<Contact> targets;  // forking order (q descending)
   std::size_t next_target = 0;   // first target not yet tried
   std::vector<Branch> branches;

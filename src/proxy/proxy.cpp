@@ -164,7 +164,9 @@ bool Proxy::attach_connection(transport::Source& dst) {
   return dst.conn_id != 0;
 }
 
-Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter) {
+Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter,
+                          std::vector<transport::Source>* alternatives) {
+  if (alternatives != nullptr) alternatives->clear();
   if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return Reach::unresolved;
   if (resolve(u, out)) return Reach::found;  // a numeric host (or localhost)
   std::string_view host = !u.maddr.empty() ? u.maddr : u.host_unbracketed();
@@ -186,6 +188,7 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
     ++stats_.dns_waits;
     return Reach::pending;
   }
+  bool found = false;
   for (const auto& h : a->hops) {
     // A hop we can send to: a listener of its transport and address family (our Via names it).
     const Listener* l = nullptr;
@@ -196,17 +199,26 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
       }
     }
     if (l == nullptr) continue;
-    out = {};
-    out.proto = h.proto;
-    out.peer = h.addr;
-    out.local = l->addr;
-    out.worker = w_.index();
+    transport::Source hop{};
+    hop.proto = h.proto;
+    hop.peer = h.addr;
+    hop.local = l->addr;
+    hop.worker = w_.index();
     if (h.proto == transport::Proto::tls) {
       if (hop_names_.size() >= 1024) hop_names_.clear();
       hop_names_[transport::sockaddr_to_string(h.addr)] = q.host;
     }
-    return Reach::found;
+    if (!found) {
+      out = hop;
+      found = true;
+      if (alternatives == nullptr) break;
+    } else if (alternatives->size() < kMaxAltHops) {
+      alternatives->push_back(hop);
+    } else {
+      break;
+    }
   }
+  if (found) return Reach::found;
   ++stats_.dns_unresolved;
   return a->temporary ? Reach::dns_failed : Reach::unresolved;
 }

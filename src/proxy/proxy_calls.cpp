@@ -394,6 +394,18 @@ void Proxy::branch_final(Call& c, std::size_t bi, int status, const sip::Message
   }
   b.status = status;
   if (c.final_sent) return;
+  // RFC 3263 §4.3: a hop found by DNS that does not answer (Timer B/F, not Timer C), cannot be
+  // reached or answers 503: the next hop of the answer, while there is one (the branch that failed
+  // is not a candidate for the response any more).
+  const bool hop_failed = rsp != nullptr ? status == 503 : !b.timed_out && (status == 503 || status == 408);
+  while (hop_failed && !c.alt_hops.empty() && !c.cancelled) {
+    const transport::Source next = c.alt_hops.front();
+    c.alt_hops.erase(c.alt_hops.begin());
+    if (start_branch(c, nullptr, next, {}, c.alt_keep_flow, c.alt_to_next_route)) {
+      ++stats_.dns_failovers;
+      return;
+    }
+  }
   if (status >= 600 && c.invite) {
     c.six = true;  // §16.7 step 5: no new branches, the others are cancelled
     cancel_branches(c, bi);

@@ -347,8 +347,11 @@ void Proxy::route(Call& call, const sip::Message& msg) {
   }
   sip::Uri next;
   if (routes.has_next) {
-    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context()) : Reach::unresolved) {
+    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context(), &c->alt_hops)
+                                                  : Reach::unresolved) {
       case Reach::found:
+        c->alt_keep_flow = true;
+        c->alt_to_next_route = true;
         forward(dst, true, true);
         break;
       case Reach::pending:
@@ -374,8 +377,10 @@ void Proxy::route(Call& call, const sip::Message& msg) {
     }
     // A host name that is not one of our domains (RFC 3263).
     if (!env_.is_local_domain(ruri.host)) {
-      switch (reach(ruri, dst, c->context())) {
+      switch (reach(ruri, dst, c->context(), &c->alt_hops)) {
         case Reach::found:
+          c->alt_keep_flow = false;
+          c->alt_to_next_route = false;
           forward(dst, false);
           return;
         case Reach::pending:

@@ -581,6 +581,33 @@ TEST(ProxyService, RouteByNameFollowsSrv) {
   EXPECT_NE(wait_request(next, sip::Method::ack), nullptr) << "the ACK waiting for DNS was lost";
 }
 
+// RFC 3263 §4.3: the first server of the SRV answer says 503; the request goes to the next one and
+// its answer is the one the caller gets.
+TEST(ProxyService, NextSrvServerAfterA503) {
+  dnsw::Server ns;
+  UdpClient alice, first, second;
+  ns.add("_sip._udp.pair.test", dnsw::kSrv, dnsw::srv(10, 0, first.port, "host.pair.test"));
+  ns.add("_sip._udp.pair.test", dnsw::kSrv, dnsw::srv(20, 0, second.port, "host.pair.test"));
+  ns.add("host.pair.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  Service s(dns_config(ns));
+  Caller c = caller_for(alice.port, "dnsfail");
+  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@192.0.2.1", "z9hG4bKdnsf1", 2, "b1",
+                                        "Route: <sip:pair.test;lr>\r\n"));
+  auto bye1 = wait_request(first, sip::Method::bye);
+  ASSERT_NE(bye1, nullptr);
+  first.send(s.udp_port, response_to(bye1->msg, 503, "Service Unavailable", ""));
+  auto bye2 = wait_request(second, sip::Method::bye);
+  ASSERT_NE(bye2, nullptr) << "no failover to the second SRV server";
+  second.send(s.udp_port, response_to(bye2->msg, 200, "OK", ""));
+  auto r = wait_final(alice, "BYE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 200);
+  // The counters are published once a second.
+  for (int i = 0; i < 30 && s.service().stats().proxy.dns_failovers == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(s.service().stats().proxy.dns_failovers, 1u);
+}
+
 // A remote target whose name does not exist: 404, at once (the answer is NXDOMAIN, not a timeout).
 TEST(ProxyService, InDialogRequestToAnUnknownNameIs404) {
   dnsw::Server ns;

@@ -67,6 +67,7 @@ struct ProxyStats {
   // DNS (RFC 3263) for next hops by host name: lookups made (cache misses), answers taken from the
   // cache, requests that waited for one, names that did not resolve (or could not be looked up).
   std::uint64_t dns_lookups = 0, dns_cache_hits = 0, dns_waits = 0, dns_unresolved = 0;
+  std::uint64_t dns_failovers = 0;  // branches moved to the answer's next hop (RFC 3263 §4.3)
 };
 
 class Proxy final : public transaction::TransactionUser,
@@ -136,7 +137,10 @@ class Proxy final : public transaction::TransactionUser,
   // listener for), pending (a lookup runs; on_resolved(waiter) when it ends), unresolved (no such
   // name, or no hop we can reach) or dns_failed (the lookup itself failed: try again later).
   enum class Reach : std::uint8_t { found, pending, unresolved, dns_failed };
-  Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter);
+  // alternatives: when not null, the answer's other usable hops, in order (at most kMaxAltHops).
+  Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter,
+              std::vector<transport::Source>* alternatives = nullptr);
+  static constexpr std::size_t kMaxAltHops = 4;
   // A lookup some request waited for has ended: the call (a Call context) is routed again, or a
   // parked ACK (kAckWaiter) handled again.
   void on_resolved(std::uint64_t waiter);
