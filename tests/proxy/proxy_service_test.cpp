@@ -500,6 +500,58 @@ TEST(ProxyService, OutboundGatewayOnTcpIsReachedOverAConnectionDuetOpens) {
   EXPECT_EQ(gw.accepted, 1);
 }
 
+// A call answered through a TCP gateway duet connected to: the gateway's BYE comes over that
+// connection and reaches the caller by our Record-Route; the caller's in-dialog request goes back to
+// the gateway's Contact (transport=tcp) over the same connection, not a new one.
+TEST(ProxyService, InDialogRequestsBothWaysOverTheConnectionToTheGateway) {
+  TcpServer gw;
+  ASSERT_TRUE(gw.listening);
+  UdpClient alice;
+  config::Config cfg = proxy_config(1);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "gwdialog");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  alice.send(s.udp_port, invite(c));
+  ASSERT_TRUE(gw.accept());
+  auto inv = wait_request(gw, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  const std::string gw_contact = "sip:carol@127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
+  gw.send(response_to(inv->msg, 200, "OK", "g1", "Contact: <" + gw_contact + ">\r\n"));
+  auto ok = wait_response(alice, 200, "INVITE");
+  ASSERT_NE(ok, nullptr);
+  const auto rr = values(ok->msg, sip::HeaderId::record_route);
+  ASSERT_FALSE(rr.empty());
+
+  // The caller's in-dialog INFO, by its Route set, to the gateway's Contact.
+  std::string route = "Route: ";
+  for (std::size_t i = 0; i < rr.size(); ++i) route += (i ? ", " : "") + rr[i];
+  route += "\r\n";
+  alice.send(s.udp_port, caller_request(c, "INFO", gw_contact, "z9hG4bKgwinfo", 2, "g1", route));
+  auto info = wait_request(gw, sip::Method::info);
+  ASSERT_NE(info, nullptr) << "the caller's INFO did not reach the gateway over its connection";
+  EXPECT_EQ(info->msg.request_uri(), gw_contact);
+  gw.send(response_to(info->msg, 200, "OK", ""));
+  ASSERT_NE(wait_response(alice, 200, "INFO"), nullptr);
+
+  // The gateway hangs up: its BYE, with the Record-Route reversed, to the caller's Contact.
+  std::string bye = "BYE sip:alice@127.0.0.1:" + std::to_string(alice.port) + " SIP/2.0\r\n";
+  bye += "Via: SIP/2.0/TCP 127.0.0.1:" + std::to_string(gw.port) + ";branch=z9hG4bKgwbye\r\n";
+  bye += "Max-Forwards: 70\r\n";
+  for (auto it = rr.rbegin(); it != rr.rend(); ++it) bye += "Route: " + *it + "\r\n";
+  bye += "From: " + c.to + ";tag=g1\r\nTo: <sip:alice@example.com>;tag=" + c.from_tag + "\r\n";
+  bye += "Call-ID: " + c.call_id + "\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+  gw.send(bye);
+  auto got = wait_request(alice, sip::Method::bye);
+  ASSERT_NE(got, nullptr) << "the gateway's BYE did not reach the caller";
+  alice.send(s.udp_port, response_to(got->msg, 200, "OK", ""));
+  auto bye_ok = wait_response(gw, 200, "BYE");
+  ASSERT_NE(bye_ok, nullptr) << "the 200 for the BYE did not come back over the gateway's connection";
+  EXPECT_FALSE(gw.pending(200));
+  EXPECT_EQ(gw.accepted, 1);
+}
+
 // The gateway refuses the connection: the caller hears at once (the branch counts as a 503,
 // which goes upstream as 500, §16.7 step 6), not after Timer B's 32 seconds.
 TEST(ProxyService, RefusedConnectionToTheGatewayFailsTheCallAtOnce) {
