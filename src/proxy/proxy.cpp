@@ -12,6 +12,7 @@
 #include "duet/sip/values.hpp"
 #include "duet/transport/address.hpp"
 #include "duet/transport/worker.hpp"
+#include "route_set.hpp"
 
 namespace duet::proxy {
 
@@ -243,7 +244,11 @@ void Proxy::on_resolved(std::uint64_t waiter) {
   if (c->final_sent) return;  // cancelled or timed out meanwhile
   const std::string_view req = table_->request(c->server);
   if (req.empty() || sip::parse(req, *resumed_).status != sip::ParseStatus::ok) return;
-  route(*c, *resumed_);
+  sip::Uri ruri;
+  if (!sip::parse_uri(resumed_->request_uri(), ruri)) return;
+  const RouteInfo routes = analyse_routes(*resumed_, [this](const sip::Uri& u) { return own_address(u); });
+  if (routes.malformed) return;
+  route(*c, *resumed_, ruri, routes);
   ensure_timer();
 }
 

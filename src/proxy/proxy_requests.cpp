@@ -319,16 +319,13 @@ void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, cons
   const bool initial = msg.to().tag.empty();
   c->record_route = opt_.record_route && initial && dialog_creating(msg.method_id());
 
-  route(*c, msg);
+  route(*c, msg, ruri, routes);
 }
 
 // From here on only the call and the request are needed, so that a request waiting for DNS
 // (Call::dns_pending) goes through again, from the stored request, once the answer is cached.
-void Proxy::route(Call& call, const sip::Message& msg) {
+void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, const RouteInfo& routes) {
   Call* c = &call;
-  sip::Uri ruri;
-  if (!sip::parse_uri(msg.request_uri(), ruri)) return;  // checked in handle_new
-  const RouteInfo routes = analyse_routes(msg, [this](const sip::Uri& u) { return own_address(u); });
   const bool initial = msg.to().tag.empty();
   const transport::Source& src = c->src;
   auto forward = [&](const transport::Source& to, bool keep_flow = true, bool to_next_route = false) {

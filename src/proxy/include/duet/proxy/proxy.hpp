@@ -37,6 +37,8 @@ class Worker;
 
 namespace duet::proxy {
 
+struct RouteInfo;  // route_set.hpp
+
 // What the proxy asks of the server around it.
 class Environment {
  public:
@@ -173,7 +175,8 @@ class Proxy final : public transaction::TransactionUser,
   void handle_new(transaction::TxnId id, const transport::Source& src, const sip::Message& msg,
                   const sip::ResponseViaFix& fix);
   // §16.5-16.6 from the Route set or Request-URI, for a new call or one whose DNS lookup ended.
-  void route(Call& c, const sip::Message& msg);
+  // ruri and routes: msg's, parsed and analysed by the caller.
+  void route(Call& c, const sip::Message& msg, const sip::Uri& ruri, const RouteInfo& routes);
   bool check_request(transaction::TxnId id, const sip::Message& msg, const sip::Uri& ruri, std::uint32_t hash,
                      const sip::ResponseViaFix& fix);
   // Replies on a server transaction with a response built from req (extra: complete header lines).
