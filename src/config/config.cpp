@@ -245,10 +245,12 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   }
   if (const auto* t = r.section(root, "limits")) {
     r.only(*t, "limits.",
-           {"idle_timeout_s", "max_connections", "max_connections_per_ip", "max_message_size"});
+           {"idle_timeout_s", "max_connections", "max_connections_per_ip", "max_message_size",
+            "max_outbound_connections"});
     r.get(*t, "limits.", "idle_timeout_s", c.limits.idle_timeout_s, 1, 7 * 86400);
     r.get(*t, "limits.", "max_connections", c.limits.max_connections, 1, 10'000'000);
     r.get(*t, "limits.", "max_connections_per_ip", c.limits.max_connections_per_ip, 1, 10'000'000);
+    r.get(*t, "limits.", "max_outbound_connections", c.limits.max_outbound_connections, 1, 1'000'000);
     r.get(*t, "limits.", "max_message_size", c.limits.max_message_size, 1024, 1 << 20);
   }
   if (const auto* t = r.section(root, "registrar")) {

@@ -29,6 +29,7 @@ struct LimitsConfig {
   std::uint32_t idle_timeout_s = 300;
   std::uint32_t max_connections = 50000;
   std::uint32_t max_connections_per_ip = 256;
+  std::uint32_t max_outbound_connections = 1024;  // connections duet opens, per worker
   std::uint32_t max_message_size = 65535;
 };
 

@@ -72,6 +72,7 @@ transport::TransportConfig to_transport_config(const Config& c) {
   t.idle_timeout_ms = c.limits.idle_timeout_s * 1000u;
   t.max_connections = c.limits.max_connections;
   t.max_connections_per_ip = c.limits.max_connections_per_ip;
+  t.max_outbound_connections = c.limits.max_outbound_connections;
   t.max_message_size = c.limits.max_message_size;
   t.udp_worker_ports = c.proxy.worker_ports;
   return t;

@@ -49,6 +49,15 @@ const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
     return &it->second.answer;
   }
   if (!alive_) return nullptr;
+  if ((it == cache_.end() || !it->second.pending) && pending_ >= kMaxPending) {
+    ++stats_.refused;
+    static const Answer busy = [] {
+      Answer a;
+      a.temporary = true;
+      return a;
+    }();
+    return &busy;
+  }
   if (it == cache_.end()) {
     trim();
     it = cache_.emplace(std::move(key), Entry{}).first;
@@ -59,6 +68,7 @@ const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
   if (e.pending) return nullptr;
   // Expired or new: look it up (an expired answer is not used meanwhile: its TTL is over).
   e.pending = true;
+  ++pending_;
   ++stats_.lookups;
   auto* job = new Job;
   job->req.data = job;
@@ -100,6 +110,7 @@ void Resolver::after(uv_work_t* req, int status) {
 }
 
 void Resolver::finish(Job& job) {
+  --pending_;
   auto it = cache_.find(job.key);
   if (it == cache_.end()) return;
   Entry& e = it->second;

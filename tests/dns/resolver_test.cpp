@@ -6,7 +6,11 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "duet/transport/address.hpp"
@@ -81,6 +85,58 @@ TEST_F(ResolverTest, ClosedResolverDropsLateAnswers) {
   r->close();
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_TRUE(told.empty());
+}
+
+// A backend whose lookups block until released: lookups pile up on the pool.
+struct BlockingBackend : Backend {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  bool naptr(const std::string&, std::vector<Naptr>&, std::uint32_t&) override { return true; }
+  bool srv(const std::string&, std::vector<Srv>&, std::uint32_t&) override { return true; }
+  bool addresses(const std::string&, std::vector<sockaddr_storage>&, std::uint32_t&) override {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return released; });
+    return true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu);
+      released = true;
+    }
+    cv.notify_all();
+  }
+};
+
+// Anyone can name hosts in a request: past kMaxPending lookups at once, a new name is answered
+// "lookup failed" at once instead of queueing behind them; a name already being looked up still waits.
+TEST(ResolverBound, LookupsRunningAtOnceAreBounded) {
+  uv_loop_t loop{};
+  uv_loop_init(&loop);
+  auto backend = std::make_shared<BlockingBackend>();
+  std::size_t told = 0;
+  {
+    Resolver r(&loop, backend, [&](std::uint64_t) { ++told; });
+    auto name = [](std::size_t i) {
+      Query q;
+      q.host = "h" + std::to_string(i) + ".example.test";
+      q.port = 5060;
+      return q;
+    };
+    for (std::size_t i = 0; i < Resolver::kMaxPending; ++i) EXPECT_EQ(r.find(name(i), i), nullptr);
+    const Answer* busy = r.find(name(Resolver::kMaxPending), 999);
+    ASSERT_NE(busy, nullptr);
+    EXPECT_TRUE(busy->hops.empty());
+    EXPECT_TRUE(busy->temporary);
+    EXPECT_EQ(r.find(name(0), 1000), nullptr);  // joins the running lookup
+    EXPECT_EQ(r.stats().refused, 1u);
+    backend->release();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(told, Resolver::kMaxPending + 1);
+    EXPECT_EQ(r.find(name(Resolver::kMaxPending), 1001), nullptr);  // room again: looked up now
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_loop_close(&loop);
 }
 
 }  // namespace

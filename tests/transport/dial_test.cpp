@@ -97,6 +97,25 @@ TEST(Dial, RefusedConnectionIsReportedToTheHandler) {
   EXPECT_EQ(near.rt->stats().connect_failed, 1u);
 }
 
+// Requests name their next hops: the connections a worker opens are capped
+// (TransportConfig::max_outbound_connections); beyond the cap nothing is opened and the send fails.
+TEST(Dial, OutboundConnectionsAreCapped) {
+  TestServer far1(loopback_config({Proto::tcp}));
+  TestServer far2(loopback_config({Proto::tcp}));
+  auto cfg = loopback_config({Proto::tcp});
+  cfg.max_outbound_connections = 1;
+  TestServer near(cfg);
+  send_from_worker(*near.rt, target(near, far1, Proto::tcp), request_over(Proto::tcp, 5060, "cap1@test"));
+  ASSERT_EQ(far1.handler.wait_for(1), 1u);
+  send_from_worker(*near.rt, target(near, far2, Proto::tcp), request_over(Proto::tcp, 5060, "cap2@test"));
+  // The same hop again still works (its connection is reused), the second hop never gets a connection.
+  send_from_worker(*near.rt, target(near, far1, Proto::tcp), request_over(Proto::tcp, 5060, "cap3@test"));
+  ASSERT_EQ(far1.handler.wait_for(2), 2u);
+  EXPECT_EQ(far2.handler.received().size(), 0u);
+  EXPECT_EQ(near.rt->stats().connections_dialled, 1u);
+  EXPECT_GE(near.rt->stats().send_failed, 1u);
+}
+
 struct DialTls : ::testing::Test {
   TempCert cert;  // CN=localhost, self-signed: the far end's certificate and the near end's CA
   transport::TransportConfig far_config() {

@@ -86,6 +86,12 @@ StreamConn* StreamConn::dial(Worker& w, Proto proto, const sockaddr_storage& loc
   if (st.stopped || st.quiesced || st.closing || proto == Proto::udp || (proto == Proto::tls && !ctx)) {
     return nullptr;
   }
+  if (st.dialled.size() >= w.runtime().config().max_outbound_connections) {
+    st.stats.connections_rejected.add();
+    spdlog::warn("{} {}: not connecting: {} connections of this worker's are open already", proto_name(proto),
+                 sockaddr_to_string(peer), st.dialled.size());
+    return nullptr;
+  }
   auto* tcp = new uv_tcp_t;
   uv_tcp_init(w.loop(), tcp);
   auto* c = new StreamConn(w, tcp, proto);

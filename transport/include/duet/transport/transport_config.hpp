@@ -31,6 +31,9 @@ struct TransportConfig {
   std::uint32_t idle_timeout_ms = 300'000;  // stream connections with no bytes in this long are closed
   std::uint32_t max_connections = 50'000;   // stream connections in total, all workers together
   std::uint32_t max_connections_per_ip = 256;
+  // Connections a worker opens to next hops at once (open or connecting): a request names its next
+  // hop, so without a cap anyone could make us hold a socket per address they invent.
+  std::uint32_t max_outbound_connections = 1024;
   std::uint32_t max_message_size = 65'535;  // header block + body, as the parser's Limits
   bool udp_recvmmsg = true;                 // batch UDP reads (off only to measure what it saves)
   bool udp_sendmmsg = true;  // replies made while handling a recvmmsg batch leave in one sendmmsg

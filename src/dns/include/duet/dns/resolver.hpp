@@ -23,6 +23,7 @@ struct ResolverStats {
   std::uint64_t cache_hits = 0;  // answers from the cache
   std::uint64_t unresolved = 0;  // lookups that ended with no hop
   std::uint64_t waiting = 0;     // callers told later
+  std::uint64_t refused = 0;     // lookups not started: kMaxPending were running
 };
 
 class Resolver {
@@ -45,6 +46,9 @@ class Resolver {
 
   // Cache entries at most; beyond it, expired ones go, then everything that is not pending.
   static constexpr std::size_t kMaxEntries = 10000;
+  // Lookups running at once per loop: a lookup can block a pool thread for seconds, and anyone who
+  // can send a request can name hosts. Beyond it find() answers "lookup failed" at once.
+  static constexpr std::size_t kMaxPending = 64;
 
  private:
   struct Entry {
@@ -63,6 +67,7 @@ class Resolver {
   std::shared_ptr<Backend> backend_;
   Done done_;
   std::unordered_map<std::string, Entry> cache_;
+  std::size_t pending_ = 0;
   std::shared_ptr<bool> alive_;  // jobs check it before touching the resolver
   std::minstd_rand rng_;
   ResolverStats stats_;
