@@ -1,6 +1,7 @@
 // duet: the daemon. Reads the config (or runs the embedded default), starts the workers, prints
 // where it listens, and stops cleanly on SIGINT/SIGTERM.
 #include <spdlog/spdlog.h>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -61,6 +62,9 @@ duet::config::Config load(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // DNS lookups (src/dns) run on libuv's thread pool, 4 threads unless told: a few slow name servers
+  // would hold them all. Read once, when the pool first starts; an operator's value wins.
+  ::setenv("UV_THREADPOOL_SIZE", "16", 0);
   Options o;
   CLI::App app{"duet: SIP edge proxy and registrar"};
   app.add_option("-c,--config", o.config_path, "TOML config file (without it: the embedded default config)");

@@ -22,6 +22,8 @@ std::string key_of(const Query& q) {
   k += std::to_string(q.port);
   k += '|';
   k += q.transport;
+  k += '|';
+  k += static_cast<char>('0' + q.usable);
   return k;
 }
 
@@ -48,7 +50,12 @@ const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
     ++stats_.cache_hits;
     return &it->second.answer;
   }
-  if (!alive_) return nullptr;
+  // An expired answer with hops is still served while it is looked up again (RFC 8767): the hops
+  // a site uses keep working when the name servers are slow, down, or kept busy by others.
+  const Answer* stale = it != cache_.end() && it->second.has_answer && !it->second.answer.hops.empty()
+                            ? &it->second.answer
+                            : nullptr;
+  if (!alive_) return stale;
   if ((it == cache_.end() || !it->second.pending) && pending_ >= kMaxPending) {
     ++stats_.refused;
     static const Answer busy = [] {
@@ -56,17 +63,21 @@ const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
       a.temporary = true;
       return a;
     }();
-    return &busy;
+    return stale != nullptr ? stale : &busy;
   }
   if (it == cache_.end()) {
     trim();
     it = cache_.emplace(std::move(key), Entry{}).first;
   }
   Entry& e = it->second;
-  ++stats_.waiting;
-  e.waiters.push_back(waiter);  // as many as the callers' own bounds allow (transactions)
-  if (e.pending) return nullptr;
-  // Expired or new: look it up (an expired answer is not used meanwhile: its TTL is over).
+  if (stale == nullptr) {
+    ++stats_.waiting;
+    e.waiters.push_back(waiter);  // as many as the callers' own bounds allow (transactions)
+  } else {
+    ++stats_.stale_served;
+  }
+  if (e.pending) return stale;
+  // Expired or new: look it up.
   e.pending = true;
   ++pending_;
   ++stats_.lookups;
@@ -82,12 +93,12 @@ const Answer* Resolver::find(const Query& q, std::uint64_t waiter) {
     // No thread pool: answered as a temporary failure at once, through the cache.
     job->answer.temporary = true;
     job->answer.ttl = kTemporaryTtl;
-    e.waiters.pop_back();
+    if (stale == nullptr) e.waiters.pop_back();
     finish(*job);
     delete job;
-    return find(q, waiter);
+    return stale != nullptr ? stale : find(q, waiter);
   }
-  return nullptr;
+  return stale;
 }
 
 void Resolver::work(uv_work_t* req) {
@@ -114,11 +125,17 @@ void Resolver::finish(Job& job) {
   auto it = cache_.find(job.key);
   if (it == cache_.end()) return;
   Entry& e = it->second;
-  e.answer = std::move(job.answer);
   e.pending = false;
-  // At least a second, so the callers told below find it when they ask again.
-  e.expires_ms = uv_now(loop_) + std::max<std::uint64_t>(1, e.answer.ttl) * 1000;
-  if (e.answer.hops.empty()) ++stats_.unresolved;
+  if (job.answer.hops.empty() && job.answer.temporary && e.has_answer && !e.answer.hops.empty()) {
+    // The lookup failed, not the name: the hops we had stay in use a little longer (RFC 8767).
+    e.expires_ms = uv_now(loop_) + std::uint64_t{kTemporaryTtl} * 1000;
+  } else {
+    e.answer = std::move(job.answer);
+    e.has_answer = true;
+    // At least a second, so the callers told below find it when they ask again.
+    e.expires_ms = uv_now(loop_) + std::max<std::uint64_t>(1, e.answer.ttl) * 1000;
+    if (e.answer.hops.empty()) ++stats_.unresolved;
+  }
   std::vector<std::uint64_t> waiters;
   waiters.swap(e.waiters);
   for (const auto w : waiters) done_(w);
@@ -129,6 +146,12 @@ void Resolver::trim() {
   const std::uint64_t now = uv_now(loop_);
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = !it->second.pending && now >= it->second.expires_ms ? cache_.erase(it) : std::next(it);
+  }
+  if (cache_.size() < kMaxEntries) return;
+  // Then the names that did not resolve (what a flood of invented names leaves), and only then
+  // the answers in use.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = !it->second.pending && it->second.answer.hops.empty() ? cache_.erase(it) : std::next(it);
   }
   if (cache_.size() < kMaxEntries) return;
   for (auto it = cache_.begin(); it != cache_.end();) {

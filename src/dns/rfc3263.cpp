@@ -161,7 +161,8 @@ Answer locate(const Query& q, Backend& b, std::minstd_rand& rng) {
   a.ttl = kMaxTtl;
   Walk w{b, a};
   Proto proto;
-  if (!transport_of(q.sips, q.transport, proto)) {
+  if (!transport_of(q.sips, q.transport, proto) ||
+      (!q.transport.empty() && (q.usable & transport_bit(proto)) == 0)) {
     a.ttl = kNegativeTtl;
     return a;
   }
@@ -189,12 +190,12 @@ Answer locate(const Query& q, Backend& b, std::minstd_rand& rng) {
       bool used_naptr = false;
       for (const auto& n : naptrs) {
         Proto p;
-        if (!naptr_transport(n, q.sips, p)) continue;
+        if (!naptr_transport(n, q.sips, p) || (q.usable & transport_bit(p)) == 0) continue;
         used_naptr = true;
         w.lower(ttl);
-        if (w.add_srv(n.replacement, p, rng) && !a.hops.empty()) {
+        if (w.add_srv(n.replacement, p, rng)) {
           had_srv = true;
-          break;
+          if (!a.hops.empty()) break;
         }
       }
       if (!used_naptr) {
@@ -202,9 +203,10 @@ Answer locate(const Query& q, Backend& b, std::minstd_rand& rng) {
         const std::vector<Proto> order =
             q.sips ? std::vector<Proto>{Proto::tls} : std::vector<Proto>{Proto::udp, Proto::tcp, Proto::tls};
         for (const Proto p : order) {
-          if (w.add_srv(srv_name(p, q.host), p, rng) && !a.hops.empty()) {
-            had_srv = true;
-            break;
+          if ((q.usable & transport_bit(p)) == 0) continue;
+          if (w.add_srv(srv_name(p, q.host), p, rng)) {
+            had_srv = true;  // even if every target is "." (not available): no A fallback
+            if (!a.hops.empty()) break;
           }
         }
       }
@@ -215,6 +217,8 @@ Answer locate(const Query& q, Backend& b, std::minstd_rand& rng) {
   if (a.hops.empty()) {
     a.temporary = w.failed;
     a.ttl = std::min(a.ttl, w.failed ? kTemporaryTtl : kNegativeTtl);
+  } else if (w.failed) {
+    a.ttl = std::min(a.ttl, kTemporaryTtl);  // part of it is missing: look again soon
   }
   return a;
 }

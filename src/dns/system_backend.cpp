@@ -15,7 +15,9 @@ namespace duet::dns {
 
 namespace {
 
-constexpr int kMaxMessage = 8192;
+// As large as a DNS message can be (over TCP), so that res_nquery never truncates one and reports
+// more than the buffer holds.
+constexpr int kMaxMessage = 65535;
 
 // The records of one type in the answer section, each handed to f with its data.
 template <class F>
@@ -146,6 +148,8 @@ bool SystemBackend::query(const std::string& name, int type, std::vector<unsigne
   msg.resize(kMaxMessage);
   // res_nsearch would try the search domains too; a SIP host is a fully qualified name.
   len = res_nquery(&st, name.c_str(), ns_c_in, type, msg.data(), kMaxMessage);
+  // The length of the whole answer may exceed what was copied: never parse past the buffer.
+  len = std::min(len, kMaxMessage);
   const int herr = st.res_h_errno;
   res_nclose(&st);
   none = false;

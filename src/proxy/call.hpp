@@ -52,6 +52,7 @@ struct Proxy::Call {
   // fails with a 503 or a timeout or transport error (with the flags it was started with).
   std::vector<transport::Source> alt_hops;
   bool alt_keep_flow = true, alt_to_next_route = false;
+  std::string tls_name;          // a TLS hop found from a URI: the name its certificate must carry
   std::vector<Contact> targets;  // forking order (q descending)
   std::size_t next_target = 0;   // first target not yet tried
   std::vector<Branch> branches;

@@ -45,6 +45,7 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
       x.has_own = true;
       x.own_hostport = hostport(x.own);
     }
+    usable_transports_ |= dns::transport_bit(l.proto);
     listeners_.push_back(std::move(x));
     // Every worker's own port is ours too (a looped request may carry another worker's Via).
     // Bound before any worker runs and never changed, so reading them here is safe.
@@ -148,26 +149,24 @@ bool Proxy::resolve(const sip::Uri& u, transport::Source& out, std::string_view 
   return true;
 }
 
-bool Proxy::attach_connection(transport::Source& dst) {
+bool Proxy::attach_connection(transport::Source& dst, const std::string& tls_name) {
   if (dst.proto == transport::Proto::udp || dst.conn_id != 0) return true;
   // The certificate of a configured next hop must carry the name it was configured by; any other
   // hop (a numeric URI) its address.
-  const std::string* name = nullptr;
-  if (has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer)) name = &outbound_name_;
-  if (has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer)) name = &peer_name_;
-  if (dst.proto == transport::Proto::tls && name == nullptr && !hop_names_.empty()) {
-    const auto it = hop_names_.find(transport::sockaddr_to_string(dst.peer));
-    if (it != hop_names_.end()) name = &it->second;
-  }
-  static const std::string none;
-  dst.conn_id = w_.connect(dst, name ? *name : none);
+  const std::string* name = &tls_name;
+  if (tls_name.empty() && has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer))
+    name = &outbound_name_;
+  if (tls_name.empty() && has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer))
+    name = &peer_name_;
+  dst.conn_id = w_.connect(dst, *name);
   dst.worker = w_.index();
   return dst.conn_id != 0;
 }
 
 Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter,
-                          std::vector<transport::Source>* alternatives) {
+                          std::string& tls_name, std::vector<transport::Source>* alternatives) {
   if (alternatives != nullptr) alternatives->clear();
+  tls_name.clear();
   if (u.scheme != sip::UriScheme::sip && u.scheme != sip::UriScheme::sips) return Reach::unresolved;
   if (resolve(u, out)) return Reach::found;  // a numeric host (or localhost)
   std::string_view host = !u.maddr.empty() ? u.maddr : u.host_unbracketed();
@@ -179,6 +178,7 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
   q.host.reserve(host.size());
   for (const char ch : host) q.host.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
   q.port = u.has_port ? u.port : 0;
+  q.usable = usable_transports_;
   for (const char ch : u.transport)
     q.transport.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
   const dns::Answer* a = resolver_->find(q, waiter);
@@ -205,10 +205,6 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
     hop.peer = h.addr;
     hop.local = l->addr;
     hop.worker = w_.index();
-    if (h.proto == transport::Proto::tls) {
-      if (hop_names_.size() >= 1024) hop_names_.clear();
-      hop_names_[transport::sockaddr_to_string(h.addr)] = q.host;
-    }
     if (!found) {
       out = hop;
       found = true;
@@ -219,7 +215,10 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
       break;
     }
   }
-  if (found) return Reach::found;
+  if (found) {
+    tls_name = q.host;  // every hop of the answer answers for the URI's host
+    return Reach::found;
+  }
   ++stats_.dns_unresolved;
   return a->temporary ? Reach::dns_failed : Reach::unresolved;
 }
@@ -243,11 +242,16 @@ void Proxy::on_resolved(std::uint64_t waiter) {
   c->dns_pending = false;
   if (c->final_sent) return;  // cancelled or timed out meanwhile
   const std::string_view req = table_->request(c->server);
-  if (req.empty() || sip::parse(req, *resumed_).status != sip::ParseStatus::ok) return;
   sip::Uri ruri;
-  if (!sip::parse_uri(resumed_->request_uri(), ruri)) return;
-  const RouteInfo routes = analyse_routes(*resumed_, [this](const sip::Uri& u) { return own_address(u); });
-  if (routes.malformed) return;
+  RouteInfo routes;
+  if (req.empty() || sip::parse(req, *resumed_).status != sip::ParseStatus::ok ||
+      !sip::parse_uri(resumed_->request_uri(), ruri) ||
+      (routes = analyse_routes(*resumed_, [this](const sip::Uri& u) { return own_address(u); })).malformed) {
+    // Checked when it came in: cannot happen, but the caller must not be left without an answer.
+    reply_call(*c, 500, "Server Internal Error");
+    ensure_timer();
+    return;
+  }
   route(*c, *resumed_, ruri, routes);
   ensure_timer();
 }

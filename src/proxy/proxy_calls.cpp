@@ -296,7 +296,7 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
 
   sip::EditList e;
   std::string via, rr, path, cl, strict_route;
-  if (!via_line(dst, keep_flow, c.loop_hash, via) || !attach_connection(dst)) return false;
+  if (!via_line(dst, keep_flow, c.loop_hash, via) || !attach_connection(dst, c.tls_name)) return false;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
   // Forwarded by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).

@@ -151,9 +151,10 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
     parked_acks_[waiter] = {std::string(msg.raw()), src};
     ++next_ack_waiter_;
   };
+  std::string tls_name;
   if (!have && routes.has_next) {
     if (!sip::parse_uri(routes.next_uri, u)) return;
-    switch (reach(u, dst, waiter)) {
+    switch (reach(u, dst, waiter, tls_name)) {
       case Reach::found:
         have = by_route = true;
         break;
@@ -167,8 +168,10 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   if (!have) {
     if (!sip::parse_uri(msg.request_uri(), u) || own_address(u)) return;
     have = resolve(u, dst);
-    if (!have && !env_.is_local_domain(u.host)) {
-      switch (reach(u, dst, waiter)) {
+    // A name of another domain goes to the gateway when there is one (as new requests do), else by
+    // DNS.
+    if (!have && !has_outbound_ && !env_.is_local_domain(u.host)) {
+      switch (reach(u, dst, waiter, tls_name)) {
         case Reach::found:
           have = true;
           break;
@@ -187,7 +190,7 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   if (!have) return;
   sip::EditList e;
   std::string via, strict_route;
-  if (!via_line(dst, true, loop_hash(msg), via)) return;
+  if (!via_line(dst, true, loop_hash(msg), via) || !attach_connection(dst, tls_name)) return;
   char mf[16];
   const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
   // Sent on by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
@@ -329,7 +332,14 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
   const bool initial = msg.to().tag.empty();
   const transport::Source& src = c->src;
   auto forward = [&](const transport::Source& to, bool keep_flow = true, bool to_next_route = false) {
-    if (!start_branch(*c, nullptr, to, {}, keep_flow, to_next_route) && !c->final_sent) {
+    bool started = start_branch(*c, nullptr, to, {}, keep_flow, to_next_route);
+    // A DNS answer's next hops when this one cannot even be sent to (RFC 3263 §4.3).
+    while (!started && !c->alt_hops.empty()) {
+      const transport::Source next = c->alt_hops.front();
+      c->alt_hops.erase(c->alt_hops.begin());
+      started = start_branch(*c, nullptr, next, {}, keep_flow, to_next_route);
+    }
+    if (!started && !c->final_sent) {
       ++stats_.unavailable;
       // 500, not 503: a 503 would tell the caller to avoid this proxy (§16.7 step 6, §21.5.4).
       reply_call(*c, 500, "Next Hop Unreachable");
@@ -344,7 +354,7 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
   }
   sip::Uri next;
   if (routes.has_next) {
-    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context(), &c->alt_hops)
+    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context(), c->tls_name, &c->alt_hops)
                                                   : Reach::unresolved) {
       case Reach::found:
         c->alt_keep_flow = true;
@@ -372,9 +382,10 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
       forward(dst, false);
       return;
     }
-    // A host name that is not one of our domains (RFC 3263).
-    if (!env_.is_local_domain(ruri.host)) {
-      switch (reach(ruri, dst, c->context(), &c->alt_hops)) {
+    // A host name that is not one of our domains: through the gateway when there is one (the way
+    // out of this site), else located by DNS (RFC 3263).
+    if (!has_outbound_ && !env_.is_local_domain(ruri.host)) {
+      switch (reach(ruri, dst, c->context(), c->tls_name, &c->alt_hops)) {
         case Reach::found:
           c->alt_keep_flow = false;
           c->alt_to_next_route = false;
@@ -388,7 +399,6 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
           reply_call(*c, 500, "Next Hop Unreachable (DNS)");
           return;
         case Reach::unresolved:
-          if (has_outbound_) break;  // the gateway may know it
           ++stats_.unavailable;
           reply_call(*c, 404, "Not Found (Host Does Not Resolve)");
           return;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "duet/transport/address.hpp"
@@ -85,6 +86,48 @@ TEST_F(ResolverTest, ClosedResolverDropsLateAnswers) {
   r->close();
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_TRUE(told.empty());
+}
+
+// A backend whose answers live one second, and which can be told to fail.
+struct ShortLivedBackend : CountingBackend {
+  std::atomic<bool> failing{false};
+  bool addresses(const std::string& n, std::vector<sockaddr_storage>& out, std::uint32_t& ttl) override {
+    if (failing) return false;
+    CountingBackend::addresses(n, out, ttl);
+    ttl = 1;
+    return true;
+  }
+};
+
+// RFC 8767: an expired answer is used at once while it is looked up again, and kept when the new
+// lookup fails; callers do not wait for the refresh.
+TEST(ResolverStale, ExpiredAnswerServedWhileRefreshedAndKeptOnFailure) {
+  uv_loop_t loop{};
+  uv_loop_init(&loop);
+  auto backend = std::make_shared<ShortLivedBackend>();
+  std::vector<std::uint64_t> told;
+  {
+    Resolver r(&loop, backend, [&](std::uint64_t w) { told.push_back(w); });
+    Query q;
+    q.host = "pbx.example.test";
+    q.port = 5060;
+    EXPECT_EQ(r.find(q, 1), nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_NE(r.find(q, 2), nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the one-second TTL
+    uv_update_time(&loop);
+    backend->failing = true;
+    const Answer* stale = r.find(q, 3);
+    ASSERT_NE(stale, nullptr) << "the expired answer was not served while refreshed";
+    EXPECT_EQ(stale->hops.size(), 1u);
+    uv_run(&loop, UV_RUN_DEFAULT);  // the refresh fails
+    const Answer* kept = r.find(q, 4);
+    ASSERT_NE(kept, nullptr);
+    EXPECT_EQ(kept->hops.size(), 1u);
+    EXPECT_EQ(told, std::vector<std::uint64_t>{1});  // nobody else waited
+    EXPECT_EQ(r.stats().stale_served, 1u);
+  }
+  uv_loop_close(&loop);
 }
 
 // A backend whose lookups block until released: lookups pile up on the pool.

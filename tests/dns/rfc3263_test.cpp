@@ -122,6 +122,28 @@ TEST_F(Locate, NaptrChoosesTheTransportInOrder) {
   EXPECT_EQ(b.asked, (Strings{"NAPTR example.com", "SRV _sip._tcp.example.com", "A tcp.example.com"}));
 }
 
+// §4.1: NAPTR records and SRV lookups of transports the caller has no listener for are skipped, so
+// a site without TLS follows the domain's TCP record even when TLS is preferred.
+TEST_F(Locate, TransportsWeCannotUseAreSkipped) {
+  b.naptrs["example.com"] = {{10, 10, "s", "SIPS+D2T", "", "_sips._tcp.example.com"},
+                             {20, 10, "s", "SIP+D2T", "", "_sip._tcp.example.com"}};
+  b.srvs["_sips._tcp.example.com"] = {{0, 0, 5061, "tls.example.com"}};
+  b.srvs["_sip._tcp.example.com"] = {{0, 0, 5060, "tcp.example.com"}};
+  b.addrs["tls.example.com"] = {"10.0.0.5"};
+  b.addrs["tcp.example.com"] = {"10.0.0.3"};
+  Query q = query("example.com");
+  q.usable = transport_bit(Proto::udp) | transport_bit(Proto::tcp);
+  EXPECT_EQ(hops(run(q)), Strings{"tcp 10.0.0.3:5060"});
+  EXPECT_EQ(b.asked, (Strings{"NAPTR example.com", "SRV _sip._tcp.example.com", "A tcp.example.com"}));
+  b.naptrs.clear();
+  b.asked.clear();
+  q.usable = transport_bit(Proto::tcp);  // no NAPTR: only TCP's SRV is asked
+  EXPECT_EQ(hops(run(q)), Strings{"tcp 10.0.0.3:5060"});
+  EXPECT_EQ(b.asked, (Strings{"NAPTR example.com", "SRV _sip._tcp.example.com", "A tcp.example.com"}));
+  q.transport = "tls";  // a transport the URI asks for and we cannot use: nothing
+  EXPECT_TRUE(run(q).hops.empty());
+}
+
 TEST_F(Locate, SipsUsesOnlySipsD2t) {
   b.naptrs["example.com"] = {{10, 10, "s", "SIP+D2U", "", "_sip._udp.example.com"},
                              {20, 10, "S", "SIPS+D2T", "", "_sips._tcp.example.com"}};
@@ -154,6 +176,30 @@ TEST_F(Locate, SrvTargetDotMeansNotAvailable) {
   EXPECT_TRUE(a.hops.empty());  // the SRV exists and says no: the A record is not a fallback
   EXPECT_FALSE(a.temporary);
   EXPECT_EQ(a.ttl, kNegativeTtl);
+}
+
+// Without NAPTR, an SRV whose only target is "." says the service is not there: no A fallback.
+TEST_F(Locate, DeclinedServiceHasNoAddressFallback) {
+  b.srvs["_sip._udp.example.com"] = {{0, 0, 0, "."}};
+  b.addrs["example.com"] = {"10.0.0.9"};
+  Query q = query("example.com");
+  q.usable = transport_bit(Proto::udp);
+  EXPECT_TRUE(run(q).hops.empty());
+}
+
+// Part of the answer could not be looked up: what was found is used, but not kept for long.
+TEST_F(Locate, PartialAnswerIsKeptOnlyBriefly) {
+  struct HalfFailing : FakeBackend {
+    bool addresses(const std::string& n, std::vector<sockaddr_storage>& out, std::uint32_t& ttl) override {
+      if (n == "a.example.com") return false;
+      return FakeBackend::addresses(n, out, ttl);
+    }
+  } h;
+  h.srvs["_sip._udp.example.com"] = {{10, 0, 5060, "a.example.com"}, {20, 0, 5060, "b.example.com"}};
+  h.addrs["b.example.com"] = {"10.0.0.2"};
+  const Answer a = locate(query("example.com", 0, "udp"), h, rng);
+  EXPECT_EQ(hops(a), Strings{"udp 10.0.0.2:5060"});
+  EXPECT_EQ(a.ttl, kTemporaryTtl);
 }
 
 TEST_F(Locate, UnknownNameIsUnresolvedNotTemporary) {

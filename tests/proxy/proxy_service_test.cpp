@@ -660,6 +660,22 @@ TEST(ProxyService, NextSrvServerAfterA503) {
   EXPECT_EQ(s.service().stats().proxy.dns_failovers, 1u);
 }
 
+// With a gateway configured, an in-dialog request to another domain's host name goes through it (the
+// site's way out), as new requests do: no lookup is made.
+TEST(ProxyService, InDialogRequestToAForeignNameUsesTheGatewayWhenThereIsOne) {
+  dnsw::Server ns;
+  ns.add("bob-phone.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  UdpClient alice, gw, bob;
+  config::Config cfg = dns_config(ns);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port);
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "dnsgw");
+  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@bob-phone.test:" + std::to_string(bob.port),
+                                        "z9hG4bKdnsgw1", 2, "b1"));
+  EXPECT_NE(wait_request(gw, sip::Method::bye), nullptr);
+  EXPECT_EQ(ns.queries.load(), 0);
+}
+
 // A remote target whose name does not exist: 404, at once (the answer is NXDOMAIN, not a timeout).
 TEST(ProxyService, InDialogRequestToAnUnknownNameIs404) {
   dnsw::Server ns;

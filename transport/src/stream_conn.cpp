@@ -20,6 +20,9 @@ namespace duet::transport {
 namespace {
 // A peer that does not read its responses must not make us buffer without bound.
 constexpr std::size_t kMaxQueuedWrite = 4 << 20;
+// What a connection we open holds before it is up: a few requests, not a peer's worth of backlog
+// (up to max_outbound_connections of them may be connecting at once).
+constexpr std::size_t kMaxQueuedBeforeReady = 256 << 10;
 constexpr std::size_t kInitialBuf = 4096;
 constexpr std::size_t kKeepBuf = 16 * 1024;
 
@@ -72,10 +75,14 @@ StreamConn* StreamConn::adopt(Worker& w, uv_tcp_t* tcp, Proto proto, const socka
   return c;
 }
 
-std::string StreamConn::dial_key(Proto proto, const sockaddr_storage& peer) {
+std::string StreamConn::dial_key(Proto proto, const sockaddr_storage& peer, const std::string& server_name) {
   std::string k(proto_name(proto));
   k += '|';
   k += sockaddr_to_string(peer);
+  if (proto == Proto::tls) {
+    k += '|';
+    k += server_name;
+  }
   return k;
 }
 
@@ -98,7 +105,8 @@ StreamConn* StreamConn::dial(Worker& w, Proto proto, const sockaddr_storage& loc
   c->counted_ = false;  // the caps are for connections others open to us
   c->src_.peer = peer;
   c->src_.local = local;
-  c->dial_key_ = dial_key(proto, peer);
+  c->dial_key_ = dial_key(proto, peer, server_name);
+  c->dialled_at_ms_ = w.now_ms();
   st.conns.emplace(c->src_.conn_id, c);
   st.dialled[c->dial_key_] = c->src_.conn_id;
   st.stats.connections_dialled.add();
@@ -381,7 +389,7 @@ bool StreamConn::writev(const sip::Slice* s, std::size_t n) noexcept {
     // Dialled and not connected yet: kept in order until it is.
     std::size_t total = queued_.size();
     for (std::size_t i = 0; i < n; ++i) total += s[i].size;
-    if (total > kMaxQueuedWrite) return false;
+    if (total > kMaxQueuedBeforeReady) return false;
     for (std::size_t i = 0; i < n; ++i) queued_.append(s[i].data, s[i].size);
     return true;
   }

@@ -34,12 +34,15 @@ class StreamConn {
   // socket could not even be started (the caller sees a send failure).
   static StreamConn* dial(Worker& w, Proto proto, const sockaddr_storage& local, const sockaddr_storage& peer,
                           const std::string& server_name);
-  // "tcp|1.2.3.4:5060": the dialled index's key (transport and remote address, RFC 3261 §18.1.1).
-  static std::string dial_key(Proto proto, const sockaddr_storage& peer);
+  // "tcp|1.2.3.4:5060": the dialled index's key (transport and remote address, RFC 3261 §18.1.1);
+  // for TLS also the name the certificate was checked against ("tls|1.2.3.4:5061|example.com"), so a
+  // connection checked for one name never carries requests meant for another.
+  static std::string dial_key(Proto proto, const sockaddr_storage& peer, const std::string& server_name);
 
   const Source& source() const noexcept { return src_; }
   // Dialled, and not yet connected (or, for TLS, not yet through the handshake).
   bool connecting() const noexcept { return !ready_; }
+  std::uint64_t dialled_at_ms() const noexcept { return dialled_at_ms_; }
   std::uint64_t last_active_ms() const noexcept { return last_rx_ms_; }
   bool closing() const noexcept { return closing_; }
 
@@ -81,6 +84,7 @@ class StreamConn {
   bool ready_ = true;     // false while a dialled connection connects and shakes hands
   std::string dial_key_;  // non-empty for a connection we opened (its entry in WorkerState::dialled)
   std::string queued_;    // plaintext written before ready_
+  std::uint64_t dialled_at_ms_ = 0;
 };
 
 }  // namespace duet::transport

@@ -117,7 +117,7 @@ void Worker::post(std::uint16_t target_worker, Task* t) {
 std::uint64_t Worker::connect(const Source& dst, const std::string& tls_name) {
   auto& st = *state_;
   if (dst.proto == Proto::udp) return 0;
-  const std::string key = StreamConn::dial_key(dst.proto, dst.peer);
+  const std::string key = StreamConn::dial_key(dst.proto, dst.peer, tls_name);
   if (const auto it = st.dialled.find(key); it != st.dialled.end()) {
     const auto c = st.conns.find(it->second);
     if (c != st.conns.end() && !c->second->closing()) return it->second;

@@ -36,7 +36,8 @@ void on_sweep(uv_timer_t* t) {
   std::vector<StreamConn*> unconnected;
   for (auto& [id, c] : st.conns) {
     if (c->closing()) continue;
-    if (c->connecting() && now - c->last_active_ms() >= std::min<std::uint64_t>(idle, kConnectTimeoutMs)) {
+    // From when it was dialled: a server that trickles handshake bytes must not keep it half open.
+    if (c->connecting() && now - c->dialled_at_ms() >= std::min<std::uint64_t>(idle, kConnectTimeoutMs)) {
       unconnected.push_back(c);
     } else if (now - c->last_active_ms() >= idle) {
       expired.push_back(c);
@@ -48,7 +49,7 @@ void on_sweep(uv_timer_t* t) {
   }
   for (auto* c : unconnected) {
     spdlog::warn("{} {}: not connected after {} ms, given up", proto_name(c->source().proto),
-                 sockaddr_to_string(c->source().peer), now - c->last_active_ms());
+                 sockaddr_to_string(c->source().peer), now - c->dialled_at_ms());
     c->close_now();
   }
 }

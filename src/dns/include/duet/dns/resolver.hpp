@@ -19,11 +19,12 @@
 namespace duet::dns {
 
 struct ResolverStats {
-  std::uint64_t lookups = 0;     // lookups started (cache misses)
-  std::uint64_t cache_hits = 0;  // answers from the cache
-  std::uint64_t unresolved = 0;  // lookups that ended with no hop
-  std::uint64_t waiting = 0;     // callers told later
-  std::uint64_t refused = 0;     // lookups not started: kMaxPending were running
+  std::uint64_t lookups = 0;       // lookups started (cache misses)
+  std::uint64_t cache_hits = 0;    // answers from the cache
+  std::uint64_t unresolved = 0;    // lookups that ended with no hop
+  std::uint64_t waiting = 0;       // callers told later
+  std::uint64_t refused = 0;       // lookups not started: kMaxPending were running
+  std::uint64_t stale_served = 0;  // expired answers used while they were looked up again
 };
 
 class Resolver {
@@ -36,7 +37,10 @@ class Resolver {
   Resolver& operator=(const Resolver&) = delete;
 
   // The cached answer for q (hops empty: it does not resolve), or null when there is none yet: then
-  // a lookup runs (or already does) and done(waiter) is called when it ends.
+  // a lookup runs (or already does) and done(waiter) is called when it ends. An expired answer with
+  // hops is returned while it is looked up again (nobody waits then), and kept when that lookup
+  // fails (RFC 8767 "serve stale"). With kMaxPending lookups running, a name that has no answer
+  // gets a "lookup failed" one (temporary, no hops) at once.
   const Answer* find(const Query& q, std::uint64_t waiter);
   // Lookups still running are not waited for: their answers are dropped when they come.
   void close() noexcept;
@@ -55,6 +59,7 @@ class Resolver {
     Answer answer;
     std::uint64_t expires_ms = 0;
     bool pending = false;
+    bool has_answer = false;  // answer holds a lookup's result (else the entry is new)
     std::vector<std::uint64_t> waiters;
   };
   struct Job;

@@ -43,7 +43,14 @@ struct Query {
   std::string host;        // a name (numeric hosts never need a lookup), without a trailing dot
   std::uint16_t port = 0;  // 0: none in the URI
   std::string transport;   // the transport parameter, lower case; empty: none
+  // The transports the caller can send over (bits of 1 << Proto): NAPTR records and SRV lookups of
+  // others are skipped (§4.1), so an answer never holds only hops we cannot use.
+  std::uint8_t usable = 0x7;
 };
+
+constexpr std::uint8_t transport_bit(transport::Proto p) noexcept {
+  return static_cast<std::uint8_t>(1u << static_cast<unsigned>(p));
+}
 
 struct Hop {
   transport::Proto proto = transport::Proto::udp;

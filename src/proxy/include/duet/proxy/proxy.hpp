@@ -140,7 +140,9 @@ class Proxy final : public transaction::TransactionUser,
   // name, or no hop we can reach) or dns_failed (the lookup itself failed: try again later).
   enum class Reach : std::uint8_t { found, pending, unresolved, dns_failed };
   // alternatives: when not null, the answer's other usable hops, in order (at most kMaxAltHops).
-  Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter,
+  // tls_name: the name a TLS hop's certificate must carry (RFC 5922 §7.2: the URI's host), "" for a
+  // numeric host (its address is checked).
+  Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter, std::string& tls_name,
               std::vector<transport::Source>* alternatives = nullptr);
   static constexpr std::size_t kMaxAltHops = 4;
   // A lookup some request waited for has ended: the call (a Call context) is routed again, or a
@@ -155,8 +157,10 @@ class Proxy final : public transaction::TransactionUser,
   std::unordered_map<std::uint64_t, ParkedAck> parked_acks_;
   std::uint64_t next_ack_waiter_ = 0;
   // TCP/TLS to a next hop without a connection yet: this worker's connection to it (reused, or
-  // opened now), into dst.conn_id. False if none could be started.
-  bool attach_connection(transport::Source& dst);
+  // opened now), into dst.conn_id. tls_name: what its certificate must name ("": the configured
+  // gateway's or peer's name when dst is one of them, else dst's address). False if none could be
+  // started.
+  bool attach_connection(transport::Source& dst, const std::string& tls_name = {});
   // In-dialog: the flow the request goes to, from the flow tokens of our Record-Route (the end it
   // did not come from). False if the tokens name no flow for that end.
   // user/params: our Route's user part ("A~B~MAC") and URI parameters (dn).
@@ -233,9 +237,7 @@ class Proxy final : public transaction::TransactionUser,
   std::vector<Listener> listeners_;
   std::string outbound_name_, peer_name_;  // their configured host names (TLS certificate check)
   std::unique_ptr<dns::Resolver> resolver_;
-  // The names TLS hops found by DNS were looked up by (RFC 5922 §7.2: the certificate must carry the
-  // URI's domain), by their address: attach_connection() gives them to the connection.
-  std::unordered_map<std::string, std::string> hop_names_;
+  std::uint8_t usable_transports_ = 0;          // dns::transport_bit of every listener's transport
   std::unique_ptr<sip::Message> resumed_;       // a stored request parsed again after DNS
   std::vector<sockaddr_storage> worker_ports_;  // every worker's own UDP sockets (our Vias' sent-by)
   std::unique_ptr<transaction::TransactionTable> table_;
