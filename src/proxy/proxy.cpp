@@ -154,11 +154,12 @@ bool Proxy::attach_connection(transport::Source& dst, const std::string& tls_nam
   // The certificate of a configured next hop must carry the name it was configured by; any other
   // hop (a numeric URI) its address.
   const std::string* name = &tls_name;
-  if (tls_name.empty() && has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer))
-    name = &outbound_name_;
-  if (tls_name.empty() && has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer))
-    name = &peer_name_;
-  dst.conn_id = w_.connect(dst, *name);
+  const bool gateway = has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer);
+  const bool trunk = has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer);
+  if (tls_name.empty() && gateway) name = &outbound_name_;
+  if (tls_name.empty() && trunk) name = &peer_name_;
+  // Configured hops have connections kept for them past the cap (Worker::kReservedConnections).
+  dst.conn_id = w_.connect(dst, *name, gateway || trunk);
   dst.worker = w_.index();
   return dst.conn_id != 0;
 }

@@ -37,6 +37,7 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
   rebase_key(t->key, scratch_->raw(), t->request);
   t->context = context;
   t->state = invite ? State::calling : State::trying;
+  if (transport::dialled_conn(next_hop.conn_id)) on_dialled_[next_hop.conn_id].push_back(t->index);
   if (!send(*t, t->request)) {
     release(*t);  // the TU never saw this id: no callbacks
     r.error = StartError::send_failed;
@@ -130,12 +131,14 @@ ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const s
 }
 
 std::size_t TransactionTable::connection_failed(std::uint64_t conn_id) {
-  if (conn_id == 0) return 0;
+  const auto found = on_dialled_.find(conn_id);
+  if (found == on_dialled_.end()) return 0;
+  // A copy: destroy() below takes each one out of the index, and the TU may start transactions
+  // from its callback (on other connections: this one is gone).
+  const std::vector<std::uint32_t> slots = found->second;
   std::size_t n = 0;
-  // By index: the TU may start transactions from its callback (serial forking), which reuse freed
-  // slots; those go out on other connections, so a slot seen again is simply skipped.
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Transaction* t = slots_[i].txn.get();
+  for (const std::uint32_t i : slots) {
+    Transaction* t = i < slots_.size() ? slots_[i].txn.get() : nullptr;
     if (t == nullptr || t->is_server() || t->target.conn_id != conn_id) continue;
     const bool waiting = t->kind == Kind::client_invite
                              ? t->state == State::calling || t->state == State::proceeding

@@ -110,6 +110,20 @@ void TransactionTable::store(std::string& dst, std::string_view bytes) {
 }
 
 void TransactionTable::release(Transaction& t) {
+  if (!t.is_server() && transport::dialled_conn(t.target.conn_id)) {
+    const auto it = on_dialled_.find(t.target.conn_id);
+    if (it != on_dialled_.end()) {
+      auto& v = it->second;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == t.index) {
+          v[i] = v.back();
+          v.pop_back();
+          break;
+        }
+      }
+      if (v.empty()) on_dialled_.erase(it);
+    }
+  }
   wheel_.cancel(t.retransmit);
   wheel_.cancel(t.lifetime);
   (t.is_server() ? server_index_ : client_index_)->erase(t);

@@ -31,6 +31,30 @@ TEST(ClientInvite, TimerADoublesUntilTimerB) {
   EXPECT_FALSE(rig.table->alive(s.id));
 }
 
+// A connection we opened failed before it was up: the transactions sent on it (and only those, and
+// only while they wait for a final response) end with a transport error at once.
+TEST(ClientInvite, FailedDialledConnectionEndsItsTransactions) {
+  Rig rig;
+  const std::uint64_t dialled = transport::kDialledConnBit | 9;
+  Req a = invite_req(), b = invite_req(), other = invite_req();
+  b.branch = "z9hG4bK-out2";
+  other.branch = "z9hG4bK-out3";
+  const auto ta = rig.table->start_client(tcp_target(dialled), request_text(a), 1);
+  const auto tb = rig.table->start_client(tcp_target(dialled), request_text(b), 2);
+  const auto to =
+      rig.table->start_client(tcp_target(transport::kDialledConnBit | 10), request_text(other), 3);
+  ASSERT_EQ(ta.error, StartError::none);
+  ASSERT_EQ(tb.error, StartError::none);
+  ASSERT_EQ(to.error, StartError::none);
+  EXPECT_EQ(rig.table->connection_failed(dialled), 2u);
+  EXPECT_EQ(rig.tu.count('E', ta.id), 1u);
+  EXPECT_EQ(rig.tu.count('E', tb.id), 1u);
+  EXPECT_FALSE(rig.table->alive(ta.id));
+  EXPECT_TRUE(rig.table->alive(to.id));
+  EXPECT_EQ(rig.table->connection_failed(dialled), 0u);  // nothing left on it
+  EXPECT_EQ(rig.table->connection_failed(7), 0u);        // an accepted connection: not tracked
+}
+
 TEST(ClientInvite, ProvisionalStopsRetransmissionsAndTimerB) {
   Rig rig;
   const auto s = rig.table->start_client(udp_target(), request_text(invite_req()));

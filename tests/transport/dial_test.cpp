@@ -114,6 +114,23 @@ TEST(Dial, OutboundConnectionsAreCapped) {
   EXPECT_EQ(far2.handler.received().size(), 0u);
   EXPECT_EQ(near.rt->stats().connections_dialled, 1u);
   EXPECT_GE(near.rt->stats().send_failed, 1u);
+  // A configured hop (Worker::connect(..., reserved)) still gets a connection past the cap.
+  struct ReservedTask : transport::Task {
+    Source dst;
+    std::string bytes;
+  };
+  auto* t = new ReservedTask;
+  t->dst = target(near, far2, Proto::tcp);
+  t->bytes = request_over(Proto::tcp, 5060, "cap4@test");
+  t->run = [](transport::Worker& w, transport::Task* x) {
+    auto* r = static_cast<ReservedTask*>(x);
+    Source d = r->dst;
+    d.conn_id = w.connect(d, {}, true);
+    w.send(d, r->bytes);
+    delete r;
+  };
+  near.rt->worker(0).post(0, t);
+  EXPECT_EQ(far2.handler.wait_for(1), 1u);
 }
 
 struct DialTls : ::testing::Test {

@@ -87,13 +87,14 @@ std::string StreamConn::dial_key(Proto proto, const sockaddr_storage& peer, cons
 }
 
 StreamConn* StreamConn::dial(Worker& w, Proto proto, const sockaddr_storage& local,
-                             const sockaddr_storage& peer, const std::string& server_name) {
+                             const sockaddr_storage& peer, const std::string& server_name, bool reserved) {
   auto& st = w.state();
   SSL_CTX* ctx = proto == Proto::tls ? w.runtime().shared().tls_client.get() : nullptr;
   if (st.stopped || st.quiesced || st.closing || proto == Proto::udp || (proto == Proto::tls && !ctx)) {
     return nullptr;
   }
-  if (st.dialled.size() >= w.runtime().config().max_outbound_connections) {
+  if (st.dialled.size() >=
+      w.runtime().config().max_outbound_connections + (reserved ? Worker::kReservedConnections : 0u)) {
     st.stats.connections_rejected.add();
     spdlog::warn("{} {}: not connecting: {} connections of this worker's are open already", proto_name(proto),
                  sockaddr_to_string(peer), st.dialled.size());
@@ -105,6 +106,7 @@ StreamConn* StreamConn::dial(Worker& w, Proto proto, const sockaddr_storage& loc
   c->counted_ = false;  // the caps are for connections others open to us
   c->src_.peer = peer;
   c->src_.local = local;
+  c->src_.conn_id |= kDialledConnBit;
   c->dial_key_ = dial_key(proto, peer, server_name);
   c->dialled_at_ms_ = w.now_ms();
   st.conns.emplace(c->src_.conn_id, c);

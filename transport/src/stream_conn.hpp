@@ -33,7 +33,7 @@ class StreamConn {
   // the name (or address) a TLS server's certificate must carry; empty: peer's address. Null if the
   // socket could not even be started (the caller sees a send failure).
   static StreamConn* dial(Worker& w, Proto proto, const sockaddr_storage& local, const sockaddr_storage& peer,
-                          const std::string& server_name);
+                          const std::string& server_name, bool reserved = false);
   // "tcp|1.2.3.4:5060": the dialled index's key (transport and remote address, RFC 3261 §18.1.1);
   // for TLS also the name the certificate was checked against ("tls|1.2.3.4:5061|example.com"), so a
   // connection checked for one name never carries requests meant for another.

@@ -114,7 +114,7 @@ void Worker::post(std::uint16_t target_worker, Task* t) {
   if (target.push_quietly(t)) st.deferred_wakes.push_back(target_worker);
 }
 
-std::uint64_t Worker::connect(const Source& dst, const std::string& tls_name) {
+std::uint64_t Worker::connect(const Source& dst, const std::string& tls_name, bool reserved) {
   auto& st = *state_;
   if (dst.proto == Proto::udp) return 0;
   const std::string key = StreamConn::dial_key(dst.proto, dst.peer, tls_name);
@@ -122,7 +122,7 @@ std::uint64_t Worker::connect(const Source& dst, const std::string& tls_name) {
     const auto c = st.conns.find(it->second);
     if (c != st.conns.end() && !c->second->closing()) return it->second;
   }
-  StreamConn* c = StreamConn::dial(*this, dst.proto, dst.local, dst.peer, tls_name);
+  StreamConn* c = StreamConn::dial(*this, dst.proto, dst.local, dst.peer, tls_name, reserved);
   return c ? c->source().conn_id : 0;
 }
 

@@ -46,8 +46,11 @@ class Worker {
   // on_connection_failed if it never is). tls_name: what the server's certificate must name (its
   // host name, or empty for dst.peer's address). 0 if no connection could be started (UDP, a
   // stopped worker, TLS without a TLS listener). sendv() to a stream Source with conn_id 0 does
-  // the same with an empty tls_name.
-  std::uint64_t connect(const Source& dst, const std::string& tls_name = {});
+  // the same with an empty tls_name. reserved: a configured next hop (gateway, peer trunk), which
+  // may go kReservedConnections past TransportConfig::max_outbound_connections, so that requests
+  // naming made-up hops cannot lock the site out of its own.
+  std::uint64_t connect(const Source& dst, const std::string& tls_name = {}, bool reserved = false);
+  static constexpr std::uint32_t kReservedConnections = 16;
 
   // UDP: this worker's own socket next to the listener bound at `listener` (no other worker reads
   // it), when TransportConfig::udp_worker_ports is on. A request sent from it (dst.local = out)

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "duet/sip/message.hpp"
@@ -184,6 +185,9 @@ class TransactionTable {
   };
   std::vector<Slot> slots_;          // grows up to max_transactions, never beyond
   std::vector<std::uint32_t> free_;  // reusable slot indexes
+  // Client transactions sent on connections we opened (transport::dialled_conn), by connection:
+  // connection_failed() looks only at these.
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> on_dialled_;
   std::size_t live_ = 0;
   std::size_t bytes_held_ = 0;
   std::unique_ptr<sip::Message> scratch_;  // re-parses stored requests (ACK, CANCEL, 487)
