@@ -126,12 +126,16 @@ void Resolver::finish(Job& job) {
   if (it == cache_.end()) return;
   Entry& e = it->second;
   e.pending = false;
-  if (job.answer.hops.empty() && job.answer.temporary && e.has_answer && !e.answer.hops.empty()) {
+  const std::uint64_t now = uv_now(loop_);
+  if (job.answer.hops.empty() && job.answer.temporary && e.has_answer && !e.answer.hops.empty() &&
+      (e.stale_since_ms == 0 || now - e.stale_since_ms < kMaxStaleMs)) {
     // The lookup failed, not the name: the hops we had stay in use a little longer (RFC 8767).
-    e.expires_ms = uv_now(loop_) + std::uint64_t{kTemporaryTtl} * 1000;
+    if (e.stale_since_ms == 0) e.stale_since_ms = now;
+    e.expires_ms = now + std::uint64_t{kTemporaryTtl} * 1000;
   } else {
     e.answer = std::move(job.answer);
     e.has_answer = true;
+    e.stale_since_ms = 0;
     // At least a second, so the callers told below find it when they ask again.
     e.expires_ms = uv_now(loop_) + std::max<std::uint64_t>(1, e.answer.ttl) * 1000;
     if (e.answer.hops.empty()) ++stats_.unresolved;
@@ -144,19 +148,20 @@ void Resolver::finish(Job& job) {
 void Resolver::trim() {
   if (cache_.size() < kMaxEntries) return;
   const std::uint64_t now = uv_now(loop_);
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = !it->second.pending && now >= it->second.expires_ms ? cache_.erase(it) : std::next(it);
-  }
-  if (cache_.size() < kMaxEntries) return;
-  // Then the names that did not resolve (what a flood of invented names leaves), and only then
-  // the answers in use.
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = !it->second.pending && it->second.answer.hops.empty() ? cache_.erase(it) : std::next(it);
-  }
-  if (cache_.size() < kMaxEntries) return;
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = !it->second.pending ? cache_.erase(it) : std::next(it);
-  }
+  // Names that did not resolve go first (what a flood of invented names leaves), expired ones
+  // before fresh ones; then answers with hops, expired first (they may still be served stale).
+  const auto pass = [&](bool negative, bool expired_only) {
+    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() >= kMaxEntries;) {
+      const Entry& e = it->second;
+      const bool drop =
+          !e.pending && e.answer.hops.empty() == negative && (!expired_only || now >= e.expires_ms);
+      it = drop ? cache_.erase(it) : std::next(it);
+    }
+  };
+  pass(true, true);
+  pass(true, false);
+  pass(false, true);
+  pass(false, false);
 }
 
 }  // namespace duet::dns

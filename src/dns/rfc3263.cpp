@@ -166,6 +166,10 @@ Answer locate(const Query& q, Backend& b, std::minstd_rand& rng) {
     a.ttl = kNegativeTtl;
     return a;
   }
+  // No transport named and the default one (UDP) not ours: TCP, as a client without UDP would.
+  if (q.transport.empty() && (q.usable & transport_bit(proto)) == 0 && !q.sips) {
+    if ((q.usable & transport_bit(Proto::tcp)) != 0) proto = Proto::tcp;
+  }
   if (numeric(q.host)) {  // §4.1/§4.2: nothing to look up
     Hop h;
     h.proto = proto;

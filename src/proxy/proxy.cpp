@@ -158,8 +158,10 @@ bool Proxy::attach_connection(transport::Source& dst, const std::string& tls_nam
   const bool trunk = has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer);
   if (tls_name.empty() && gateway) name = &outbound_name_;
   if (tls_name.empty() && trunk) name = &peer_name_;
-  // Configured hops have connections kept for them past the cap (Worker::kReservedConnections).
-  dst.conn_id = w_.connect(dst, *name, gateway || trunk);
+  // Configured hops, reached under their configured names, have connections kept for them past the
+  // cap (Worker::kReservedConnections); another name pointing at their address does not.
+  const bool reserved = (gateway && name == &outbound_name_) || (trunk && name == &peer_name_);
+  dst.conn_id = w_.connect(dst, *name, reserved);
   dst.worker = w_.index();
   return dst.conn_id != 0;
 }

@@ -142,6 +142,13 @@ TEST_F(Locate, TransportsWeCannotUseAreSkipped) {
   EXPECT_EQ(b.asked, (Strings{"NAPTR example.com", "SRV _sip._tcp.example.com", "A tcp.example.com"}));
   q.transport = "tls";  // a transport the URI asks for and we cannot use: nothing
   EXPECT_TRUE(run(q).hops.empty());
+  // No transport named, no SRV, no UDP listener: the host's address over TCP.
+  b.srvs.clear();
+  b.addrs["example.com"] = {"10.0.0.8"};
+  q.transport.clear();
+  EXPECT_EQ(hops(run(q)), Strings{"tcp 10.0.0.8:5060"});
+  q.port = 5080;
+  EXPECT_EQ(hops(run(q)), Strings{"tcp 10.0.0.8:5080"});
 }
 
 TEST_F(Locate, SipsUsesOnlySipsD2t) {

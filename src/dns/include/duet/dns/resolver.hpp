@@ -53,13 +53,16 @@ class Resolver {
   // Lookups running at once per loop: a lookup can block a pool thread for seconds, and anyone who
   // can send a request can name hosts. Beyond it find() answers "lookup failed" at once.
   static constexpr std::size_t kMaxPending = 64;
+  // How long an answer is served stale at most, while its refreshes keep failing (RFC 8767 §5).
+  static constexpr std::uint64_t kMaxStaleMs = 24ull * 3600 * 1000;
 
  private:
   struct Entry {
     Answer answer;
     std::uint64_t expires_ms = 0;
     bool pending = false;
-    bool has_answer = false;  // answer holds a lookup's result (else the entry is new)
+    bool has_answer = false;           // answer holds a lookup's result (else the entry is new)
+    std::uint64_t stale_since_ms = 0;  // kept past its TTL since (0: fresh)
     std::vector<std::uint64_t> waiters;
   };
   struct Job;
