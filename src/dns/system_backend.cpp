@@ -162,28 +162,26 @@ bool SystemBackend::query(const std::string& name, int type, std::vector<unsigne
   return false;
 }
 
-bool SystemBackend::naptr(const std::string& name, std::vector<Naptr>& out, std::uint32_t& ttl) {
+template <class Record, class Parse>
+bool SystemBackend::records(const std::string& name, int type, std::vector<Record>& out, std::uint32_t& ttl,
+                            Parse parse) {
   std::vector<unsigned char> msg;
   int len = 0;
   bool none = false;
-  if (!query(name, ns_t_naptr, msg, len, none)) return false;
+  if (!query(name, type, msg, len, none)) return false;
   if (none) {
     ttl = std::min(ttl, kNegativeTtl);
     return true;
   }
-  return parse_naptr(msg.data(), len, out, ttl);
+  return parse(msg.data(), len, out, ttl);
+}
+
+bool SystemBackend::naptr(const std::string& name, std::vector<Naptr>& out, std::uint32_t& ttl) {
+  return records(name, ns_t_naptr, out, ttl, parse_naptr);
 }
 
 bool SystemBackend::srv(const std::string& name, std::vector<Srv>& out, std::uint32_t& ttl) {
-  std::vector<unsigned char> msg;
-  int len = 0;
-  bool none = false;
-  if (!query(name, ns_t_srv, msg, len, none)) return false;
-  if (none) {
-    ttl = std::min(ttl, kNegativeTtl);
-    return true;
-  }
-  return parse_srv(msg.data(), len, out, ttl);
+  return records(name, ns_t_srv, out, ttl, parse_srv);
 }
 
 bool SystemBackend::addresses(const std::string& name, std::vector<sockaddr_storage>& out,

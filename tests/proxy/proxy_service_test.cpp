@@ -461,6 +461,23 @@ TEST(ProxyService, ForeignDomainGoesToTheOutboundGatewayByItsResolvedAddress) {
   EXPECT_EQ(r->msg.status_code(), 486);
 }
 
+// ---- Next hops over TCP ----
+
+// A site whose gateway for other domains is gw, over TCP.
+config::Config tcp_gateway_config(const TcpServer& gw, unsigned workers) {
+  config::Config cfg = proxy_config(workers);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
+  return cfg;
+}
+
+// alice calling carol in a domain we do not serve (through the gateway).
+Caller foreign_caller(std::uint16_t port, const std::string& name) {
+  Caller c = caller_for(port, name);
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  return c;
+}
+
 // A gateway on TCP that no connection leads to yet: duet opens one (RFC 3261 §18.1.1), sends the
 // INVITE on it with a TCP Via and a Content-Length, takes the responses from it, and sends the next
 // call's INVITE on the same connection instead of opening another.
@@ -468,13 +485,9 @@ TEST(ProxyService, OutboundGatewayOnTcpIsReachedOverAConnectionDuetOpens) {
   TcpServer gw;
   ASSERT_TRUE(gw.listening);
   UdpClient alice;
-  config::Config cfg = proxy_config(2);
-  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
-  Service s(cfg);
+  Service s(tcp_gateway_config(gw, 2));
   for (const char* name : {"tcpgw1", "tcpgw2"}) {
-    Caller c = caller_for(alice.port, name);
-    c.ruri = "sip:carol@other.org";
-    c.to = "<sip:carol@other.org>";
+    const Caller c = foreign_caller(alice.port, name);
     alice.send(s.udp_port, invite(c));
     if (gw.accepted == 0) {
       ASSERT_TRUE(gw.accept()) << "duet opened no connection to the gateway";
@@ -507,12 +520,8 @@ TEST(ProxyService, InDialogRequestsBothWaysOverTheConnectionToTheGateway) {
   TcpServer gw;
   ASSERT_TRUE(gw.listening);
   UdpClient alice;
-  config::Config cfg = proxy_config(1);
-  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
-  Service s(cfg);
-  Caller c = caller_for(alice.port, "gwdialog");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
+  Service s(tcp_gateway_config(gw, 1));
+  const Caller c = foreign_caller(alice.port, "gwdialog");
   alice.send(s.udp_port, invite(c));
   ASSERT_TRUE(gw.accept());
   auto inv = wait_request(gw, sip::Method::invite);
@@ -565,9 +574,7 @@ TEST(ProxyService, RefusedConnectionToTheGatewayFailsTheCallAtOnce) {
   config::Config cfg = proxy_config(1);
   cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + ";transport=tcp";
   Service s(cfg);
-  Caller c = caller_for(alice.port, "refused");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
+  const Caller c = foreign_caller(alice.port, "refused");
   const auto start = Clock::now();
   alice.send(s.udp_port, invite(c));
   auto r = wait_final(alice, "INVITE", 3000);

@@ -30,6 +30,9 @@ class SystemBackend final : public Backend {
   // One query's answer section, raw: false on a temporary failure; true with rcode NXDOMAIN or no
   // answer as an empty result.
   bool query(const std::string& name, int type, std::vector<unsigned char>& msg, int& len, bool& none);
+  // One query, its records parsed by parse; none found: an empty answer with the negative TTL.
+  template <class Record, class Parse>
+  bool records(const std::string& name, int type, std::vector<Record>& out, std::uint32_t& ttl, Parse parse);
   BackendOptions o_;
 };
 
