@@ -11,14 +11,21 @@ namespace {
 
 namespace w = test::dnswire;
 
+// parse (parse_srv, parse_naptr, parse_addresses) over a whole message; ttl starts at kMaxTtl.
+template <class Record, class Parse>
+bool parse_all(Parse parse, const w::Bytes& msg, std::vector<Record>& out, std::uint32_t& ttl) {
+  ttl = kMaxTtl;
+  return parse(msg.data(), static_cast<int>(msg.size()), out, ttl);
+}
+
 TEST(DnsWire, SrvRecordsAndTheSmallestTtl) {
   const auto msg =
       w::response(7, "_sip._udp.example.com", w::kSrv,
                   {{"_sip._udp.example.com", w::kSrv, 300, w::srv(10, 60, 5060, "a.example.com")},
                    {"_sip._udp.example.com", w::kSrv, 120, w::srv(20, 0, 5070, "b.example.com")}});
   std::vector<Srv> out;
-  std::uint32_t ttl = kMaxTtl;
-  ASSERT_TRUE(parse_srv(msg.data(), static_cast<int>(msg.size()), out, ttl));
+  std::uint32_t ttl = 0;
+  ASSERT_TRUE(parse_all(parse_srv, msg, out, ttl));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].priority, 10);
   EXPECT_EQ(out[0].weight, 60);
@@ -37,8 +44,8 @@ TEST(DnsWire, CompressedTargetIsExpanded) {
   rdata.insert(rdata.end(), {1, 'x', 0xC0, 12});
   const auto msg = w::response(1, "example.com", w::kSrv, {{"example.com", w::kSrv, 60, rdata}});
   std::vector<Srv> out;
-  std::uint32_t ttl = kMaxTtl;
-  ASSERT_TRUE(parse_srv(msg.data(), static_cast<int>(msg.size()), out, ttl));
+  std::uint32_t ttl = 0;
+  ASSERT_TRUE(parse_all(parse_srv, msg, out, ttl));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].target, "x.example.com");
 }
@@ -48,8 +55,8 @@ TEST(DnsWire, NaptrFields) {
       2, "example.com", w::kNaptr,
       {{"example.com", w::kNaptr, 60, w::naptr(10, 20, "s", "SIPS+D2T", "_sips._tcp.example.com")}});
   std::vector<Naptr> out;
-  std::uint32_t ttl = kMaxTtl;
-  ASSERT_TRUE(parse_naptr(msg.data(), static_cast<int>(msg.size()), out, ttl));
+  std::uint32_t ttl = 0;
+  ASSERT_TRUE(parse_all(parse_naptr, msg, out, ttl));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].order, 10);
   EXPECT_EQ(out[0].preference, 20);
@@ -63,8 +70,8 @@ TEST(DnsWire, AddressesOfBothFamilies) {
                                {{"h.example.com", w::kA, 60, w::a("192.0.2.1")},
                                 {"h.example.com", w::kAaaa, 60, w::aaaa("2001:db8::1")}});
   std::vector<sockaddr_storage> out;
-  std::uint32_t ttl = kMaxTtl;
-  ASSERT_TRUE(parse_addresses(msg.data(), static_cast<int>(msg.size()), out, ttl));
+  std::uint32_t ttl = 0;
+  ASSERT_TRUE(parse_all(parse_addresses, msg, out, ttl));
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(transport::sockaddr_to_string(out[0]), "192.0.2.1:0");
   EXPECT_EQ(transport::sockaddr_to_string(out[1]), "[2001:db8::1]:0");
@@ -75,8 +82,8 @@ TEST(DnsWire, TruncatedRecordIsRefused) {
                          {{"example.com", w::kSrv, 60, w::srv(1, 1, 1, "t.example.com")}});
   msg.resize(msg.size() - 5);  // the rdata runs past the end
   std::vector<Srv> out;
-  std::uint32_t ttl = kMaxTtl;
-  EXPECT_FALSE(parse_srv(msg.data(), static_cast<int>(msg.size()), out, ttl));
+  std::uint32_t ttl = 0;
+  EXPECT_FALSE(parse_all(parse_srv, msg, out, ttl));
 }
 
 TEST(SystemBackend, QueriesTheConfiguredServer) {

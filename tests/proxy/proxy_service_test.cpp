@@ -594,6 +594,13 @@ config::Config dns_config(const dnsw::Server& ns) {
   return cfg;
 }
 
+// The caller's in-dialog request to a fixed remote target, sent on by a Route naming route_host.
+std::string routed_by_name(const Caller& c, const std::string& method, const std::string& branch,
+                           std::uint32_t cseq, const std::string& route_host) {
+  return caller_request(c, method, "sip:bob@192.0.2.1", branch, cseq, "b1",
+                        "Route: <sip:" + route_host + ";lr>\r\n");
+}
+
 // An in-dialog request whose remote target is a host name with a port: its A record (§4.2), and
 // the request goes there with its Request-URI as it was. The next one to that name is answered
 // from the cache (no new query), and its ACK too.
@@ -629,14 +636,12 @@ TEST(ProxyService, RouteByNameFollowsSrv) {
   ns.add("_sip._udp.ack.test", dnsw::kSrv, dnsw::srv(10, 0, next.port, "host.edge.test"));
   Service s(dns_config(ns));
   Caller c = caller_for(alice.port, "dnsroute");
-  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@192.0.2.1", "z9hG4bKdnsr1", 2, "b1",
-                                        "Route: <sip:edge.test;lr>\r\n"));
+  alice.send(s.udp_port, routed_by_name(c, "BYE", "z9hG4bKdnsr1", 2, "edge.test"));
   auto bye = wait_request(next, sip::Method::bye);
   ASSERT_NE(bye, nullptr);
   EXPECT_EQ(values(bye->msg, sip::HeaderId::route), std::vector<std::string>{"<sip:edge.test;lr>"});
   EXPECT_EQ(bye->msg.request_uri(), "sip:bob@192.0.2.1");
-  alice.send(s.udp_port, caller_request(c, "ACK", "sip:bob@192.0.2.1", "z9hG4bKdnsr2", 1, "b1",
-                                        "Route: <sip:ack.test;lr>\r\n"));
+  alice.send(s.udp_port, routed_by_name(c, "ACK", "z9hG4bKdnsr2", 1, "ack.test"));
   EXPECT_NE(wait_request(next, sip::Method::ack), nullptr) << "the ACK waiting for DNS was lost";
 }
 
@@ -650,8 +655,7 @@ TEST(ProxyService, NextSrvServerAfterA503) {
   ns.add("host.pair.test", dnsw::kA, dnsw::a("127.0.0.1"));
   Service s(dns_config(ns));
   Caller c = caller_for(alice.port, "dnsfail");
-  alice.send(s.udp_port, caller_request(c, "BYE", "sip:bob@192.0.2.1", "z9hG4bKdnsf1", 2, "b1",
-                                        "Route: <sip:pair.test;lr>\r\n"));
+  alice.send(s.udp_port, routed_by_name(c, "BYE", "z9hG4bKdnsf1", 2, "pair.test"));
   auto bye1 = wait_request(first, sip::Method::bye);
   ASSERT_NE(bye1, nullptr);
   first.send(s.udp_port, response_to(bye1->msg, 503, "Service Unavailable", ""));
