@@ -70,24 +70,10 @@ bool has_sip_scheme(std::string_view uri) noexcept {
 
 // RFC 3261 §8.2.2.3: every Require option tag we do not implement is listed in a 420.
 bool check_require(const sip::Message& req, RegisterRequest& out, Verdict& v) noexcept {
-  std::size_t n = 0;
-  bool ok = true;
-  sip::for_each_value(req, sip::HeaderId::require, [&](std::string_view tag) {
-    if (sip::iequals(tag, "path") || sip::iequals(tag, "outbound")) return true;
-    ok = false;
-    if (n + tag.size() + 2 <= sizeof out.unsupported_buf) {
-      if (n != 0) {
-        out.unsupported_buf[n++] = ',';
-        out.unsupported_buf[n++] = ' ';
-      }
-      std::memcpy(out.unsupported_buf + n, tag.data(), tag.size());
-      n += tag.size();
-    }
-    return true;
-  });
-  if (ok) return true;
+  std::string_view tags;
+  if (!unsupported_requires(req, out.unsupported_buf, sizeof out.unsupported_buf, tags)) return true;
   v = fail(420, "Bad Extension");
-  v.unsupported = std::string_view(out.unsupported_buf, n);
+  v.unsupported = tags;
   return false;
 }
 
@@ -121,6 +107,27 @@ bool first_hop_has_ob(std::string_view path) noexcept {
 }
 
 }  // namespace
+
+bool unsupported_requires(const sip::Message& req, char* buf, std::size_t cap,
+                          std::string_view& out) noexcept {
+  std::size_t n = 0;
+  bool any = false;
+  sip::for_each_value(req, sip::HeaderId::require, [&](std::string_view tag) {
+    if (sip::iequals(tag, "path") || sip::iequals(tag, "outbound")) return true;
+    any = true;
+    if (n + tag.size() + 2 <= cap) {
+      if (n != 0) {
+        buf[n++] = ',';
+        buf[n++] = ' ';
+      }
+      std::memcpy(buf + n, tag.data(), tag.size());
+      n += tag.size();
+    }
+    return true;
+  });
+  out = std::string_view(buf, n);
+  return any;
+}
 
 Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out,
                       const AorKey* known_aor) noexcept {

@@ -1,5 +1,6 @@
 #include "simple_responses.hpp"
 
+#include "duet/registrar/register_request.hpp"
 #include "duet/sip/header_id.hpp"
 
 namespace duet::server {
@@ -20,10 +21,17 @@ std::string_view to_tag(const sip::Message& req, char (&out)[12]) noexcept {
 
 }  // namespace
 
-std::string_view write_options_ok(const sip::Message& req, const sip::ResponseBuilder::ViaFix& via, char* out,
-                                  std::size_t cap) noexcept {
+std::string_view write_options_answer(const sip::Message& req, const sip::ResponseBuilder::ViaFix& via,
+                                      char* out, std::size_t cap) noexcept {
   char tag[12];
+  char tags[256];
+  std::string_view unsupported;
   sip::ResponseBuilder rb(out, cap);
+  if (registrar::unsupported_requires(req, tags, sizeof tags, unsupported)) {
+    rb.start(req, 420, "Bad Extension", to_tag(req, tag), via);
+    rb.header("Unsupported", unsupported);
+    return rb.finish();
+  }
   rb.start(req, 200, "OK", to_tag(req, tag), via);
   rb.header("Allow", kAllow);
   rb.header("Accept", kAccept);

@@ -15,9 +15,11 @@ inline constexpr std::string_view kAllow = "REGISTER, OPTIONS, ACK";
 inline constexpr std::string_view kSupported = "path, outbound";
 inline constexpr std::string_view kAccept = "application/sdp";
 
-// 200 to OPTIONS (RFC 3261 §11.2): Allow, Accept, Supported.
-std::string_view write_options_ok(const sip::Message& req, const sip::ResponseBuilder::ViaFix& via, char* out,
-                                  std::size_t cap) noexcept;
+// The answer to OPTIONS addressed to us: 200 with Allow, Accept, Supported (RFC 3261 §11.2), or
+// 420 with Unsupported when a Require field names an extension we do not implement (§8.2.2.3:
+// a Require applies to every request a UAS answers, OPTIONS too).
+std::string_view write_options_answer(const sip::Message& req, const sip::ResponseBuilder::ViaFix& via,
+                                      char* out, std::size_t cap) noexcept;
 // Any status with a reason; 405 gets Allow (RFC 3261 §21.4.6).
 std::string_view write_status(const sip::Message& req, int status, std::string_view reason,
                               const sip::ResponseBuilder::ViaFix& via, char* out, std::size_t cap) noexcept;

@@ -341,7 +341,8 @@ void SipService::handle_options(transport::Worker& w, const transport::Source& s
   if (!transport::top_via(msg, via)) return;
   char ip[transport::kIpStrLen];
   // Max-Forwards 0 does not matter here: we are the destination (RFC 3261 §11, §16.3 step 3).
-  const std::string_view out = write_options_ok(msg, transport::via_fix(via, src, ip), s.out, sizeof s.out);
+  const std::string_view out =
+      write_options_answer(msg, transport::via_fix(via, src, ip), s.out, sizeof s.out);
   if (out.empty() || !w.send(transport::response_target(src, via), out)) bump(s.send_failures);
 }
 

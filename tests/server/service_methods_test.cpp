@@ -44,6 +44,26 @@ TEST(ServiceMethods, OptionsToUsIs200WithAllowAcceptSupported) {
   EXPECT_EQ(s.service().stats().options, 3u);
 }
 
+TEST(ServiceMethods, OptionsToUsRequiringAnUnknownExtensionIs420ListingIt) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  std::string req = request("OPTIONS", "sip:127.0.0.1", c.port);
+  req.insert(req.find("Content-Length"), "Require: 100rel, outbound\r\nRequire: timer\r\n");
+  c.send(s.udp_port, req);
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 420);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::unsupported), "100rel, timer");  // outbound is ours
+  EXPECT_TRUE(r->msg.header(sip::HeaderId::allow).empty());
+  // Only what we implement required: answered as usual.
+  req = request("OPTIONS", "sip:127.0.0.1", c.port);
+  req.insert(req.find("Content-Length"), "Require: outbound, path\r\n");
+  c.send(s.udp_port, req);
+  r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 200);
+}
+
 TEST(ServiceMethods, OptionsToAUserIsProxiedToItsBindings) {
   Service s(one_worker_with_domain());
   UdpClient c;

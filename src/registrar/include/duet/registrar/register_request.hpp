@@ -52,6 +52,12 @@ struct RegisterRequest {
   char unsupported_buf[256];
 };
 
+// The Require option tags (RFC 3261 §8.2.2.3) of req that duet does not implement: all but path
+// (RFC 3327) and outbound (RFC 5626). They are joined with ", " into buf (a tag that does not fit
+// is left out of the list, never out of the verdict); false when there are none.
+bool unsupported_requires(const sip::Message& req, char* buf, std::size_t cap,
+                          std::string_view& out) noexcept;
+
 // Reads req into out and checks it under the policy. On a non-200 verdict, out is partly filled.
 // known_aor: the key of req's To when the caller already computed it (it must outlive the call).
 Verdict read_register(const sip::Message& req, const Policy& policy, RegisterRequest& out,
