@@ -69,7 +69,11 @@ class Reader {
   explicit Reader(std::string origin) : origin_(std::move(origin)) {}
 
   [[noreturn]] void fail(const toml::value& v, const std::string& key, const std::string& what) const {
-    throw ConfigError(origin_ + ":" + std::to_string(v.location().line()) + ": key '" + key + "': " + what);
+    throw ConfigError(where(v, key, what));
+  }
+
+  std::string where(const toml::value& v, const std::string& key, const std::string& what) const {
+    return origin_ + ":" + std::to_string(v.location().line()) + ": key '" + key + "': " + what;
   }
 
   // Refuses keys this version does not know: a typo must not silently fall back to a default.
@@ -348,10 +352,16 @@ Config from_toml(const toml::value& root, const std::string& origin) {
       r.fail(*r.find(*t, "t2_ms"), "proxy.t2_ms",
              "must not be less than t1_ms (" + std::to_string(p.t1_ms) + ")");
     r.get(*t, "proxy.", "outbound", p.outbound);
-    if (!p.outbound.empty() && p.outbound.rfind("sip:", 0) != 0)
-      r.fail(*r.find(*t, "outbound"), "proxy.outbound", "'" + p.outbound + "' is not a sip: URI");
-    if (std::string error; !p.outbound.empty() && !resolve_uri_host(p.outbound, p.outbound_ip, error))
-      r.fail(*r.find(*t, "outbound"), "proxy.outbound", error);
+    if (!p.outbound.empty() && p.outbound.rfind("sip:", 0) != 0 && p.outbound.rfind("sips:", 0) != 0)
+      r.fail(*r.find(*t, "outbound"), "proxy.outbound", "'" + p.outbound + "' is not a sip: or sips: URI");
+    // A name is located per call (RFC 3263: a gateway domain may have SRV records and no address of
+    // its own), so one without an address now is no reason to keep the site down; a URI that does
+    // not parse is.
+    if (std::string error; !p.outbound.empty() && !resolve_uri_host(p.outbound, p.outbound_ip, error)) {
+      if (error.rfind("cannot resolve", 0) != 0) r.fail(*r.find(*t, "outbound"), "proxy.outbound", error);
+      c.warnings.push_back(r.where(*r.find(*t, "outbound"), "proxy.outbound",
+                                   error + "; located by DNS (NAPTR, SRV, A/AAAA) when a call needs it"));
+    }
     r.get(*t, "proxy.", "cross_site", cross);
     if (cross != "redirect" && cross != "proxy")
       r.fail(*r.find(*t, "cross_site"), "proxy.cross_site", "'" + cross + "' is not redirect or proxy");

@@ -81,8 +81,8 @@ struct ProxyConfig {
   bool serial_by_q = true;  // forking = "serial-by-q" (true) or "parallel"
   std::uint32_t timer_c_s = 180;
   std::uint32_t t1_ms = 500, t2_ms = 4000, t4_ms = 5000;
-  std::string outbound;           // "sip:host[:port]": next hop for other domains; "" none
-  std::string outbound_ip;        // outbound's host resolved when the file was read; "" if numeric
+  std::string outbound;           // "sip:host[:port]" or "sips:host": next hop for other domains; "" none
+  std::string outbound_ip;        // outbound's host resolved when the file was read; "" if numeric or none
   bool cross_site_proxy = false;  // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
   std::string forward = "off";    // dr-forward of DNs and profiles that set none: off | no-agent | oos
   std::uint32_t max_transactions = 262144;  // per worker
@@ -115,6 +115,9 @@ struct Config {
   ContinuityConfig continuity;
   ProxyConfig proxy;
   std::vector<ProfileConfig> profiles;
+  // What the file asks that is accepted but may not work as it stands ("FILE:LINE: key 'k': what"),
+  // for the daemon to log: a gateway name without an address now (located again per call).
+  std::vector<std::string> warnings;
   // [[dns]], [[places]], [[users]], [[agent_logins]] are read by src/agents (load_agents_file).
 };
 

@@ -86,10 +86,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.check_only) {
+    for (const auto& w : cfg.warnings) std::fprintf(stderr, "duet: warning: %s\n", w.c_str());
     std::fprintf(stderr, "duet: config OK\n");
     return 0;
   }
   duet::daemon::setup_logging(cfg.log_level);
+  for (const auto& w : cfg.warnings) spdlog::warn("config: {}", w);
   // Before any thread exists, so that every worker inherits the mask and only sigwait sees them.
   duet::daemon::block_stop_signals();
 

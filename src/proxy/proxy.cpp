@@ -58,9 +58,21 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
   std::random_device rd;
   branch_salt_ = (std::uint64_t{rd()} << 32) ^ rd();
   sip::Uri u;
-  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, u) && resolve(u, outbound_, opt_.outbound_ip)) {
-    has_outbound_ = true;
-    if (!opt_.outbound_ip.empty()) outbound_name_ = std::string(u.host_unbracketed());
+  if (!opt_.outbound.empty() && sip::parse_uri(opt_.outbound, outbound_uri_)) {
+    sockaddr_storage numeric{};
+    const std::string_view host =
+        !outbound_uri_.maddr.empty() ? outbound_uri_.maddr : outbound_uri_.host_unbracketed();
+    outbound_by_name_ = !sip::iequals(host, "localhost") && !transport::make_sockaddr(host, 0, numeric);
+    if (outbound_by_name_) {
+      // As reach() names the hops it finds: lower case, no trailing dot.
+      for (const char ch : host)
+        outbound_name_.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+      if (!outbound_name_.empty() && outbound_name_.back() == '.') outbound_name_.pop_back();
+      outbound_fallback_ = !opt_.outbound_ip.empty() && resolve(outbound_uri_, outbound_, opt_.outbound_ip);
+      has_outbound_ = true;
+    } else {
+      has_outbound_ = resolve(outbound_uri_, outbound_);
+    }
   }
   if (!opt_.peer_sip.empty() && sip::parse_uri(opt_.peer_sip, u) && resolve(u, peer_trunk_, opt_.peer_ip)) {
     has_peer_ = true;
@@ -154,13 +166,17 @@ bool Proxy::attach_connection(transport::Source& dst, const std::string& tls_nam
   // The certificate of a configured next hop must carry the name it was configured by; any other
   // hop (a numeric URI) its address.
   const std::string* name = &tls_name;
-  const bool gateway = has_outbound_ && transport::sockaddr_equal(dst.peer, outbound_.peer);
+  // The gateway: reached under its name (reach_gateway() names every hop it finds so), or at its
+  // address when it is numeric.
+  const bool gateway =
+      has_outbound_ &&
+      (outbound_by_name_ ? tls_name == outbound_name_
+                         : tls_name.empty() && transport::sockaddr_equal(dst.peer, outbound_.peer));
   const bool trunk = has_peer_ && transport::sockaddr_equal(dst.peer, peer_trunk_.peer);
-  if (tls_name.empty() && gateway) name = &outbound_name_;
   if (tls_name.empty() && trunk) name = &peer_name_;
   // Configured hops, reached under their configured names, have connections kept for them past the
   // cap (Worker::kReservedConnections); another name pointing at their address does not.
-  const bool reserved = (gateway && name == &outbound_name_) || (trunk && name == &peer_name_);
+  const bool reserved = gateway || (trunk && name == &peer_name_);
   dst.conn_id = w_.connect(dst, *name, reserved);
   dst.worker = w_.index();
   return dst.conn_id != 0;
@@ -224,6 +240,24 @@ Proxy::Reach Proxy::reach(const sip::Uri& u, transport::Source& out, std::uint64
   }
   ++stats_.dns_unresolved;
   return a->temporary ? Reach::dns_failed : Reach::unresolved;
+}
+
+Proxy::Reach Proxy::reach_gateway(transport::Source& out, std::uint64_t waiter, std::string& tls_name,
+                                  std::vector<transport::Source>* alternatives) {
+  if (!outbound_by_name_) {
+    if (alternatives != nullptr) alternatives->clear();
+    tls_name.clear();
+    out = outbound_;
+    return Reach::found;
+  }
+  const Reach r = reach(outbound_uri_, out, waiter, tls_name, alternatives);
+  if ((r == Reach::unresolved || r == Reach::dns_failed) && outbound_fallback_) {
+    // The name had an address when we started: better that than no way out of the site.
+    out = outbound_;
+    tls_name = outbound_name_;
+    return Reach::found;
+  }
+  return r;
 }
 
 void Proxy::on_resolved(std::uint64_t waiter) {

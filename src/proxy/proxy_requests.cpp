@@ -183,8 +183,16 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
       }
     }
     if (!have && has_outbound_ && !env_.is_local_domain(u.host)) {
-      dst = outbound_;
-      have = true;
+      switch (reach_gateway(dst, waiter, tls_name)) {
+        case Reach::found:
+          have = true;
+          break;
+        case Reach::pending:
+          park();
+          return;
+        default:
+          break;
+      }
     }
   }
   if (!have) return;
@@ -410,7 +418,24 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
     // Another domain: through the outbound gateway when there is one; without it, new requests
     // are refused (no open relay).
     if (has_outbound_) {
-      forward(outbound_);
+      switch (reach_gateway(dst, c->context(), c->tls_name, &c->alt_hops)) {
+        case Reach::found:
+          c->alt_keep_flow = true;
+          c->alt_to_next_route = false;
+          forward(dst);
+          break;
+        case Reach::pending:
+          c->dns_pending = true;
+          break;
+        case Reach::dns_failed:
+          ++stats_.unavailable;
+          reply_call(*c, 500, "Gateway Unreachable (DNS)");
+          break;
+        case Reach::unresolved:
+          ++stats_.unavailable;
+          reply_call(*c, 500, "Gateway Unreachable (Name Does Not Resolve)");
+          break;
+      }
     } else {
       ++stats_.rejected;
       reply_call(*c, 403, "Forbidden (not relaying)");

@@ -129,7 +129,7 @@ TEST(Config, OutOfRangeNamesLineAndKey) {
 }
 
 // The proxy sends to addresses: a name in proxy.outbound or peer.sip is resolved when the file is
-// read (not on a worker's loop), and one that does not resolve is refused there, naming the key.
+// read (not on a worker's loop); a peer.sip that does not resolve is refused there, naming the key.
 TEST(Config, SipHostNamesAreResolvedWhenTheFileIsRead) {
   // localhost comes from /etc/hosts: the resolver's path with no DNS server needed.
   TempFile f(
@@ -150,6 +150,24 @@ TEST(Config, SipHostNamesAreResolvedWhenTheFileIsRead) {
   expect_error("[proxy]\n\noutbound = \"sip:\"\n", 3, "proxy.outbound", "not a SIP URI");
   expect_error("[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\nsip = \"sips:@\"\n", 4, "peer.sip",
                "not a SIP URI");
+}
+
+// A gateway's domain may have SRV records and no address of its own, and DNS may be down when the
+// site starts: a proxy.outbound name without an address now is accepted, with a warning naming the
+// line and key, and located per call. peer.sip is still resolved here, and refused when it fails.
+TEST(Config, GatewayNameWithoutAnAddressIsAWarningNotAnError) {
+  TempFile f("[proxy]\n\noutbound = \"sips:gw.invalid\"\n");
+  const Config c = load_config(f.path);
+  EXPECT_EQ(c.proxy.outbound, "sips:gw.invalid");
+  EXPECT_EQ(c.proxy.outbound_ip, "");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find(":3: key 'proxy.outbound': cannot resolve 'gw.invalid'"), std::string::npos)
+      << c.warnings[0];
+  EXPECT_NE(c.warnings[0].find("located by DNS"), std::string::npos) << c.warnings[0];
+  EXPECT_TRUE(load_config(TempFile("[proxy]\noutbound = \"sip:127.0.0.1\"\n").path).warnings.empty());
+  expect_error("[proxy]\noutbound = \"tel:+15551234\"\n", 2, "proxy.outbound", "not a sip: or sips: URI");
+  expect_error("[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\nsip = \"sip:peer.invalid\"\n", 4,
+               "peer.sip", "cannot resolve");
 }
 
 TEST(Config, UnknownKeysAreRefused) {

@@ -439,28 +439,6 @@ TEST(ProxyService, ResponsesToTheViaOfAWorkersOwnPortComeBack) {
   }
 }
 
-// proxy.outbound named by host name: the configuration resolved it (outbound_ip), and requests to
-// domains we do not serve go there with their Request-URI unchanged.
-TEST(ProxyService, ForeignDomainGoesToTheOutboundGatewayByItsResolvedAddress) {
-  UdpClient gw, alice;
-  config::Config cfg = proxy_config(1);
-  cfg.proxy.outbound = "sip:gw.example.net:" + std::to_string(gw.port);
-  cfg.proxy.outbound_ip = "127.0.0.1";
-  Service s(cfg);
-  Caller c = caller_for(alice.port, "gw");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
-  alice.send(s.udp_port, invite(c));
-  auto inv = wait_request(gw, sip::Method::invite);
-  ASSERT_NE(inv, nullptr);
-  EXPECT_EQ(inv->msg.request_uri(), "sip:carol@other.org");
-  EXPECT_EQ(inv->msg.max_forwards(), 69);
-  gw.send(s.udp_port, response_to(inv->msg, 486, "Busy Here", "g1"));
-  auto r = wait_final(alice, "INVITE");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->msg.status_code(), 486);
-}
-
 // ---- Next hops over TCP ----
 
 // A site whose gateway for other domains is gw, over TCP.
@@ -685,6 +663,73 @@ TEST(ProxyService, InDialogRequestToAForeignNameUsesTheGatewayWhenThereIsOne) {
                                         "z9hG4bKdnsgw1", 2, "b1"));
   EXPECT_NE(wait_request(gw, sip::Method::bye), nullptr);
   EXPECT_EQ(ns.queries.load(), 0);
+}
+
+// A gateway named by its domain (RFC 3263): its SRV servers in order, each call located through the
+// cache; the first says 503 and the INVITE goes on to the next (§4.3), its Request-URI unchanged.
+// An in-dialog ACK to the gateway's domain follows the same answer.
+TEST(ProxyService, GatewayByDomainFollowsSrvAndFailsOver) {
+  dnsw::Server ns;
+  UdpClient alice, first, second;
+  ns.add("_sip._udp.carrier.test", dnsw::kSrv, dnsw::srv(10, 0, first.port, "sbc1.carrier.test"));
+  ns.add("_sip._udp.carrier.test", dnsw::kSrv, dnsw::srv(20, 0, second.port, "sbc2.carrier.test"));
+  ns.add("sbc1.carrier.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  ns.add("sbc2.carrier.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  config::Config cfg = dns_config(ns);
+  cfg.proxy.outbound = "sip:Carrier.Test";  // no address of its own: the config left outbound_ip empty
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "gwsrv");
+  c.ruri = "sip:+15551234@pstn.example";
+  c.to = "<sip:+15551234@pstn.example>";
+  alice.send(s.udp_port, invite(c));
+  auto inv1 = wait_request(first, sip::Method::invite);
+  ASSERT_NE(inv1, nullptr) << "the INVITE did not reach the first SRV server";
+  EXPECT_EQ(inv1->msg.request_uri(), "sip:+15551234@pstn.example");
+  first.send(s.udp_port, response_to(inv1->msg, 503, "Service Unavailable", "s1"));
+  auto inv2 = wait_request(second, sip::Method::invite);
+  ASSERT_NE(inv2, nullptr) << "no failover to the second SRV server";
+  EXPECT_EQ(inv2->msg.request_uri(), "sip:+15551234@pstn.example");
+  second.send(s.udp_port, response_to(inv2->msg, 486, "Busy Here", "s2"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 486);
+  const int queries = ns.queries.load();
+  alice.send(s.udp_port, caller_request(c, "ACK", "sip:+15551234@pstn.example", "z9hG4bKgwsrvack", 1, "s9"));
+  EXPECT_NE(wait_request(first, sip::Method::ack), nullptr) << "the ACK did not follow the SRV answer";
+  EXPECT_EQ(ns.queries.load(), queries) << "a cached answer was looked up again";
+}
+
+// A gateway name that no longer resolves: the address it had when the site started (outbound_ip)
+// still takes the calls; without one, the caller gets 500 at once, not a timeout.
+TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
+  dnsw::Server ns;  // knows no name
+  UdpClient alice, gw;
+  config::Config cfg = dns_config(ns);
+  cfg.proxy.outbound = "sip:gw.test:" + std::to_string(gw.port);
+  cfg.proxy.outbound_ip = "127.0.0.1";
+  {
+    Service s(cfg);
+    Caller c = caller_for(alice.port, "gwfb");
+    c.ruri = "sip:carol@other.org";
+    c.to = "<sip:carol@other.org>";
+    alice.send(s.udp_port, invite(c));
+    auto inv = wait_request(gw, sip::Method::invite);
+    ASSERT_NE(inv, nullptr) << "the start-time address was not used";
+    gw.send(s.udp_port, response_to(inv->msg, 404, "Not Found", "g1"));
+    auto r = wait_final(alice, "INVITE");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->msg.status_code(), 404);
+  }
+  cfg.proxy.outbound_ip.clear();
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "gwnone");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  alice.send(s.udp_port, invite(c));
+  auto r = wait_final(alice, "INVITE", 3000);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 500);
+  EXPECT_NE(r->msg.reason_phrase().find("Gateway"), std::string_view::npos) << r->msg.reason_phrase();
 }
 
 // A remote target whose name does not exist: 404, at once (the answer is NXDOMAIN, not a timeout).

@@ -21,10 +21,14 @@ struct ProxyOptions {
   // Timer C (§16.6 step 11): an INVITE branch that has rung this long without a final response is
   // cancelled. More than 3 minutes by the RFC.
   std::uint32_t timer_c_ms = 180000;
-  // Where requests for domains we do not serve go (a gateway): "sip:host[:port][;transport=udp]".
-  // Empty: only numeric hosts are reached; other domains get 404.
+  // Where requests for domains we do not serve go (a gateway): "sip:host[:port][;transport=udp]" or
+  // "sips:host". Empty: only numeric hosts are reached; other domains get 403. A host name is
+  // located per request (RFC 3263: NAPTR, SRV, A/AAAA, cached for the records' TTL, next server on
+  // failure).
   std::string outbound;
-  std::string outbound_ip;  // outbound's host when it is a name, resolved at start ("" otherwise)
+  // outbound's host when it is a name that had an address at start ("" otherwise): used only when
+  // locating it by DNS fails.
+  std::string outbound_ip;
   // dr-forward's action when a call belongs at the peer site: a 302 with the peer's contact for the
   // DN (false), or the call proxied to the peer trunk (true).
   bool cross_site_proxy = false;

@@ -145,6 +145,10 @@ class Proxy final : public transaction::TransactionUser,
   Reach reach(const sip::Uri& u, transport::Source& out, std::uint64_t waiter, std::string& tls_name,
               std::vector<transport::Source>* alternatives = nullptr);
   static constexpr std::size_t kMaxAltHops = 4;
+  // reach() for the gateway: outbound_ when it is numeric, else its name located (outbound_ when the
+  // lookup fails and there is an address from start).
+  Reach reach_gateway(transport::Source& out, std::uint64_t waiter, std::string& tls_name,
+                      std::vector<transport::Source>* alternatives = nullptr);
   // A lookup some request waited for has ended: the call (a Call context) is routed again, or a
   // parked ACK (kAckWaiter) handled again.
   void on_resolved(std::uint64_t waiter);
@@ -242,8 +246,12 @@ class Proxy final : public transaction::TransactionUser,
   std::vector<sockaddr_storage> worker_ports_;  // every worker's own UDP sockets (our Vias' sent-by)
   std::unique_ptr<transaction::TransactionTable> table_;
   RoutingViewPtr view_;
+  // The gateway ([proxy] outbound): a numeric host is outbound_ always; a name (outbound_by_name_)
+  // is located per request like any other (outbound_uri_ views opt_.outbound), with outbound_ its
+  // address at start, when it had one (outbound_fallback_), for when DNS fails.
   transport::Source outbound_{};
-  bool has_outbound_ = false;
+  sip::Uri outbound_uri_;
+  bool has_outbound_ = false, outbound_by_name_ = false, outbound_fallback_ = false;
   transport::Source peer_trunk_{};
   std::string peer_hostport_;
   bool has_peer_ = false;
