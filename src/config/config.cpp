@@ -260,7 +260,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   if (const auto* t = r.section(root, "registrar")) {
     r.only(*t, "registrar.",
            {"domains", "users", "default_expires", "min_expires", "max_expires", "max_contacts_per_aor",
-            "too_many_contacts_code"});
+            "too_many_contacts_code", "max_bindings"});
     r.get(*t, "registrar.", "domains", c.registrar.domains);
     r.get(*t, "registrar.", "users", c.registrar.users);
     constexpr std::int64_t kMaxExpires = std::numeric_limits<std::int32_t>::max();
@@ -269,6 +269,7 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     r.get(*t, "registrar.", "max_expires", c.registrar.max_expires, 1, kMaxExpires);
     r.get(*t, "registrar.", "max_contacts_per_aor", c.registrar.max_contacts_per_aor, 1, 1024);
     r.get(*t, "registrar.", "too_many_contacts_code", c.registrar.too_many_contacts_code, 400, 699);
+    r.get(*t, "registrar.", "max_bindings", c.registrar.max_bindings, 1, 100'000'000);
     const auto& g = c.registrar;
     if (g.min_expires > g.default_expires || g.default_expires > g.max_expires) {
       const auto* v = r.find(*t, "default_expires");

@@ -39,6 +39,7 @@ struct RegistrarConfig {
   std::uint32_t default_expires = 3600, min_expires = 60, max_expires = 86400;
   std::uint32_t max_contacts_per_aor = 16;
   std::uint16_t too_many_contacts_code = 503;
+  std::uint32_t max_bindings = 2'000'000;  // all AORs of the site together; new ones past it get 503
 };
 
 // [api]: the HTTP API (src/api). Beyond loopback a token is required (validate()).

@@ -281,6 +281,7 @@ nlohmann::json ApiBridge::stats() {
       {"registrar",
        {{"registers", s.registers},
         {"registers_handed_over", s.registers_forwarded},
+        {"registers_refused_full", s.registers_refused_full},
         {"bindings", s.bindings},
         {"aors", s.aors},
         {"options", s.options},

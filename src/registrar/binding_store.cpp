@@ -39,6 +39,7 @@ BindingStore::~BindingStore() {
       Binding* next = b->next_in_aor;
       wheel_.cancel(b->timer);
       Binding::destroy(b);
+      if (budget_ != nullptr) budget_->give_back();
       b = next;
     }
     head = nullptr;
@@ -175,8 +176,12 @@ void BindingStore::release_ids(const Binding& b) noexcept {
 Binding* BindingStore::add(const AorKey& key, const BindingData& d) {
   std::size_t bytes = 0;
   if (!Binding::string_bytes(d, bytes)) return nullptr;
+  if (budget_ != nullptr && !budget_->take()) return nullptr;
   Binding* b = Binding::create(bytes);
-  if (b == nullptr) return nullptr;
+  if (b == nullptr) {
+    if (budget_ != nullptr) budget_->give_back();
+    return nullptr;
+  }
   fill(b, key, d, true);
   std::size_t pos = slot_of(key);
   if (pos == kNpos) {
@@ -230,6 +235,7 @@ void BindingStore::destroy(Binding* b) noexcept {
   release_ids(*b);
   Binding::destroy(b);
   --bindings_;
+  if (budget_ != nullptr) budget_->give_back();
 }
 
 void BindingStore::remove(Binding* b, const AorKey& key, ChangeKind why) {

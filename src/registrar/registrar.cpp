@@ -143,6 +143,16 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
     v.reason = "Too Many Registered Contacts";
     return false;
   }
+  // The site's bindings at [registrar] max_bindings: new ones are refused (refreshes and removals
+  // still work). 503, so that a phone with another registrar (dual, active-backup) goes there.
+  std::size_t adds = 0;
+  for (std::size_t i = 0; i < req_.count; ++i) adds += act[i] == Act::add;
+  if (adds != 0 && store_.budget() != nullptr && !store_.budget()->room_for(adds)) {
+    ++stats_.refused_full;
+    v.status = 503;
+    v.reason = "Registrar Full";
+    return false;
+  }
   for (std::size_t i = 0; i < req_.count; ++i) {
     Binding* done = nullptr;
     switch (act[i]) {
@@ -159,8 +169,12 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
         break;
     }
     if (done == nullptr) {
-      v.status = 500;
-      v.reason = "Server Internal Error";
+      // Another shard took the last of the budget since the check above (the contacts before this
+      // one stay applied, as they would after a 200 and a removal), or memory ran out.
+      const bool full = act[i] == Act::add && store_.budget() != nullptr && !store_.budget()->room_for(1);
+      if (full) ++stats_.refused_full;
+      v.status = full ? 503 : 500;
+      v.reason = full ? "Registrar Full" : "Server Internal Error";
       return false;
     }
   }

@@ -101,7 +101,8 @@ struct SipService::Shard {
   uv_timer_t expiry{};
   bool timer_running = false;
   std::atomic<std::uint64_t> registers{0}, forwarded{0}, options{0}, refused{0}, responses_dropped{0},
-      send_failures{0}, bindings{0}, aors{0}, lookups_posted{0}, lookups_from_copies{0}, copies_dropped{0};
+      send_failures{0}, bindings{0}, aors{0}, lookups_posted{0}, lookups_from_copies{0}, copies_dropped{0},
+      refused_full{0};
   char out[kResponseCap];
 
   // The proxy's counters as other threads may read them (copied at each expiry tick).
@@ -110,6 +111,7 @@ struct SipService::Shard {
 
   void publish_sizes() noexcept {
     bindings.store(reg.store().binding_count(), std::memory_order_relaxed);
+    refused_full.store(reg.stats().refused_full, std::memory_order_relaxed);
     aors.store(reg.store().aor_count(), std::memory_order_relaxed);
   }
   void publish_proxy() noexcept {
@@ -145,6 +147,7 @@ SipService::SipService(const config::Config& cfg)
     : policy_(options_from(cfg)),
       proxy_(proxy_options_from(cfg)),
       identity_(cfg),
+      budget_(cfg.registrar.max_bindings),
       shards_(new std::atomic<Shard*>[kMaxWorkers]) {
   probe_.interval_ms = cfg.continuity.probe_interval_s * 1000;
   probe_.timeout_ms = cfg.continuity.probe_timeout_ms;
@@ -182,6 +185,7 @@ void SipService::on_worker_start(transport::Worker& w) {
   s.timer_running = true;
   s.proxy = std::make_unique<proxy::Proxy>(w, proxy_, *this, w.runtime().bound());
   s.reg.store().add_change_sink(&s.holders);
+  s.reg.store().set_budget(&budget_);
   if (hooks_) hooks_->on_shard_start(w, s.reg.store());
 }
 
@@ -726,6 +730,7 @@ ServiceStats SipService::stats() const noexcept {
     st.lookups_posted += s->lookups_posted.load(std::memory_order_relaxed);
     st.lookups_from_copies += s->lookups_from_copies.load(std::memory_order_relaxed);
     st.copies_dropped += s->copies_dropped.load(std::memory_order_relaxed);
+    st.registers_refused_full += s->refused_full.load(std::memory_order_relaxed);
     std::uint64_t words[kProxyStatWords], sum[kProxyStatWords];
     std::memcpy(sum, &st.proxy, sizeof sum);
     for (std::size_t k = 0; k < kProxyStatWords; ++k)

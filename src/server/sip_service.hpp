@@ -47,7 +47,8 @@ struct ServiceStats {
   // copy of an earlier answer (src/server/location_copies.hpp).
   std::uint64_t lookups_posted = 0;
   std::uint64_t lookups_from_copies = 0;
-  std::uint64_t copies_dropped = 0;  // copies dropped because a binding of their AOR changed
+  std::uint64_t copies_dropped = 0;          // copies dropped because a binding of their AOR changed
+  std::uint64_t registers_refused_full = 0;  // 503: the site holds [registrar] max_bindings
 };
 
 // One binding as the API lists it (local, or the peer's replicated view), as plain values.
@@ -152,6 +153,7 @@ class SipService final : public transport::Handler, public proxy::Environment {
   std::function<void(std::string_view, std::string_view, bool)> call_observer_;
   ShardHooks* hooks_ = nullptr;
   registrar::OwnerMap owners_;
+  registrar::BindingBudget budget_;  // [registrar] max_bindings, shared by the shards' stores
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;
 };

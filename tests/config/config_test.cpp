@@ -170,6 +170,13 @@ TEST(Config, GatewayNameWithoutAnAddressIsAWarningNotAnError) {
                "peer.sip", "cannot resolve");
 }
 
+TEST(Config, MaxBindingsIsReadAndRangeChecked) {
+  EXPECT_EQ(Config{}.registrar.max_bindings, 2'000'000u);
+  const Config c = load_config(TempFile("[registrar]\nmax_bindings = 5000\n").path);
+  EXPECT_EQ(c.registrar.max_bindings, 5000u);
+  expect_error("[registrar]\nmax_bindings = 0\n", 2, "registrar.max_bindings", "out of range");
+}
+
 TEST(Config, UnknownKeysAreRefused) {
   expect_error("site_name = \"a\"\nlisten_on = []\n", 2, "listen_on", "unknown key");
   expect_error("[limits]\nidle_timeout = 5\n", 2, "limits.idle_timeout", "unknown key");

@@ -110,6 +110,52 @@ TEST(RegisterContacts, CapAnswerCodeIsConfigurable) {
   EXPECT_EQ(h.store().binding_count(), 0u);
 }
 
+// [registrar] max_bindings: one budget for every shard of the site. Past it, a REGISTER that would
+// add a binding gets 503 and changes nothing; refreshes and removals still work, and a removal or
+// an expiry makes room again.
+TEST(RegisterContacts, SiteBindingBudgetIsSharedByTheShardsAndRefusesOnly503NewBindings) {
+  BindingBudget budget(3);
+  Harness a, b;  // two shards
+  a.store().set_budget(&budget);
+  b.store().set_budget(&budget);
+  auto user = [](const std::string& name, const std::string& contact) {
+    RegisterText t = alice(contact);
+    t.to = "<sip:" + name + "@example.com>";
+    t.call_id = name + "-reg";
+    return t;
+  };
+  ASSERT_EQ(a.send(user("u1", "<sip:u1@192.0.2.1>;expires=60"))->status(), 200);
+  RegisterText u2 = user("u2", "<sip:u2@192.0.2.2>");
+  u2.contacts.push_back("<sip:u2@192.0.2.3>");
+  ASSERT_EQ(b.send(u2)->status(), 200);
+  EXPECT_EQ(budget.used(), 3u);
+  // Full: a new AOR on either shard, or a new contact of a known one, is refused whole.
+  auto r = a.send(user("u3", "<sip:u3@192.0.2.4>"));
+  EXPECT_EQ(r->status(), 503);
+  EXPECT_EQ(r->msg.reason_phrase(), "Registrar Full");
+  RegisterText more = user("u1", "<sip:u1@192.0.2.9>");
+  more.cseq = 2;
+  EXPECT_EQ(a.send(more)->status(), 503);
+  EXPECT_EQ(a.store().binding_count(), 1u);
+  EXPECT_EQ(a.registrar().stats().refused_full, 2u);
+  // A refresh adds nothing: still answered.
+  RegisterText refresh = user("u2", "<sip:u2@192.0.2.2>");
+  refresh.cseq = 2;
+  EXPECT_EQ(b.send(refresh)->status(), 200);
+  // A removal on one shard makes room on the other.
+  RegisterText gone = user("u2", "<sip:u2@192.0.2.3>");
+  gone.cseq = 3;
+  gone.expires = "0";
+  ASSERT_EQ(b.send(gone)->status(), 200);
+  EXPECT_EQ(budget.used(), 2u);
+  EXPECT_EQ(a.send(user("u3", "<sip:u3@192.0.2.4>"))->status(), 200);
+  EXPECT_EQ(budget.used(), 3u);
+  // So does an expiry.
+  a.advance_s(61);
+  EXPECT_EQ(budget.used(), 2u);
+  EXPECT_EQ(b.send(user("u4", "<sip:u4@192.0.2.5>"))->status(), 200);
+}
+
 TEST(RegisterContacts, CapZeroMeansNoLimit) {
   Options o;
   o.max_contacts_per_aor = 0;

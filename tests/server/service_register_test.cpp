@@ -134,5 +134,30 @@ TEST(ServiceRegister, RejectionsFromTheRegistrarReachThePhone) {
   EXPECT_EQ(r->msg.header(sip::HeaderId::min_expires), "120");
 }
 
+// [registrar] max_bindings holds for the site, whichever sockets (and so workers) the REGISTERs
+// come from: past it new AORs get 503 and the refusals are counted.
+TEST(ServiceRegister, SiteStopsAtMaxBindingsAcrossWorkers) {
+  config::Config cfg = workers(2);
+  cfg.registrar.max_bindings = 4;
+  Service s(cfg);
+  int ok = 0, full = 0;
+  for (int i = 0; i < 8; ++i) {
+    UdpClient c;  // a socket of its own: the kernel spreads them over both workers
+    const std::string u = "u" + std::to_string(i);
+    c.send(s.udp_port, register_text(u, "127.0.0.1:" + std::to_string(c.port), c.port, "UDP"));
+    auto r = parse_response(c.recv());
+    ASSERT_TRUE(r->ok) << u;
+    if (r->msg.status_code() == 200) ++ok;
+    if (r->msg.status_code() == 503) ++full;
+  }
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(full, 4);
+  for (int i = 0; i < 30 && s.service().stats().registers_refused_full < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto st = s.service().stats();
+  EXPECT_EQ(st.bindings, 4u);
+  EXPECT_EQ(st.registers_refused_full, 4u);
+}
+
 }  // namespace
 }  // namespace duet::server::test

@@ -11,6 +11,7 @@
 
 #include "duet/registrar/aor_key.hpp"
 #include "duet/registrar/binding.hpp"
+#include "duet/registrar/binding_budget.hpp"
 #include "duet/registrar/change_sink.hpp"
 #include "duet/registrar/interner.hpp"
 #include "duet/registrar/timer_wheel.hpp"
@@ -32,7 +33,13 @@ class BindingStore {
   // time has passed but that the wheel has not collected yet: check remaining_s(now).
   Binding* find(const AorKey& key) const noexcept;
 
-  // Adds a binding to the AOR (created if new). nullptr if a string is too long or memory ran out.
+  // Counts every binding this store creates and frees against budget (shared with the other
+  // shards; it must outlive the store). Set before the first add().
+  void set_budget(BindingBudget* budget) noexcept { budget_ = budget; }
+  BindingBudget* budget() const noexcept { return budget_; }
+
+  // Adds a binding to the AOR (created if new). nullptr if a string is too long, memory ran out or
+  // the budget is spent.
   Binding* add(const AorKey& key, const BindingData& d);
   // Rewrites b (same AOR) from d; returns the binding, which moved if its strings outgrew it
   // (nullptr if that reallocation failed; b is then left untouched).
@@ -115,6 +122,7 @@ class BindingStore {
   std::vector<std::uint16_t> tags_;  // tags_[i] = tag(slots_[i]->hash) where slots_[i] is not null
   std::size_t aors_ = 0;
   std::size_t bindings_ = 0;
+  BindingBudget* budget_ = nullptr;
   TimerWheel wheel_;
   Interner strings_;
   ChangeSink* sinks_[kMaxSinks] = {};  // the first nullptr ends the list

@@ -30,6 +30,7 @@ struct RegistrarStats {
   std::uint64_t ok = 0;
   std::uint64_t rejected = 0;
   std::uint64_t stale_ignored = 0;  // contacts skipped for an old or repeated CSeq (§10.3 step 7)
+  std::uint64_t refused_full = 0;   // REGISTERs refused because the site holds max_bindings
 };
 
 class Registrar {
