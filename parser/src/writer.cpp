@@ -76,6 +76,21 @@ void put_fixed_via(BufferWriter& w, std::string_view value, const ResponseBuilde
 
 }  // namespace
 
+bool edit_fix_top_via(EditList& e, const Message& m, const ResponseViaFix& fix, char* buf,
+                      std::size_t cap) noexcept {
+  if (fix.received.empty() && !(m.top_via().has_rport && fix.rport != 0)) return true;
+  const HeaderField* f = m.find(HeaderId::via);
+  if (f == nullptr) return true;
+  ValueSplitter split(f->value);
+  std::string_view top;
+  if (!split.next(top)) return true;
+  BufferWriter w(buf, cap);
+  put_fixed_via(w, top, fix);
+  if (w.overflowed()) return true;
+  return e.add(static_cast<std::uint32_t>(top.data() - m.raw().data()),
+               static_cast<std::uint32_t>(top.size()), w.view());
+}
+
 void ResponseBuilder::start(const Message& req, int status, std::string_view reason, std::string_view to_tag,
                             const ViaFix& via) noexcept {
   w_.put("SIP/2.0 ").put_uint(static_cast<std::uint64_t>(status)).put(' ').put(reason).put("\r\n");

@@ -203,7 +203,11 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
   // Sent on by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
   const bool strict = by_route && routes.next_strict;
+  char ip[transport::kIpStrLen];
+  char fixed_via[512];
   if (!sip::edit_prepend_via(e, msg, via) ||
+      !sip::edit_fix_top_via(e, msg, transport::via_fix(msg.top_via(), src, ip), fixed_via,
+                             sizeof fixed_via) ||
       !sip::edit_set_max_forwards(e, msg, std::string_view(mf, static_cast<std::size_t>(mfn)),
                                   "Max-Forwards: 70\r\n") ||
       !(strict ? edit_for_strict_router(e, msg, routes, strict_route) : remove_routes(e, msg, routes.ours))) {

@@ -258,6 +258,46 @@ TEST(Edits, RemoveTopViaField) {
   EXPECT_EQ(out.msg.count(HeaderId::via), 1);
 }
 
+// RFC 3581 §4 / RFC 3261 §18.2.1: the proxy passes the caller's Via on with received and the rport
+// value its transport saw; only the top via-parm changes, together with our Via above it.
+TEST(Edits, FixTopViaSetsReceivedAndRportOfTheTopValueOnly) {
+  const std::string head =
+      "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+      "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK7;rport;x=\"a;b\", SIP/2.0/UDP "
+      "edge.example.com;branch=z9hG4bK1\n"
+      "Max-Forwards: 70\nTo: <sip:bob@biloxi.example.com>\nFrom: <sip:alice@atlanta.example.com>;tag=1\n"
+      "Call-ID: fv-1\nCSeq: 1 INVITE\n";
+  Parsed m(with_body(head));
+  ASSERT_TRUE(m.ok());
+  EditList e;
+  char buf[256];
+  ASSERT_TRUE(edit_prepend_via(e, m.msg, "Via: SIP/2.0/UDP duet.example.net;branch=z9hG4bKd1\r\n"));
+  ASSERT_TRUE(edit_fix_top_via(e, m.msg, {"192.0.2.4", 5062}, buf, sizeof buf));
+  Parsed out(edited(e, m.msg.raw()));
+  ASSERT_TRUE(out.ok()) << reason(out.r.error) << "\n" << out.buf;
+  EXPECT_EQ(
+      values(out.msg, HeaderId::via),
+      (Strings{"SIP/2.0/UDP duet.example.net;branch=z9hG4bKd1",
+               "SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK7;x=\"a;b\";received=192.0.2.4;rport=5062",
+               "SIP/2.0/UDP edge.example.com;branch=z9hG4bK1"}));
+  // Without rport in the request, only received is added; with nothing to add, nothing is edited.
+  Parsed plain(test::invite());
+  ASSERT_TRUE(plain.ok());
+  EditList e2;
+  ASSERT_TRUE(edit_fix_top_via(e2, plain.msg, {"", 5062}, buf, sizeof buf));
+  EXPECT_EQ(e2.size(), 0u);
+  ASSERT_TRUE(edit_fix_top_via(e2, plain.msg, {"192.0.2.4", 5062}, buf, sizeof buf));
+  Parsed out2(edited(e2, plain.msg.raw()));
+  ASSERT_TRUE(out2.ok());
+  EXPECT_NE(values(out2.msg, HeaderId::via)[0].find(";received=192.0.2.4"), std::string::npos);
+  EXPECT_EQ(values(out2.msg, HeaderId::via)[0].find("rport"), std::string::npos);
+  // A via-parm larger than the buffer goes on as it came.
+  EditList e3;
+  char tiny[8];
+  ASSERT_TRUE(edit_fix_top_via(e3, m.msg, {"192.0.2.4", 5062}, tiny, sizeof tiny));
+  EXPECT_EQ(e3.size(), 0u);
+}
+
 TEST(Edits, AppendHeader) {
   Parsed m(with_body(kProxiedHead, test::kSdp));
   ASSERT_TRUE(m.ok());

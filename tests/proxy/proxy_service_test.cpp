@@ -154,8 +154,9 @@ std::string via_of(const Caller& c, const std::string& branch) {
   return "SIP/2.0/" + c.transport + " 127.0.0.1:" + std::to_string(c.port) + ";branch=" + branch + ";rport";
 }
 
-// The caller's Via in a response duet made itself (RFC 3581 §4: received is added with rport,
-// even when it equals the sent-by host).
+// The caller's Via as duet passes it on, in requests and in the responses that come back, and in
+// responses duet makes itself (RFC 3261 §18.2.1, RFC 3581 §4: received is added with rport, even
+// when it equals the sent-by host).
 std::string received_via(const Caller& c, const std::string& branch) {
   return "SIP/2.0/" + c.transport + " 127.0.0.1:" + std::to_string(c.port) + ";branch=" + branch +
          ";received=127.0.0.1;rport=" + std::to_string(c.port);
@@ -760,7 +761,7 @@ TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   const auto vias = values(inv->msg, sip::HeaderId::via);
   ASSERT_EQ(vias.size(), 2u);
   EXPECT_TRUE(is_own_via(vias[0])) << vias[0];
-  EXPECT_EQ(vias[1], via_of(c, c.branch));
+  EXPECT_EQ(vias[1], received_via(c, c.branch));
   const auto rr = values(inv->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 1u);
   EXPECT_NE(rr[0].find("@127.0.0.1:" + std::to_string(s.udp_port) + ";lr>"), std::string::npos) << rr[0];
@@ -776,12 +777,12 @@ TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   bob.send(s.udp_port, response_to(inv->msg, 180, "Ringing", "b1"));
   auto ringing = wait_response(alice, 180, "INVITE");
   ASSERT_NE(ringing, nullptr);
-  EXPECT_EQ(values(ringing->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(ringing->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   EXPECT_EQ(ringing->msg.to().tag, "b1");
 
   auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
-  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   EXPECT_EQ(ok->msg.to().tag, "b1");
   EXPECT_EQ(values(ok->msg, sip::HeaderId::record_route), rr);
   EXPECT_EQ(ok->msg.header(sip::HeaderId::contact), "<" + contact_of("bob", bob) + ">");
@@ -813,7 +814,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
   auto ack_vias = values(ack->msg, sip::HeaderId::via);
   ASSERT_EQ(ack_vias.size(), 2u);
   EXPECT_TRUE(is_own_via(ack_vias[0])) << ack_vias[0];
-  EXPECT_EQ(ack_vias[1], via_of(c, "z9hG4bKack" + port));
+  EXPECT_EQ(ack_vias[1], received_via(c, "z9hG4bKack" + port));
 
   // The BYE, the same way.
   alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKbye" + port, 2, "b1", route));
@@ -833,7 +834,7 @@ void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, cons
   auto bye_ok = wait_response(alice, 200, "BYE");
   ASSERT_NE(bye_ok, nullptr);
   EXPECT_EQ(values(bye_ok->msg, sip::HeaderId::via),
-            std::vector<std::string>{via_of(c, "z9hG4bKbye" + port)});
+            std::vector<std::string>{received_via(c, "z9hG4bKbye" + port)});
 }
 
 TEST(ProxyService, AckAndByeWithTheRouteSetReachTheCallee) {
@@ -931,7 +932,7 @@ TEST(ProxyService, CancelAfterRinging) {
   ASSERT_NE(terminated, nullptr);
   EXPECT_EQ(terminated->msg.status_code(), 487);
   EXPECT_EQ(terminated->msg.to().tag, "b1");  // bob's own 487, relayed
-  EXPECT_EQ(values(terminated->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(terminated->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   // duet acknowledges bob's 487 itself (§17.1.1.3: same branch as the INVITE).
   auto ack = wait_request(bob, sip::Method::ack);
   ASSERT_NE(ack, nullptr);
@@ -1069,7 +1070,7 @@ TEST(ProxyService, ChallengesOfEveryBranchGoUpstreamInOne407) {
   };
   EXPECT_EQ(whole(sip::HeaderId::proxy_authenticate), (std::vector<std::string>{ch1, ch2}));
   EXPECT_EQ(whole(sip::HeaderId::www_authenticate), std::vector<std::string>{ch3});
-  EXPECT_EQ(values(r->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(r->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   for (auto* p : {&p1, &p2, &p3}) ASSERT_NE(wait_request(*p, sip::Method::ack), nullptr);
 }
 
@@ -1086,7 +1087,7 @@ TEST(ProxyService, BusyIsRelayedWhenTheOnlyBranchIsBusy) {
   EXPECT_EQ(busy->msg.status_code(), 486);
   EXPECT_EQ(busy->msg.reason_phrase(), "Busy Here");
   EXPECT_EQ(busy->msg.to().tag, "b1");
-  EXPECT_EQ(values(busy->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(busy->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   auto ack = wait_request(bob, sip::Method::ack);
   ASSERT_NE(ack, nullptr);
   EXPECT_EQ(ack->msg.top_via().branch, inv->msg.top_via().branch);
@@ -1147,7 +1148,7 @@ TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
   const auto vias = values(inv->msg, sip::HeaderId::via);
   ASSERT_EQ(vias.size(), 2u);
   EXPECT_TRUE(is_own_via(vias[0])) << vias[0];
-  EXPECT_EQ(vias[1], via_of(c, c.branch));
+  EXPECT_EQ(vias[1], received_via(c, c.branch));
   // RFC 5658: one entry per side, the outgoing (UDP) one first.
   const auto rr = values(inv->msg, sip::HeaderId::record_route);
   ASSERT_EQ(rr.size(), 2u);
@@ -1162,7 +1163,7 @@ TEST(ProxyService, TcpCallerToUdpPhoneGetsTwoRecordRoutes) {
   ASSERT_NE(wait_response(alice, 180, "INVITE"), nullptr);
   auto ok = answer_ok(s, alice, bob, inv->msg);
   ASSERT_NE(ok, nullptr);
-  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+  EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
   EXPECT_EQ(values(ok->msg, sip::HeaderId::record_route), rr);
 
   // bob hangs up: the Route set sends the BYE over alice's TCP connection (its flow token).
@@ -1218,7 +1219,7 @@ TEST(ProxyService, CallsHandledByEitherWorkerReachCalleesOfEitherShard) {
       auto ok = answer_ok(s, alice, phone, inv->msg, user, tag, port);
       ASSERT_NE(ok, nullptr) << user << " " << i;
       EXPECT_EQ(ok->msg.to().tag, tag);
-      EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{via_of(c, c.branch)});
+      EXPECT_EQ(values(ok->msg, sip::HeaderId::via), std::vector<std::string>{received_via(c, c.branch)});
     }
   }
   std::set<std::string> all;

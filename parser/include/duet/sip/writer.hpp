@@ -117,5 +117,11 @@ bool edit_insert_first_header(EditList& e, const Message& m, std::string_view li
 bool edit_remove_top_via(EditList& e, const Message& m) noexcept;
 //   Appends a complete header line just before the blank line (e.g. Content-Length for a stream).
 bool edit_append_header(EditList& e, const Message& m, std::string_view line) noexcept;
+//   Sets received and rport on the top via-parm as fix asks: what the transport of the element
+//   that received the request adds before passing it on (RFC 3261 §18.2.1, RFC 3581 §4). The
+//   rewritten via-parm is written into buf, which must outlive the send. Nothing is edited when
+//   fix asks nothing or the via-parm does not fit in cap (it then goes on as it came).
+bool edit_fix_top_via(EditList& e, const Message& m, const ResponseViaFix& fix, char* buf,
+                      std::size_t cap) noexcept;
 
 }  // namespace duet::sip
