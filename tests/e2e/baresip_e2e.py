@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""A call between two real SIP user agents through duet: baresip (libre's SIP stack, Debian's
+baresip-core), not our own client or SIPp. bob registers over UDP and answers by itself; alice
+registers over TCP, calls bob@127.0.0.1 and hangs up a few seconds later. Asserted from both UAs'
+SIP traces: both registered (200), alice's INVITE was answered 200 and the call established at both
+ends (so the ACK crossed duet by the Record-Route), and alice's BYE reached bob over UDP and was
+answered 200 over TCP. Media (opus, a sine tone) flows directly between the UAs on loopback.
+
+Usage: baresip_e2e.py <duet binary>. Exit 77 (skipped) without baresip. Bounded waits; every
+process is stopped by its PID."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import duet_harness as H  # noqa: E402
+
+DUET = sys.argv[1]
+MODULES = "/usr/lib/baresip/modules"
+if not shutil.which("baresip") or not os.path.isdir(MODULES):
+    print("SKIP: baresip (Debian package baresip-core) is not installed")
+    sys.exit(77)
+TMP = tempfile.mkdtemp(prefix="duet-baresip-")
+
+
+def port_pair():
+    """A port free for UDP and TCP, with the next one free for TCP too (baresip also binds its TLS
+    transport there)."""
+    for _ in range(200):
+        p = H.free_port("127.0.0.1", socket.SOCK_DGRAM)
+        if p >= 65535:
+            continue
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", p))
+                b.bind(("127.0.0.1", p + 1))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair on 127.0.0.1")
+
+
+SIP, API = port_pair(), H.free_port("127.0.0.1", socket.SOCK_STREAM)
+cfg = H.write_file(os.path.join(TMP, "duet.toml"), f"""
+workers = 2
+listen = ["udp:127.0.0.1:{SIP}", "tcp:127.0.0.1:{SIP}"]
+[api]
+listen = "127.0.0.1:{API}"
+""")
+
+
+def ua_dir(name, port, account):
+    d = os.path.join(TMP, name)
+    os.makedirs(d)
+    H.write_file(os.path.join(d, "config"), f"""poll_method epoll
+sip_listen 127.0.0.1:{port}
+net_interface 127.0.0.1
+module_path {MODULES}
+module opus.so
+module ausine.so
+module aufile.so
+module account.so
+module menu.so
+audio_player aufile,{d}/heard.wav
+audio_source ausine,440
+audio_alert aufile,{d}/alert.wav
+rtp_ports 30000-30999
+""")
+    H.write_file(os.path.join(d, "accounts"), account + "\n")
+    return d
+
+
+def main():
+    procs = []
+    duet = H.spawn([DUET, "-c", cfg], os.path.join(TMP, "duet.log"), mode="w")
+    procs.append(duet)
+    ok, _ = H.poll(lambda: H.get_json("127.0.0.1", API, "/healthz", timeout=1), 10)
+    if not ok:
+        return fail(procs, "duet did not start")
+    opus = ";audio_codecs=opus/48000/2;regint=120"
+    bob_dir = ua_dir("bob", port_pair(),
+                     f'<sip:bob@127.0.0.1>;outbound="sip:127.0.0.1:{SIP}";answermode=auto{opus}')
+    alice_dir = ua_dir("alice", port_pair(),
+                       f'<sip:alice@127.0.0.1;transport=tcp>;outbound="sip:127.0.0.1:{SIP};transport=tcp"{opus}')
+    bob_log = os.path.join(TMP, "bob.log")
+    bob = H.spawn(["baresip", "-f", bob_dir, "-s", "-t", "30"], bob_log, mode="w")
+    procs.append(bob)
+
+    def registered(aor):
+        rows = H.get_json("127.0.0.1", API, "/api/v1/registrations", timeout=1)["registrations"]
+        return any(r["aor"] == aor for r in rows)
+
+    if not H.poll(lambda: registered("sip:bob@127.0.0.1"), 10)[0]:
+        return fail(procs, "bob (baresip, UDP) did not register")
+    # alice calls at once and quits (hanging up) after 6 s.
+    alice_log = os.path.join(TMP, "alice.log")
+    alice = H.spawn(["baresip", "-f", alice_dir, "-s", "-t", "6", "-e", "/dial sip:bob@127.0.0.1"], alice_log,
+                    mode="w")
+    procs.append(alice)
+    try:
+        alice.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        return fail(procs, "alice's baresip did not end")
+    # bob logs the BYE's end of the call; give it a moment.
+    H.poll(lambda: "terminated" in read(bob_log), 3)
+    a, b = read(alice_log), read(bob_log)
+    checks = [
+        ("alice registered over TCP", response_to(a, "REGISTER", 200)),
+        ("bob registered over UDP", response_to(b, "REGISTER", 200)),
+        ("alice's INVITE answered 200", response_to(a, "INVITE", 200)),
+        ("call established at alice", "Call established: sip:bob@127.0.0.1" in a),
+        ("call established at bob", "Call established: sip:alice@127.0.0.1" in b),
+        ("bob got the INVITE from duet with two Record-Routes (TCP in, UDP out)",
+         re.search(r"INVITE sip:bob-[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?Record-Route:[^\r\n]*\r?\n"
+                   r"Record-Route:[^\r\n]*transport=tcp", b) is not None),
+        ("bob got alice's BYE", re.search(r"^BYE sip:bob-", b, re.M) is not None),
+        ("alice's BYE answered 200", response_to(a, "BYE", 200)),
+    ]
+    failed = [name for name, good in checks if not good]
+    for name, good in checks:
+        print(("ok   " if good else "FAIL ") + name, flush=True)
+    if failed:
+        return fail(procs, ", ".join(failed))
+    stop_all(procs)
+    print("PASS: a call between two baresip UAs (TCP caller, UDP callee) through duet", flush=True)
+    return 0
+
+
+def stop_all(procs):
+    for p in reversed(procs):
+        H.stop(p, graceful=True, timeout=5)
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def response_to(trace, method, status):
+    """Whether the SIP trace (baresip -s) shows a `status` response whose CSeq names method."""
+    for m in re.finditer(r"^SIP/2\.0 (\d{3}) [^\r\n]*\r?\n((?:[^\r\n]+\r?\n)*)", trace, re.M):
+        if int(m.group(1)) == status and re.search(rf"^CSeq:\s*\d+\s+{method}\s*$", m.group(2), re.M | re.I):
+            return True
+    return False
+
+
+def fail(procs, msg):
+    print("FAIL:", msg, flush=True)
+    stop_all(procs)
+    for name in ("duet.log", "alice.log", "bob.log"):
+        path = os.path.join(TMP, name)
+        if os.path.exists(path):
+            print(f"--- {name} (last 4000 bytes)")
+            print(read(path)[-4000:])
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
