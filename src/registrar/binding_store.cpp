@@ -176,7 +176,13 @@ void BindingStore::release_ids(const Binding& b) noexcept {
 Binding* BindingStore::add(const AorKey& key, const BindingData& d) {
   std::size_t bytes = 0;
   if (!Binding::string_bytes(d, bytes)) return nullptr;
-  if (budget_ != nullptr && !budget_->take()) return nullptr;
+  if (budget_ != nullptr) {
+    if (reserved_ > 0) {
+      --reserved_;
+    } else if (!budget_->take()) {
+      return nullptr;
+    }
+  }
   Binding* b = Binding::create(bytes);
   if (b == nullptr) {
     if (budget_ != nullptr) budget_->give_back();
@@ -235,7 +241,26 @@ void BindingStore::destroy(Binding* b) noexcept {
   release_ids(*b);
   Binding::destroy(b);
   --bindings_;
-  if (budget_ != nullptr) budget_->give_back();
+  if (budget_ == nullptr) return;
+  if (reserving_) {
+    ++reserved_;
+  } else {
+    budget_->give_back();
+  }
+}
+
+bool BindingStore::reserve_budget(std::size_t n) noexcept {
+  if (budget_ == nullptr) return true;
+  if (n != 0 && !budget_->take(n)) return false;
+  reserved_ += n;
+  reserving_ = true;
+  return true;
+}
+
+void BindingStore::release_reserved() noexcept {
+  reserving_ = false;
+  if (budget_ != nullptr && reserved_ != 0) budget_->give_back(reserved_);
+  reserved_ = 0;
 }
 
 void BindingStore::remove(Binding* b, const AorKey& key, ChangeKind why) {

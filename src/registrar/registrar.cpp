@@ -143,23 +143,31 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
     v.reason = "Too Many Registered Contacts";
     return false;
   }
-  // The site's bindings at [registrar] max_bindings: new ones are refused (refreshes and removals
-  // still work). 503, so that a phone with another registrar (dual, active-backup) goes there.
-  std::size_t adds = 0;
-  for (std::size_t i = 0; i < req_.count; ++i) adds += act[i] == Act::add;
-  if (adds != 0 && store_.budget() != nullptr && !store_.budget()->room_for(adds)) {
+  // The site's bindings at [registrar] max_bindings: what this request adds beyond what it removes
+  // is reserved before anything changes, so it is applied whole or refused whole (503, so that a
+  // phone with another registrar, dual or active-backup, goes there). Refreshes need nothing.
+  std::size_t adds = 0, removes = 0;
+  for (std::size_t i = 0; i < req_.count; ++i) {
+    adds += act[i] == Act::add;
+    removes += act[i] == Act::remove;
+  }
+  if (!store_.reserve_budget(adds > removes ? adds - removes : 0)) {
     ++stats_.refused_full;
     v.status = 503;
     v.reason = "Registrar Full";
+    v.retry_after = kFullRetryAfterS;
     return false;
   }
+  // Removals first: their share of the budget goes to this request's additions.
+  bool ok = true;
   for (std::size_t i = 0; i < req_.count; ++i) {
+    if (act[i] == Act::remove) store_.remove(target[i], req_.aor);
+  }
+  for (std::size_t i = 0; ok && i < req_.count; ++i) {
     Binding* done = nullptr;
     switch (act[i]) {
       case Act::skip:
-        continue;
       case Act::remove:
-        store_.remove(target[i], req_.aor);
         continue;
       case Act::add:
         done = store_.add(req_.aor, data_for(req_.contacts[i], ctx));
@@ -168,17 +176,14 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
         done = store_.update(target[i], req_.aor, data_for(req_.contacts[i], ctx));
         break;
     }
-    if (done == nullptr) {
-      // Another shard took the last of the budget since the check above (the contacts before this
-      // one stay applied, as they would after a 200 and a removal), or memory ran out.
-      const bool full = act[i] == Act::add && store_.budget() != nullptr && !store_.budget()->room_for(1);
-      if (full) ++stats_.refused_full;
-      v.status = full ? 503 : 500;
-      v.reason = full ? "Registrar Full" : "Server Internal Error";
-      return false;
+    if (done == nullptr) {  // memory ran out (the budget was reserved)
+      v.status = 500;
+      v.reason = "Server Internal Error";
+      ok = false;
     }
   }
-  return true;
+  store_.release_reserved();
+  return ok;
 }
 
 // Contact: * removes every binding, except those the same Call-ID has since refreshed with a
@@ -261,6 +266,7 @@ std::string_view Registrar::write_error(const sip::Message& req, const RequestCo
   sip::ResponseBuilder rb(out, cap);
   rb.start(req, v.status, v.reason, make_to_tag(req, tag), ctx.via);
   if (v.status == 423) rb.header_uint("Min-Expires", v.min_expires);
+  if (v.retry_after != 0) rb.header_uint("Retry-After", v.retry_after);
   if (v.status == 420) rb.header("Unsupported", v.unsupported);
   if (v.status == 439) rb.header("Supported", "outbound");
   return rb.finish();

@@ -133,6 +133,7 @@ TEST(RegisterContacts, SiteBindingBudgetIsSharedByTheShardsAndRefusesOnly503NewB
   auto r = a.send(user("u3", "<sip:u3@192.0.2.4>"));
   EXPECT_EQ(r->status(), 503);
   EXPECT_EQ(r->msg.reason_phrase(), "Registrar Full");
+  EXPECT_EQ(r->header(sip::HeaderId::retry_after), "60");
   RegisterText more = user("u1", "<sip:u1@192.0.2.9>");
   more.cseq = 2;
   EXPECT_EQ(a.send(more)->status(), 503);
@@ -154,6 +155,19 @@ TEST(RegisterContacts, SiteBindingBudgetIsSharedByTheShardsAndRefusesOnly503NewB
   a.advance_s(61);
   EXPECT_EQ(budget.used(), 2u);
   EXPECT_EQ(b.send(user("u4", "<sip:u4@192.0.2.5>"))->status(), 200);
+  // Full again: a request that removes one contact and adds another fits (whatever their order);
+  // one that adds two and removes one does not, and changes nothing.
+  RegisterText swap = user("u4", "<sip:u4@192.0.2.6>");
+  swap.contacts.push_back("<sip:u4@192.0.2.5>;expires=0");
+  swap.cseq = 2;
+  ASSERT_EQ(b.send(swap)->status(), 200);
+  EXPECT_EQ(budget.used(), 3u);
+  RegisterText grow = user("u4", "<sip:u4@192.0.2.7>");
+  grow.contacts = {"<sip:u4@192.0.2.6>;expires=0", "<sip:u4@192.0.2.7>", "<sip:u4@192.0.2.8>"};
+  grow.cseq = 3;
+  EXPECT_EQ(b.send(grow)->status(), 503);
+  EXPECT_EQ(budget.used(), 3u);
+  EXPECT_EQ(b.store().binding_count(), 2u);  // u2 and u4 at .6, as before
 }
 
 TEST(RegisterContacts, CapZeroMeansNoLimit) {

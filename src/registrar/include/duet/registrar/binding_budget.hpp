@@ -15,15 +15,15 @@ class BindingBudget {
   BindingBudget(const BindingBudget&) = delete;
   BindingBudget& operator=(const BindingBudget&) = delete;
 
-  // One more binding, if the limit allows it.
-  bool take() noexcept {
-    if (used_.fetch_add(1, std::memory_order_relaxed) < limit_) return true;
-    used_.fetch_sub(1, std::memory_order_relaxed);
-    return false;
+  // n more bindings, all or none, if the limit allows them.
+  bool take(std::size_t n = 1) noexcept {
+    std::size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > limit_ || used > limit_ - n) return false;
+    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
   }
-  void give_back() noexcept { used_.fetch_sub(1, std::memory_order_relaxed); }
-  // Whether n more would fit now (another shard may take them meanwhile: take() decides).
-  bool room_for(std::size_t n) const noexcept { return used_.load(std::memory_order_relaxed) + n <= limit_; }
+  void give_back(std::size_t n = 1) noexcept { used_.fetch_sub(n, std::memory_order_relaxed); }
 
   std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
   std::size_t limit() const noexcept { return limit_; }

@@ -38,6 +38,14 @@ class BindingStore {
   void set_budget(BindingBudget* budget) noexcept { budget_ = budget; }
   BindingBudget* budget() const noexcept { return budget_; }
 
+  // One request's changes as a unit against the budget: reserve_budget(n) takes n from it for the add()
+  // calls that follow (all or none: false when they do not fit), and until release_reserved()
+  // every binding removed meanwhile adds its share to the reservation instead of going back to
+  // the other shards, so a request that swaps contacts at the limit can. release_reserved() gives
+  // back what was not used. Without a budget both succeed and do nothing.
+  bool reserve_budget(std::size_t n) noexcept;
+  void release_reserved() noexcept;
+
   // Adds a binding to the AOR (created if new). nullptr if a string is too long, memory ran out or
   // the budget is spent.
   Binding* add(const AorKey& key, const BindingData& d);
@@ -123,6 +131,8 @@ class BindingStore {
   std::size_t aors_ = 0;
   std::size_t bindings_ = 0;
   BindingBudget* budget_ = nullptr;
+  std::size_t reserved_ = 0;  // taken from budget_ for the current request's add() calls
+  bool reserving_ = false;    // between reserve_budget() and release_reserved()
   TimerWheel wheel_;
   Interner strings_;
   ChangeSink* sinks_[kMaxSinks] = {};  // the first nullptr ends the list

@@ -33,6 +33,7 @@ struct Verdict {
   std::string_view reason = "OK";
   std::uint32_t min_expires = 0;  // 423: the Min-Expires value
   std::string_view unsupported;   // 420: the Unsupported value
+  std::uint32_t retry_after = 0;  // non-zero: a Retry-After header (seconds)
 };
 
 struct RegisterRequest {

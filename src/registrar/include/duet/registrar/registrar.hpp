@@ -49,6 +49,8 @@ class Registrar {
   }
   bool expiry_backlog() const noexcept { return store_.expiry_backlog(); }
   static constexpr std::size_t kHandleExpiryBudget = 64;
+  // Retry-After of a 503 for a full registrar: long enough that refused phones do not hammer it.
+  static constexpr std::uint32_t kFullRetryAfterS = 60;
 
   BindingStore& store() noexcept { return store_; }
   const BindingStore& store() const noexcept { return store_; }
