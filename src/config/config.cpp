@@ -15,6 +15,7 @@
 
 #include "config.hpp"
 #include "duet/sip/uri.hpp"
+#include "duet/sip/values.hpp"
 #include "duet/transport/address.hpp"
 
 namespace duet::config {
@@ -26,17 +27,20 @@ namespace {
 // does not resolve is an error here, at start, rather than calls failing later. "" when the host
 // is already an address; otherwise the first address the resolver gives (A/AAAA: no SRV or NAPTR
 // yet), or false with its error.
-bool resolve_uri_host(const std::string& text, std::string& ip, std::string& error) {
+// The address of a SIP URI's host when it is a name (ip stays empty for a numeric host).
+enum class HostLookup { ok, bad_uri, no_address };
+
+HostLookup resolve_uri_host(const std::string& text, std::string& ip, std::string& error) {
   ip.clear();
   sip::Uri u;
   if (!sip::parse_uri(text, u)) {
     error = "'" + text + "' is not a SIP URI";
-    return false;
+    return HostLookup::bad_uri;
   }
   const std::string host(!u.maddr.empty() ? u.maddr : u.host_unbracketed());
   in6_addr scratch{};
   if (inet_pton(AF_INET, host.c_str(), &scratch) == 1 || inet_pton(AF_INET6, host.c_str(), &scratch) == 1) {
-    return true;
+    return HostLookup::ok;
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -45,17 +49,17 @@ bool resolve_uri_host(const std::string& text, std::string& ip, std::string& err
   const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || res == nullptr) {
     error = "cannot resolve '" + host + "': " + gai_strerror(rc);
-    return false;
+    return HostLookup::no_address;
   }
   char buf[NI_MAXHOST];
   const int nrc = getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST);
   freeaddrinfo(res);
   if (nrc != 0) {
     error = "cannot resolve '" + host + "': " + gai_strerror(nrc);
-    return false;
+    return HostLookup::no_address;
   }
   ip = buf;
-  return true;
+  return HostLookup::ok;
 }
 
 std::string type_name(const toml::value& v) {
@@ -201,7 +205,7 @@ void read_site_and_peer(const Reader& r, const toml::value& root, Config& c) {
            "required in [peer] (the peer's replication address, e.g. \"127.0.0.2:7070\")");
   if (!p.sip.empty() && p.sip.rfind("sip:", 0) != 0 && p.sip.rfind("sips:", 0) != 0)
     r.fail(*where("sip"), "peer.sip", "expected a sip: or sips: URI, got '" + p.sip + "'");
-  if (std::string error; !p.sip.empty() && !resolve_uri_host(p.sip, p.sip_ip, error))
+  if (std::string error; !p.sip.empty() && resolve_uri_host(p.sip, p.sip_ip, error) != HostLookup::ok)
     r.fail(*where("sip"), "peer.sip", error);
   if (p.heartbeat_ms >= p.down_after_ms)
     r.fail(*where("down_after_ms"), "peer.down_after_ms",
@@ -358,8 +362,11 @@ Config from_toml(const toml::value& root, const std::string& origin) {
     // A name is located per call (RFC 3263: a gateway domain may have SRV records and no address of
     // its own), so one without an address now is no reason to keep the site down; a URI that does
     // not parse is.
-    if (std::string error; !p.outbound.empty() && !resolve_uri_host(p.outbound, p.outbound_ip, error)) {
-      if (error.rfind("cannot resolve", 0) != 0) r.fail(*r.find(*t, "outbound"), "proxy.outbound", error);
+    std::string error;
+    if (const auto got =
+            p.outbound.empty() ? HostLookup::ok : resolve_uri_host(p.outbound, p.outbound_ip, error);
+        got != HostLookup::ok) {
+      if (got == HostLookup::bad_uri) r.fail(*r.find(*t, "outbound"), "proxy.outbound", error);
       c.warnings.push_back(r.where(*r.find(*t, "outbound"), "proxy.outbound",
                                    error + "; located by DNS (NAPTR, SRV, A/AAAA) when a call needs it"));
     }
@@ -461,6 +468,29 @@ void validate(const Config& c, const std::string& origin) {
   }
   if (!valid_log_level(c.log_level)) {
     throw ConfigError(origin + ": key 'log_level': '" + c.log_level + "' is not a log level");
+  }
+  // A next hop configured by URI is reached from a listener of its transport (our Via and
+  // Record-Route name it): without one the proxy could not use the hop at all.
+  for (const auto& [key, uri] :
+       {std::pair<const char*, const std::string*>{"proxy.outbound", &c.proxy.outbound},
+        {"peer.sip", &c.peer.sip}}) {
+    sip::Uri u;
+    if (uri->empty() || !sip::parse_uri(*uri, u)) continue;
+    auto proto = transport::Proto::udp;
+    const char* name = "udp";
+    if (u.scheme == sip::UriScheme::sips || sip::iequals(u.transport, "tls")) {
+      proto = transport::Proto::tls;
+      name = "tls";
+    } else if (sip::iequals(u.transport, "tcp")) {
+      proto = transport::Proto::tcp;
+      name = "tcp";
+    }
+    const bool have = std::any_of(c.listeners.begin(), c.listeners.end(),
+                                  [proto](const Listener& l) { return l.proto == proto; });
+    if (!have) {
+      throw ConfigError(origin + ": key '" + key + "': '" + *uri + "' needs a " + name +
+                        " listener (listen)");
+    }
   }
   if (c.api.token.empty() && !is_loopback_ip(c.api.ip)) {
     throw ConfigError(origin + ": key 'api.token': required when api.listen (" + c.api.ip +

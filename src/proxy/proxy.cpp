@@ -68,7 +68,11 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
       for (const char ch : host)
         outbound_name_.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
       if (!outbound_name_.empty() && outbound_name_.back() == '.') outbound_name_.pop_back();
-      outbound_fallback_ = !opt_.outbound_ip.empty() && resolve(outbound_uri_, outbound_, opt_.outbound_ip);
+      // The start-time address stands in for a failed lookup only when it is what RFC 3263 would
+      // use: the URI names a port, so A/AAAA decide (§4.2). Without one, NAPTR/SRV come first and
+      // the domain's own address may be another host (its web server).
+      outbound_fallback_ = outbound_uri_.has_port && !opt_.outbound_ip.empty() &&
+                           resolve(outbound_uri_, outbound_, opt_.outbound_ip);
       has_outbound_ = true;
     } else {
       has_outbound_ = resolve(outbound_uri_, outbound_);

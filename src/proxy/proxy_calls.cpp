@@ -11,7 +11,6 @@
 #include "duet/sip/params.hpp"
 #include "duet/sip/values.hpp"
 #include "duet/transport/address.hpp"
-#include "duet/transport/reply.hpp"
 #include "duet/transport/worker.hpp"
 #include "flow_token.hpp"
 #include "route_set.hpp"
@@ -302,15 +301,14 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
   const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
   // Forwarded by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
   const bool strict = to_next_route && routes.has_next && routes.next_strict;
-  // The caller's Via as our transport saw it (received, rport: RFC 3261 §18.2.1, RFC 3581 §4).
-  char ip[transport::kIpStrLen];
+  // The caller's Via as our transport saw it (received, rport: RFC 3261 §18.2.1, RFC 3581 §4), as
+  // recorded when the request came in.
   char fixed_via[512];
-  bool ok =
-      sip::edit_prepend_via(e, m, via) &&
-      sip::edit_fix_top_via(e, m, transport::via_fix(m.top_via(), c.src, ip), fixed_via, sizeof fixed_via) &&
-      sip::edit_set_max_forwards(e, m, std::string_view(mf, static_cast<std::size_t>(mfn)),
-                                 "Max-Forwards: 70\r\n") &&
-      (strict ? edit_for_strict_router(e, m, routes, strict_route) : remove_routes(e, m, routes.ours));
+  bool ok = sip::edit_prepend_via(e, m, via) &&
+            sip::edit_fix_top_via(e, m, c.fix(), fixed_via, sizeof fixed_via) &&
+            sip::edit_set_max_forwards(e, m, std::string_view(mf, static_cast<std::size_t>(mfn)),
+                                       "Max-Forwards: 70\r\n") &&
+            (strict ? edit_for_strict_router(e, m, routes, strict_route) : remove_routes(e, m, routes.ours));
   if (ok && !ruri.empty()) {
     const auto at = static_cast<std::uint32_t>(m.request_uri().data() - m.raw().data());
     ok = e.add(at, static_cast<std::uint32_t>(m.request_uri().size()), ruri);

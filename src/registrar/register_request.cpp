@@ -1,5 +1,6 @@
 #include "duet/registrar/register_request.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "duet/sip/header_id.hpp"
@@ -122,6 +123,10 @@ bool unsupported_requires(const sip::Message& req, char* buf, std::size_t cap,
       }
       std::memcpy(buf + n, tag.data(), tag.size());
       n += tag.size();
+    } else if (n == 0) {
+      // Unsupported needs at least one option-tag (RFC 3261 §20.40): the start of this one.
+      n = std::min(tag.size(), cap);
+      std::memcpy(buf, tag.data(), n);
     }
     return true;
   });

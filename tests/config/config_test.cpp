@@ -156,9 +156,9 @@ TEST(Config, SipHostNamesAreResolvedWhenTheFileIsRead) {
 // site starts: a proxy.outbound name without an address now is accepted, with a warning naming the
 // line and key, and located per call. peer.sip is still resolved here, and refused when it fails.
 TEST(Config, GatewayNameWithoutAnAddressIsAWarningNotAnError) {
-  TempFile f("[proxy]\n\noutbound = \"sips:gw.invalid\"\n");
+  TempFile f("[proxy]\n\noutbound = \"sip:gw.invalid\"\n");
   const Config c = load_config(f.path);
-  EXPECT_EQ(c.proxy.outbound, "sips:gw.invalid");
+  EXPECT_EQ(c.proxy.outbound, "sip:gw.invalid");
   EXPECT_EQ(c.proxy.outbound_ip, "");
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(c.warnings[0].find(":3: key 'proxy.outbound': cannot resolve 'gw.invalid'"), std::string::npos)
@@ -168,6 +168,28 @@ TEST(Config, GatewayNameWithoutAnAddressIsAWarningNotAnError) {
   expect_error("[proxy]\noutbound = \"tel:+15551234\"\n", 2, "proxy.outbound", "not a sip: or sips: URI");
   expect_error("[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\nsip = \"sip:peer.invalid\"\n", 4,
                "peer.sip", "cannot resolve");
+}
+
+// A gateway or peer trunk reached over a transport we do not listen on could never be used (our
+// Via and Record-Route name the listener): refused at start, naming the key and what is missing.
+TEST(Config, NextHopNeedsAListenerOfItsTransport) {
+  std::string path;
+  std::string msg =
+      error_for("listen = [\"udp:127.0.0.1:5060\"]\n[proxy]\noutbound = \"sips:10.0.0.1\"\n", &path);
+  EXPECT_NE(msg.find("key 'proxy.outbound'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs a tls listener"), std::string::npos) << msg;
+  msg = error_for("listen = [\"tcp:127.0.0.1:5060\"]\n[proxy]\noutbound = \"sip:10.0.0.1\"\n", &path);
+  EXPECT_NE(msg.find("needs a udp listener"), std::string::npos) << msg;
+  msg = error_for(
+      "listen = [\"udp:127.0.0.1:5060\"]\n[peer]\nname = \"b\"\nreplication = \"127.0.0.2:7070\"\n"
+      "sip = \"sip:127.0.0.2;transport=tcp\"\n",
+      &path);
+  EXPECT_NE(msg.find("key 'peer.sip'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs a tcp listener"), std::string::npos) << msg;
+  EXPECT_EQ(error_for("listen = [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\"]\n[proxy]\n"
+                      "outbound = \"sip:10.0.0.1;transport=TCP\"\n",
+                      &path),
+            "");
 }
 
 TEST(Config, MaxBindingsIsReadAndRangeChecked) {

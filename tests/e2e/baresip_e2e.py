@@ -55,7 +55,7 @@ listen = "127.0.0.1:{API}"
 """)
 
 
-def ua_dir(name, port, account):
+def ua_dir(name, port, account, rtp):
     d = os.path.join(TMP, name)
     os.makedirs(d)
     H.write_file(os.path.join(d, "config"), f"""poll_method epoll
@@ -70,7 +70,7 @@ module menu.so
 audio_player aufile,{d}/heard.wav
 audio_source ausine,440
 audio_alert aufile,{d}/alert.wav
-rtp_ports 30000-30999
+rtp_ports {rtp}
 """)
     H.write_file(os.path.join(d, "accounts"), account + "\n")
     return d
@@ -84,10 +84,12 @@ def main():
     if not ok:
         return fail(procs, "duet did not start")
     opus = ";audio_codecs=opus/48000/2;regint=120"
-    bob_dir = ua_dir("bob", port_pair(),
-                     f'<sip:bob@127.0.0.1>;outbound="sip:127.0.0.1:{SIP}";answermode=auto{opus}')
+    # Each UA its own RTP range (above the kernel's ephemeral ports, which start at 32768).
+    bob_dir = ua_dir("bob", port_pair(), f'<sip:bob@127.0.0.1>;outbound="sip:127.0.0.1:{SIP}";answermode=auto{opus}',
+                     "29100-29199")
     alice_dir = ua_dir("alice", port_pair(),
-                       f'<sip:alice@127.0.0.1;transport=tcp>;outbound="sip:127.0.0.1:{SIP};transport=tcp"{opus}')
+                       f'<sip:alice@127.0.0.1;transport=tcp>;outbound="sip:127.0.0.1:{SIP};transport=tcp"{opus}',
+                       "29200-29299")
     bob_log = os.path.join(TMP, "bob.log")
     bob = H.spawn(["baresip", "-f", bob_dir, "-s", "-t", "30"], bob_log, mode="w")
     procs.append(bob)
@@ -128,6 +130,7 @@ def main():
     if failed:
         return fail(procs, ", ".join(failed))
     stop_all(procs)
+    shutil.rmtree(TMP, ignore_errors=True)
     print("PASS: a call between two baresip UAs (TCP caller, UDP callee) through duet", flush=True)
     return 0
 
@@ -153,6 +156,7 @@ def response_to(trace, method, status):
 def fail(procs, msg):
     print("FAIL:", msg, flush=True)
     stop_all(procs)
+    print(f"(logs in {TMP})")
     for name in ("duet.log", "alice.log", "bob.log"):
         path = os.path.join(TMP, name)
         if os.path.exists(path):

@@ -700,8 +700,10 @@ TEST(ProxyService, GatewayByDomainFollowsSrvAndFailsOver) {
   EXPECT_EQ(ns.queries.load(), queries) << "a cached answer was looked up again";
 }
 
-// A gateway name that no longer resolves: the address it had when the site started (outbound_ip)
-// still takes the calls; without one, the caller gets 500 at once, not a timeout.
+// A gateway name with a port that no longer resolves: the address it had when the site started
+// (outbound_ip) still takes the calls (with a port, RFC 3263 §4.2 would use that A record too).
+// Without a port the start-time address is not used (NAPTR/SRV would decide, and the domain's own
+// address may be another host): the caller gets 500 at once, not a timeout.
 TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
   dnsw::Server ns;  // knows no name
   UdpClient alice, gw;
@@ -721,7 +723,7 @@ TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(r->msg.status_code(), 404);
   }
-  cfg.proxy.outbound_ip.clear();
+  cfg.proxy.outbound = "sip:gw.test";  // outbound_ip still set
   Service s(cfg);
   Caller c = caller_for(alice.port, "gwnone");
   c.ruri = "sip:carol@other.org";
@@ -731,6 +733,29 @@ TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->msg.status_code(), 500);
   EXPECT_NE(r->msg.reason_phrase().find("Gateway"), std::string_view::npos) << r->msg.reason_phrase();
+}
+
+// A gateway by address: no lookup; the INVITE for another domain goes there with its Request-URI
+// unchanged, and the gateway's answer comes back.
+TEST(ProxyService, ForeignDomainGoesToANumericGateway) {
+  dnsw::Server ns;
+  UdpClient alice, gw;
+  config::Config cfg = dns_config(ns);
+  cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port);
+  Service s(cfg);
+  Caller c = caller_for(alice.port, "gwnum");
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  alice.send(s.udp_port, invite(c));
+  auto inv = wait_request(gw, sip::Method::invite);
+  ASSERT_NE(inv, nullptr);
+  EXPECT_EQ(inv->msg.request_uri(), "sip:carol@other.org");
+  EXPECT_EQ(inv->msg.max_forwards(), 69);
+  gw.send(s.udp_port, response_to(inv->msg, 486, "Busy Here", "g1"));
+  auto r = wait_final(alice, "INVITE");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->msg.status_code(), 486);
+  EXPECT_EQ(ns.queries.load(), 0);
 }
 
 // A remote target whose name does not exist: 404, at once (the answer is NXDOMAIN, not a timeout).

@@ -63,6 +63,17 @@ TEST(RegisterPolicy, UnsupportedRequireIs420WithUnsupported) {
   EXPECT_EQ(h.send(t)->status(), 200);
 }
 
+// An option tag longer than the Unsupported buffer: the 420 still names (the start of) it, as the
+// grammar needs at least one tag.
+TEST(RegisterPolicy, OverlongUnsupportedTagIsCutNotDropped) {
+  Harness h;
+  RegisterText t = alice("<sip:alice@192.0.2.1>");
+  t.extra = {"Require: " + std::string(300, 'x')};
+  auto r = h.send(t);
+  EXPECT_EQ(r->status(), 420);
+  EXPECT_EQ(r->header(sip::HeaderId::unsupported), std::string(256, 'x'));
+}
+
 TEST(RegisterPolicy, NonSipAorOrRequestUri) {
   Harness h;
   RegisterText t = alice("<sip:alice@192.0.2.1>");

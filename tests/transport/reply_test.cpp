@@ -49,6 +49,13 @@ TEST(Reply, HostThatDiffersFromSourceGetsReceived) {
   EXPECT_EQ(via_fix(via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1"), src, ip).received, "192.0.2.7");
 }
 
+TEST(Reply, ReceivedTheSenderWroteIsReplacedWithTheSource) {
+  const auto src = udp_from("192.0.2.7", 5060);
+  char ip[kIpStrLen];
+  EXPECT_EQ(via_fix(via("SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1;received=203.0.113.9"), src, ip).received,
+            "192.0.2.7");
+}
+
 TEST(Reply, Ipv6ComparedAsAddresses) {
   const auto src = udp_from("::1", 5060);
   char ip[kIpStrLen];

@@ -24,7 +24,9 @@ sip::ResponseBuilder::ViaFix via_fix(const sip::Via& top, const Source& src, cha
     sockaddr_storage sent_by{};
     same = make_sockaddr(top.host, 0, sent_by) && sockaddr_same_ip(sent_by, src.peer);
   }
-  if (!same || top.has_rport) fix.received = ip;
+  // A received the sender wrote itself is replaced too: only ours may say where it was seen (a
+  // response forwarded on by that Via must not go to an address the sender chose).
+  if (!same || top.has_rport || top.has_received) fix.received = ip;
   if (top.has_rport) fix.rport = sockaddr_port(src.peer);
   return fix;
 }

@@ -27,7 +27,7 @@ struct ProxyOptions {
   // failure).
   std::string outbound;
   // outbound's host when it is a name that had an address at start ("" otherwise): used only when
-  // locating it by DNS fails.
+  // locating it by DNS fails and the URI names a port.
   std::string outbound_ip;
   // dr-forward's action when a call belongs at the peer site: a 302 with the peer's contact for the
   // DN (false), or the call proxied to the peer trunk (true).

@@ -55,7 +55,8 @@ struct RegisterRequest {
 
 // The Require option tags (RFC 3261 §8.2.2.3) of req that duet does not implement: all but path
 // (RFC 3327) and outbound (RFC 5626). They are joined with ", " into buf (a tag that does not fit
-// is left out of the list, never out of the verdict); false when there are none.
+// is left out of the list, never out of the verdict; one too long for buf alone is cut to its
+// start, so the list is never empty); false when there are none.
 bool unsupported_requires(const sip::Message& req, char* buf, std::size_t cap,
                           std::string_view& out) noexcept;
 
