@@ -86,7 +86,7 @@ struct ProxyConfig {
   std::string outbound_ip;        // outbound's host resolved when the file was read; "" if numeric or none
   bool cross_site_proxy = false;  // cross_site = "redirect" (302 to the peer) or "proxy" (its trunk)
   std::string forward = "off";    // dr-forward of DNs and profiles that set none: off | no-agent | oos
-  std::uint32_t max_transactions = 262144;  // per worker
+  std::uint32_t max_transactions = 524288;  // live, all workers together (one may hold them all)
   // Requests to fresh UDP destinations leave from a port of each worker's own (responses come
   // back to that worker without a hand-over); flows phones registered on keep the listener.
   bool worker_ports = true;

@@ -149,6 +149,7 @@ SipService::SipService(const config::Config& cfg)
       identity_(cfg),
       budget_(cfg.registrar.max_bindings),
       shards_(new std::atomic<Shard*>[kMaxWorkers]) {
+  proxy_.txn.site_live = &site_transactions_;
   probe_.interval_ms = cfg.continuity.probe_interval_s * 1000;
   probe_.timeout_ms = cfg.continuity.probe_timeout_ms;
   if (cfg.workers > kMaxWorkers)

@@ -154,6 +154,8 @@ class SipService final : public transport::Handler, public proxy::Environment {
   ShardHooks* hooks_ = nullptr;
   registrar::OwnerMap owners_;
   registrar::BindingBudget budget_;  // [registrar] max_bindings, shared by the shards' stores
+  // Live transactions of every worker's table together ([proxy] max_transactions is the site's).
+  std::atomic<std::size_t> site_transactions_{0};
   // Slot i belongs to worker i's thread (created there, lazily); read by others only for stats.
   std::unique_ptr<std::atomic<Shard*>[]> shards_;
 };

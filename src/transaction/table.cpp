@@ -69,7 +69,10 @@ TransactionTable::TransactionTable(const Options& opts, Sender& sender, Clock& c
   build_buf_.resize(opts_.max_message_bytes);
 }
 
-TransactionTable::~TransactionTable() = default;
+TransactionTable::~TransactionTable() {
+  // The other workers' tables go on counting against the site's total.
+  if (opts_.site_live != nullptr) opts_.site_live->fetch_sub(live_, std::memory_order_relaxed);
+}
 
 Transaction* TransactionTable::get(TxnId id) const noexcept {
   if (!id.valid() || id.index >= slots_.size()) return nullptr;
@@ -78,6 +81,11 @@ Transaction* TransactionTable::get(TxnId id) const noexcept {
 }
 
 Transaction* TransactionTable::allocate(Kind kind, const Target& target) {
+  if (opts_.site_live != nullptr &&
+      opts_.site_live->fetch_add(1, std::memory_order_relaxed) >= opts_.max_transactions) {
+    opts_.site_live->fetch_sub(1, std::memory_order_relaxed);
+    return nullptr;
+  }
   std::uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -86,6 +94,7 @@ Transaction* TransactionTable::allocate(Kind kind, const Target& target) {
     index = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
   } else {
+    if (opts_.site_live != nullptr) opts_.site_live->fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }
   Slot& s = slots_[index];
@@ -132,6 +141,7 @@ void TransactionTable::release(Transaction& t) {
   slots_[index].txn.reset();  // the memory goes back now, not when the slot is reused
   free_.push_back(index);
   --live_;
+  if (opts_.site_live != nullptr) opts_.site_live->fetch_sub(1, std::memory_order_relaxed);
 }
 
 void TransactionTable::schedule_end(Transaction& t, std::uint64_t now, std::uint64_t delay) noexcept {

@@ -45,6 +45,37 @@ TEST(Limits, FullTableAnswers503StatelesslyUntilRoomIsMade) {
   EXPECT_EQ(rig.request(numbered("INVITE", 6)).event, ServerEvent::new_request);
 }
 
+// Two workers' tables sharing the site's count: together they hold max_transactions, either may
+// hold them all, and what one frees (an ended transaction, or the table itself) the other can use.
+TEST(Limits, TablesSharingTheSiteCountAreFullTogether) {
+  std::atomic<std::size_t> site{0};
+  Options o = exact_timers();
+  o.max_transactions = 3;
+  o.site_live = &site;
+  Rig a(o), b(o);
+  Req first = numbered("OPTIONS", 1);
+  const auto r1 = a.request(first);
+  ASSERT_EQ(r1.event, ServerEvent::new_request);
+  ASSERT_EQ(a.request(numbered("OPTIONS", 2)).event, ServerEvent::new_request);
+  ASSERT_EQ(b.request(numbered("OPTIONS", 3)).event, ServerEvent::new_request);
+  EXPECT_EQ(site.load(), 3u);
+  const auto refused = b.request(numbered("INVITE", 4));
+  EXPECT_EQ(refused.event, ServerEvent::refused);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(b.table->start_client(udp_target(), request_text(numbered("BYE", 5))).error,
+            StartError::table_full);
+  EXPECT_EQ(b.table->size(), 1u);  // b's own table has room: the site does not
+  // An ended transaction at a makes room at b.
+  ASSERT_TRUE(a.respond(r1.id, 200, first));
+  a.advance(64 * 500 + 20);
+  EXPECT_EQ(site.load(), 2u);
+  EXPECT_EQ(b.request(numbered("INVITE", 6)).event, ServerEvent::new_request);
+  EXPECT_EQ(site.load(), 3u);
+  // A table that goes away gives its share back.
+  a.table.reset();
+  EXPECT_EQ(site.load(), 2u);
+}
+
 TEST(Limits, OversizedRequestGets513AndOversizedResponseIsRefused) {
   Options o;
   o.max_message_bytes = 600;

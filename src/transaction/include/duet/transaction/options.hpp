@@ -1,6 +1,7 @@
 // Timer values (RFC 3261 §17, Table 4; RFC 6026 §8.4) and the memory bounds of one transaction table.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -39,6 +40,11 @@ struct Options {
   std::uint32_t end_grain_ms = 1000;
   // Live transactions (server + client). A new request beyond it gets 503 statelessly.
   std::size_t max_transactions = 65536;
+  // When set, shared by the tables of every worker: their live transactions together, held to
+  // max_transactions as well (so that the memory a flood can take does not grow with the number
+  // of workers, while one worker may still take them all when every request lands on it). One
+  // relaxed atomic, touched when a transaction is created and when it is freed.
+  std::atomic<std::size_t>* site_live = nullptr;
   // Each transaction keeps a copy of its request and of the last response (or ACK) it sent;
   // longer messages are refused (513 for a request, false from respond()/start_client()).
   std::size_t max_message_bytes = 16384;
