@@ -450,7 +450,8 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
     // Addressed to the proxy itself: nothing here takes requests but REGISTER and OPTIONS.
     ++stats_.not_found;
     if (initial) {
-      reply_call(*c, 405, "Method Not Allowed", "Allow: REGISTER, OPTIONS\r\n");
+      // The Allow of the server's own answers (src/server/simple_responses.hpp).
+      reply_call(*c, 405, "Method Not Allowed", "Allow: REGISTER, OPTIONS, ACK, CANCEL\r\n");
     } else {
       reply_call(*c, 481, "Call/Transaction Does Not Exist");
     }

@@ -10,8 +10,9 @@
 
 namespace duet::server {
 
-// Methods this server answers, for Allow (RFC 3261 §20.5).
-inline constexpr std::string_view kAllow = "REGISTER, OPTIONS, ACK";
+// Methods this server answers itself, for Allow (RFC 3261 §20.5: ACK and CANCEL included). The
+// proxy's 405 for a request addressed to it says the same (src/proxy/proxy_requests.cpp).
+inline constexpr std::string_view kAllow = "REGISTER, OPTIONS, ACK, CANCEL";
 inline constexpr std::string_view kSupported = "path, outbound";
 inline constexpr std::string_view kAccept = "application/sdp";
 
