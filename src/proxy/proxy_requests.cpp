@@ -170,29 +170,14 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
     have = resolve(u, dst);
     // A name of another domain goes to the gateway when there is one (as new requests do), else by
     // DNS.
-    if (!have && !has_outbound_ && !env_.is_local_domain(u.host)) {
-      switch (reach(u, dst, waiter, tls_name)) {
-        case Reach::found:
-          have = true;
-          break;
-        case Reach::pending:
-          park();
-          return;
-        default:
-          break;
+    if (!have && !env_.is_local_domain(u.host)) {
+      const Reach got =
+          has_outbound_ ? reach_gateway(dst, waiter, tls_name) : reach(u, dst, waiter, tls_name);
+      if (got == Reach::pending) {
+        park();
+        return;
       }
-    }
-    if (!have && has_outbound_ && !env_.is_local_domain(u.host)) {
-      switch (reach_gateway(dst, waiter, tls_name)) {
-        case Reach::found:
-          have = true;
-          break;
-        case Reach::pending:
-          park();
-          return;
-        default:
-          break;
-      }
+      have = got == Reach::found;
     }
   }
   if (!have) return;
@@ -357,31 +342,44 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
       reply_call(*c, 500, "Next Hop Unreachable");
     }
   };
+  transport::Source dst{};
+  // What a reach() came to: forwarded to dst (the answer's other hops keep the same flags for
+  // failover), waiting for its lookup, or answered: nx for a name that does not resolve, failed
+  // for a lookup that failed.
+  struct Answer {
+    int status;
+    std::string_view reason;
+  };
+  auto by_dns = [&](Reach r, bool keep_flow, bool to_next_route, Answer nx, Answer failed) {
+    switch (r) {
+      case Reach::found:
+        c->alt_keep_flow = keep_flow;
+        c->alt_to_next_route = to_next_route;
+        forward(dst, keep_flow, to_next_route);
+        return;
+      case Reach::pending:
+        c->dns_pending = true;
+        return;
+      case Reach::unresolved:
+      case Reach::dns_failed:
+        ++stats_.unavailable;
+        const Answer& a = r == Reach::unresolved ? nx : failed;
+        reply_call(*c, a.status, a.reason);
+        return;
+    }
+  };
   // §16.4 / §16.5: after our own Route values, the next Route decides; the flows we recorded
   // tell which end of the dialog it goes to.
-  transport::Source dst{};
   if (routes.ours > 0 && !routes.tokens.empty() && flow_from_tokens(routes.tokens, routes.params, src, dst)) {
     forward(dst);
     return;
   }
   sip::Uri next;
   if (routes.has_next) {
-    switch (sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context(), c->tls_name, &c->alt_hops)
-                                                  : Reach::unresolved) {
-      case Reach::found:
-        c->alt_keep_flow = true;
-        c->alt_to_next_route = true;
-        forward(dst, true, true);
-        break;
-      case Reach::pending:
-        c->dns_pending = true;
-        break;
-      case Reach::unresolved:
-      case Reach::dns_failed:
-        ++stats_.unavailable;
-        reply_call(*c, 502, "Bad Gateway (Route not reachable)");
-        break;
-    }
+    const Answer bad{502, "Bad Gateway (Route not reachable)"};
+    by_dns(sip::parse_uri(routes.next_uri, next) ? reach(next, dst, c->context(), c->tls_name, &c->alt_hops)
+                                                 : Reach::unresolved,
+           true, true, bad, bad);
     return;
   }
   // An in-dialog request's Request-URI is the remote target (a Contact): straight to it unless it
@@ -397,24 +395,9 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
     // A host name that is not one of our domains: through the gateway when there is one (the way
     // out of this site), else located by DNS (RFC 3263).
     if (!has_outbound_ && !env_.is_local_domain(ruri.host)) {
-      switch (reach(ruri, dst, c->context(), c->tls_name, &c->alt_hops)) {
-        case Reach::found:
-          c->alt_keep_flow = false;
-          c->alt_to_next_route = false;
-          forward(dst, false);
-          return;
-        case Reach::pending:
-          c->dns_pending = true;
-          return;
-        case Reach::dns_failed:
-          ++stats_.unavailable;
-          reply_call(*c, 500, "Next Hop Unreachable (DNS)");
-          return;
-        case Reach::unresolved:
-          ++stats_.unavailable;
-          reply_call(*c, 404, "Not Found (Host Does Not Resolve)");
-          return;
-      }
+      by_dns(reach(ruri, dst, c->context(), c->tls_name, &c->alt_hops), false, false,
+             {404, "Not Found (Host Does Not Resolve)"}, {500, "Next Hop Unreachable (DNS)"});
+      return;
     }
   }
   const bool ours = ruri.scheme != sip::UriScheme::tel && (own || env_.is_local_domain(ruri.host));
@@ -422,24 +405,8 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
     // Another domain: through the outbound gateway when there is one; without it, new requests
     // are refused (no open relay).
     if (has_outbound_) {
-      switch (reach_gateway(dst, c->context(), c->tls_name, &c->alt_hops)) {
-        case Reach::found:
-          c->alt_keep_flow = true;
-          c->alt_to_next_route = false;
-          forward(dst);
-          break;
-        case Reach::pending:
-          c->dns_pending = true;
-          break;
-        case Reach::dns_failed:
-          ++stats_.unavailable;
-          reply_call(*c, 500, "Gateway Unreachable (DNS)");
-          break;
-        case Reach::unresolved:
-          ++stats_.unavailable;
-          reply_call(*c, 500, "Gateway Unreachable (Name Does Not Resolve)");
-          break;
-      }
+      by_dns(reach_gateway(dst, c->context(), c->tls_name, &c->alt_hops), true, false,
+             {500, "Gateway Unreachable (Name Does Not Resolve)"}, {500, "Gateway Unreachable (DNS)"});
     } else {
       ++stats_.rejected;
       reply_call(*c, 403, "Forbidden (not relaying)");

@@ -150,6 +150,14 @@ Caller caller_for(std::uint16_t port, const std::string& name, const std::string
   return c;
 }
 
+// alice calling carol in a domain we do not serve (through the gateway).
+Caller foreign_caller(std::uint16_t port, const std::string& name) {
+  Caller c = caller_for(port, name);
+  c.ruri = "sip:carol@other.org";
+  c.to = "<sip:carol@other.org>";
+  return c;
+}
+
 std::string via_of(const Caller& c, const std::string& branch) {
   return "SIP/2.0/" + c.transport + " 127.0.0.1:" + std::to_string(c.port) + ";branch=" + branch + ";rport";
 }
@@ -332,9 +340,7 @@ TEST(ProxyService, MailtoRequestUriIs416) {
 TEST(ProxyService, ForeignDomainWithoutOutboundIs403) {
   Service s(proxy_config(1));
   UdpClient alice;
-  Caller c = caller_for(alice.port, "fd");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
+  Caller c = foreign_caller(alice.port, "fd");
   alice.send(s.udp_port, invite(c));
   auto r = wait_final(alice, "INVITE");
   ASSERT_NE(r, nullptr);
@@ -447,14 +453,6 @@ config::Config tcp_gateway_config(const TcpServer& gw, unsigned workers) {
   config::Config cfg = proxy_config(workers);
   cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port) + ";transport=tcp";
   return cfg;
-}
-
-// alice calling carol in a domain we do not serve (through the gateway).
-Caller foreign_caller(std::uint16_t port, const std::string& name) {
-  Caller c = caller_for(port, name);
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
-  return c;
 }
 
 // A gateway on TCP that no connection leads to yet: duet opens one (RFC 3261 §18.1.1), sends the
@@ -712,9 +710,7 @@ TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
   cfg.proxy.outbound_ip = "127.0.0.1";
   {
     Service s(cfg);
-    Caller c = caller_for(alice.port, "gwfb");
-    c.ruri = "sip:carol@other.org";
-    c.to = "<sip:carol@other.org>";
+    Caller c = foreign_caller(alice.port, "gwfb");
     alice.send(s.udp_port, invite(c));
     auto inv = wait_request(gw, sip::Method::invite);
     ASSERT_NE(inv, nullptr) << "the start-time address was not used";
@@ -725,9 +721,7 @@ TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
   }
   cfg.proxy.outbound = "sip:gw.test";  // outbound_ip still set
   Service s(cfg);
-  Caller c = caller_for(alice.port, "gwnone");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
+  Caller c = foreign_caller(alice.port, "gwnone");
   alice.send(s.udp_port, invite(c));
   auto r = wait_final(alice, "INVITE", 3000);
   ASSERT_NE(r, nullptr);
@@ -743,9 +737,7 @@ TEST(ProxyService, ForeignDomainGoesToANumericGateway) {
   config::Config cfg = dns_config(ns);
   cfg.proxy.outbound = "sip:127.0.0.1:" + std::to_string(gw.port);
   Service s(cfg);
-  Caller c = caller_for(alice.port, "gwnum");
-  c.ruri = "sip:carol@other.org";
-  c.to = "<sip:carol@other.org>";
+  Caller c = foreign_caller(alice.port, "gwnum");
   alice.send(s.udp_port, invite(c));
   auto inv = wait_request(gw, sip::Method::invite);
   ASSERT_NE(inv, nullptr);
