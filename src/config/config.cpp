@@ -253,9 +253,10 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   }
   if (const auto* t = r.section(root, "limits")) {
     r.only(*t, "limits.",
-           {"idle_timeout_s", "max_connections", "max_connections_per_ip", "max_message_size",
-            "max_outbound_connections"});
+           {"idle_timeout_s", "message_read_timeout_s", "max_connections", "max_connections_per_ip",
+            "max_message_size", "max_outbound_connections"});
     r.get(*t, "limits.", "idle_timeout_s", c.limits.idle_timeout_s, 1, 7 * 86400);
+    r.get(*t, "limits.", "message_read_timeout_s", c.limits.message_read_timeout_s, 1, 3600);
     r.get(*t, "limits.", "max_connections", c.limits.max_connections, 1, 10'000'000);
     r.get(*t, "limits.", "max_connections_per_ip", c.limits.max_connections_per_ip, 1, 10'000'000);
     r.get(*t, "limits.", "max_outbound_connections", c.limits.max_outbound_connections, 1, 1'000'000);

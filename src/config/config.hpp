@@ -27,6 +27,7 @@ struct TlsConfig {
 
 struct LimitsConfig {
   std::uint32_t idle_timeout_s = 300;
+  std::uint32_t message_read_timeout_s = 20;  // a message begun on a stream must be whole this soon
   std::uint32_t max_connections = 50000;
   std::uint32_t max_connections_per_ip = 256;
   std::uint32_t max_outbound_connections = 1024;  // connections duet opens, per worker

@@ -70,6 +70,7 @@ transport::TransportConfig to_transport_config(const Config& c) {
   t.workers = c.workers;
   t.tls = {c.tls.cert_file, c.tls.key_file, c.tls.ca_file, c.tls.verify_peer, c.tls.verify_server};
   t.idle_timeout_ms = c.limits.idle_timeout_s * 1000u;
+  t.message_read_timeout_ms = c.limits.message_read_timeout_s * 1000u;
   t.max_connections = c.limits.max_connections;
   t.max_connections_per_ip = c.limits.max_connections_per_ip;
   t.max_outbound_connections = c.limits.max_outbound_connections;

@@ -274,6 +274,7 @@ nlohmann::json ApiBridge::stats() {
         {"connections_accepted", t.connections_accepted},
         {"connections_refused", t.connections_rejected},
         {"connections_idle_closed", t.connections_idle_closed},
+        {"connections_read_timeout", t.connections_read_timeout},
         {"connections_opened", t.connections_dialled},
         {"connections_failed", t.connect_failed},
         {"tls_handshakes_failed", t.tls_handshake_failed},

@@ -192,6 +192,13 @@ TEST(Config, NextHopNeedsAListenerOfItsTransport) {
             "");
 }
 
+TEST(Config, MessageReadTimeoutReachesTheTransport) {
+  EXPECT_EQ(Config{}.limits.message_read_timeout_s, 20u);
+  const Config c = load_config(TempFile("[limits]\nmessage_read_timeout_s = 5\n").path);
+  EXPECT_EQ(to_transport_config(c).message_read_timeout_ms, 5000u);
+  expect_error("[limits]\nmessage_read_timeout_s = 0\n", 2, "limits.message_read_timeout_s", "out of range");
+}
+
 TEST(Config, MaxBindingsIsReadAndRangeChecked) {
   EXPECT_EQ(Config{}.registrar.max_bindings, 2'000'000u);
   const Config c = load_config(TempFile("[registrar]\nmax_bindings = 5000\n").path);

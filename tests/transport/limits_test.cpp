@@ -78,6 +78,38 @@ TEST(Limits, IdleConnectionsAreClosed) {
   EXPECT_GE(s.rt->stats().connections_idle_closed, 1u);
 }
 
+// A client that begins a message and trickles it (one byte every 50 ms: never idle) is closed once
+// the message is not whole message_read_timeout after its first byte; one that sends whole messages
+// in pieces, each finished in time, stays however long it goes on.
+TEST(Limits, MessageThatTricklesIsCutOffAtTheReadTimeout) {
+  auto cfg = loopback_config({Proto::tcp});
+  cfg.idle_timeout_ms = 60'000;
+  cfg.message_read_timeout_ms = 300;
+  TestServer s(cfg);
+  StreamClient slow(s.addr(Proto::tcp));
+  StreamClient steady(s.addr(Proto::tcp));
+  const std::string msg = request(tcp_spec());
+  ASSERT_TRUE(slow.send(msg.substr(0, 40)));
+  bool closed = false;
+  std::uint32_t cseq = 1;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 40; i < 40 + 20 && !closed; ++i) {  // 20 x 50 ms = 1 s, well past 300 ms
+    closed = !slow.send(msg.substr(i, 1));
+    // steady: each message in two halves 25 ms apart, answered each time.
+    const std::string m = request(tcp_spec(++cseq));
+    ASSERT_TRUE(steady.send(m.substr(0, m.size() / 2)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ASSERT_TRUE(steady.send(m.substr(m.size() / 2)));
+    ASSERT_TRUE(steady.read_message()) << "message " << cseq;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_TRUE(slow.closed_by_peer(1000));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(s.rt->stats().connections_read_timeout, 1u);
+  EXPECT_EQ(s.rt->stats().connections_idle_closed, 0u);
+  EXPECT_EQ(s.handler.received().size(), static_cast<std::size_t>(cseq - 1));  // none from slow
+}
+
 TEST(Limits, PerAddressCap) {
   auto cfg = loopback_config({Proto::tcp});
   cfg.max_connections_per_ip = 3;

@@ -1,6 +1,9 @@
 // TLS over memory BIOs: round trips on 127.0.0.1 and ::1, keepalives, handshake failures, bad files.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "support/clients.hpp"
 #include "support/handler.hpp"
 #include "support/messages.hpp"
@@ -63,6 +66,26 @@ TEST_F(TlsFixture, PlainTextOnTheTlsPortIsRefused) {
   EXPECT_TRUE(plain.closed_by_peer());
   EXPECT_EQ(s.rt->stats().tls_handshake_failed, 1u);
   EXPECT_EQ(s.handler.received().size(), 0u);
+}
+
+// A client that starts a handshake and trickles it (the start of a ClientHello, then a byte every
+// 50 ms: never idle, never done) is closed at the message read timeout, as a trickled message is.
+TEST_F(TlsFixture, HandshakeThatTricklesIsCutOffAtTheReadTimeout) {
+  auto cfg = config();
+  cfg.idle_timeout_ms = 60'000;
+  cfg.message_read_timeout_ms = 300;
+  TestServer s(cfg);
+  StreamClient slow(s.addr(Proto::tls));  // no TLS of its own: it writes the record bytes itself
+  // A TLS 1.2 handshake record header announcing 512 bytes, and the ClientHello's first bytes.
+  ASSERT_TRUE(slow.send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)));
+  bool closed = false;
+  for (int i = 0; i < 20 && !closed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    closed = !slow.send(std::string(1, 'r'));
+  }
+  EXPECT_TRUE(slow.closed_by_peer(1000));
+  EXPECT_EQ(s.rt->stats().connections_read_timeout, 1u);
+  EXPECT_EQ(s.rt->stats().connections_idle_closed, 0u);
 }
 
 TEST_F(TlsFixture, MissingKeyFileFailsStartNamingIt) {

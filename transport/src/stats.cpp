@@ -25,6 +25,7 @@ StatsSnapshot& StatsSnapshot::operator+=(const Stats& s) noexcept {
   connections_accepted += s.connections_accepted.get();
   connections_rejected += s.connections_rejected.get();
   connections_idle_closed += s.connections_idle_closed.get();
+  connections_read_timeout += s.connections_read_timeout.get();
   connections_dialled += s.connections_dialled.get();
   connect_failed += s.connect_failed.get();
   tls_handshake_failed += s.tls_handshake_failed.get();

@@ -252,7 +252,12 @@ void StreamConn::on_ciphertext(const char* data, std::size_t n) {
       close_now();
       return;
     }
-    if (r == 0) return;
+    if (r == 0) {
+      // An accepted client's handshake under way counts as a message begun (Worker's sweep).
+      if (dial_key_.empty() && partial_since_ms_ == 0) partial_since_ms_ = w_.now_ms();
+      return;
+    }
+    partial_since_ms_ = 0;
     if (!ready_) {
       became_ready();
       if (closing_) return;
@@ -287,6 +292,7 @@ void StreamConn::on_plaintext() {
   auto& st = w_.state();
   sip::Limits limits;
   limits.max_message_size = w_.runtime().config().max_message_size;
+  bool framed = false;  // a whole frame was taken: what is left began after it
   while (!closing_ && begin_ < end_) {
     const std::string_view avail(buf_.data() + begin_, end_ - begin_);
     const auto f = sip::next_frame(avail, limits);
@@ -299,13 +305,16 @@ void StreamConn::on_plaintext() {
         st.stats.keepalive_pings.add();
         write("\r\n");
         begin_ += f.size;
+        framed = true;
         break;
       case sip::FrameKind::pong:
         begin_ += f.size;
+        framed = true;
         break;
       case sip::FrameKind::message:
         deliver(w_, src_, avail.substr(0, f.size), sip::Framing::stream);
         begin_ += f.size;
+        framed = true;
         break;
       case sip::FrameKind::error:
         reject_frame(avail, f.error);
@@ -314,7 +323,12 @@ void StreamConn::on_plaintext() {
     if (f.size == 0 && f.kind != sip::FrameKind::need_more) break;  // never spin on a zero-size frame
   }
 done:
-  if (begin_ == end_) {
+  if (begin_ != end_) {
+    // The read timeout runs from the first byte of the message still pending, not from the first
+    // partial read of the connection: a busy trunk whose reads always end mid-message is fine.
+    if (framed || partial_since_ms_ == 0) partial_since_ms_ = w_.now_ms();
+  } else {
+    partial_since_ms_ = 0;
     begin_ = end_ = 0;
     // One large message must not pin its buffer for the life of a connection that is mostly idle
     // (50,000 connections x 64 KiB would be 3 GiB).

@@ -44,6 +44,9 @@ class StreamConn {
   bool connecting() const noexcept { return !ready_; }
   std::uint64_t dialled_at_ms() const noexcept { return dialled_at_ms_; }
   std::uint64_t last_active_ms() const noexcept { return last_rx_ms_; }
+  // When the bytes of a message not yet whole (or of a TLS handshake a client began) started
+  // arriving; 0 when nothing is pending.
+  std::uint64_t partial_since_ms() const noexcept { return partial_since_ms_; }
   bool closing() const noexcept { return closing_; }
 
   bool write(std::string_view bytes) noexcept;
@@ -77,6 +80,7 @@ class StreamConn {
   std::vector<char> buf_;
   std::size_t begin_ = 0, end_ = 0, max_buf_;
   std::uint64_t last_rx_ms_ = 0;
+  std::uint64_t partial_since_ms_ = 0;
   std::string tls_out_;
   bool closing_ = false;
   bool shutting_down_ = false;

@@ -24,7 +24,7 @@ constexpr std::uint64_t kLingerMs = 1000;
 constexpr std::uint64_t kConnectTimeoutMs = 10'000;
 
 std::uint64_t sweep_interval_ms(const TransportConfig& c) {
-  return std::clamp<std::uint64_t>(c.idle_timeout_ms / 4, 20, 1000);
+  return std::clamp<std::uint64_t>(std::min(c.idle_timeout_ms, c.message_read_timeout_ms) / 4, 20, 1000);
 }
 
 void on_sweep(uv_timer_t* t) {
@@ -32,8 +32,10 @@ void on_sweep(uv_timer_t* t) {
   auto& st = w.state();
   const auto now = w.now_ms();
   const auto idle = w.runtime().config().idle_timeout_ms;
+  const auto read_timeout = w.runtime().config().message_read_timeout_ms;
   std::vector<StreamConn*> expired;
   std::vector<StreamConn*> unconnected;
+  std::vector<StreamConn*> slow;
   for (auto& [id, c] : st.conns) {
     if (c->closing()) continue;
     // From when it was dialled: a server that trickles handshake bytes must not keep it half open.
@@ -41,7 +43,16 @@ void on_sweep(uv_timer_t* t) {
       unconnected.push_back(c);
     } else if (now - c->last_active_ms() >= idle) {
       expired.push_back(c);
+    } else if (c->partial_since_ms() != 0 && now - c->partial_since_ms() >= read_timeout) {
+      slow.push_back(c);
     }
+  }
+  for (auto* c : slow) {
+    st.stats.connections_read_timeout.add();
+    spdlog::debug("{} {}: a message begun {} ms ago is still not whole: closed",
+                  proto_name(c->source().proto), sockaddr_to_string(c->source().peer),
+                  now - c->partial_since_ms());
+    c->close_now();
   }
   for (auto* c : expired) {
     st.stats.connections_idle_closed.add();

@@ -24,8 +24,10 @@ struct Stats {
   Counter connections_accepted;
   Counter connections_rejected;  // over max_connections or max_connections_per_ip
   Counter connections_idle_closed;
-  Counter connections_dialled;  // connections we opened (to next hops over TCP/TLS)
-  Counter connect_failed;       // of those, the ones that never got ready (refused, timed out, TLS)
+  Counter
+      connections_read_timeout;  // a message (or TLS handshake) not whole message_read_timeout after it began
+  Counter connections_dialled;   // connections we opened (to next hops over TCP/TLS)
+  Counter connect_failed;        // of those, the ones that never got ready (refused, timed out, TLS)
   Counter tls_handshake_failed;
   Counter send_failed;  // datagrams not sent, writes to a gone connection
   Counter posted;       // tasks run from the mailbox
@@ -34,8 +36,8 @@ struct Stats {
 struct StatsSnapshot {
   std::uint64_t messages_in = 0, malformed_answered = 0, malformed_dropped = 0, oversize_closed = 0,
                 keepalive_pings = 0, connections_accepted = 0, connections_rejected = 0,
-                connections_idle_closed = 0, connections_dialled = 0, connect_failed = 0,
-                tls_handshake_failed = 0, send_failed = 0, posted = 0;
+                connections_idle_closed = 0, connections_read_timeout = 0, connections_dialled = 0,
+                connect_failed = 0, tls_handshake_failed = 0, send_failed = 0, posted = 0;
   StatsSnapshot& operator+=(const Stats& s) noexcept;
 };
 

@@ -29,7 +29,11 @@ struct TransportConfig {
   unsigned workers = 0;  // 0: one per core
   TlsSettings tls;
   std::uint32_t idle_timeout_ms = 300'000;  // stream connections with no bytes in this long are closed
-  std::uint32_t max_connections = 50'000;   // stream connections in total, all workers together
+  // A message begun on a stream connection (or a TLS handshake a client started) that is still not
+  // whole this long after its first byte closes the connection: a client trickling bytes would
+  // otherwise hold its buffer past any idle timeout (Kamailio's tcp_msg_read_timeout, 20 s).
+  std::uint32_t message_read_timeout_ms = 20'000;
+  std::uint32_t max_connections = 50'000;  // stream connections in total, all workers together
   std::uint32_t max_connections_per_ip = 256;
   // Connections a worker opens to next hops at once (open or connecting): a request names its next
   // hop, so without a cap anyone could make us hold a socket per address they invent.
