@@ -361,11 +361,12 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
         c->dns_pending = true;
         return;
       case Reach::unresolved:
-      case Reach::dns_failed:
+      case Reach::dns_failed: {
         ++stats_.unavailable;
         const Answer& a = r == Reach::unresolved ? nx : failed;
         reply_call(*c, a.status, a.reason);
         return;
+      }
     }
   };
   // §16.4 / §16.5: after our own Route values, the next Route decides; the flows we recorded
@@ -414,11 +415,18 @@ void Proxy::route(Call& call, const sip::Message& msg, const sip::Uri& ruri, con
     return;
   }
   if (!ruri.has_user) {
-    // Addressed to the proxy itself: nothing here takes requests but REGISTER and OPTIONS.
+    // Addressed to the proxy itself: nothing here takes requests but REGISTER and OPTIONS. The
+    // service answers OPTIONS to us itself; one that came here had a Route naming us in front (a
+    // UA pinging its outbound proxy) and gets the same answer (src/server/simple_responses.hpp).
+    constexpr std::string_view kAllow = "Allow: REGISTER, OPTIONS, ACK, CANCEL\r\n";
+    if (initial && msg.method_id() == sip::Method::options) {
+      reply_call(*c, 200, "OK",
+                 std::string(kAllow) + "Accept: application/sdp\r\nSupported: path, outbound\r\n");
+      return;
+    }
     ++stats_.not_found;
     if (initial) {
-      // The Allow of the server's own answers (src/server/simple_responses.hpp).
-      reply_call(*c, 405, "Method Not Allowed", "Allow: REGISTER, OPTIONS, ACK, CANCEL\r\n");
+      reply_call(*c, 405, "Method Not Allowed", kAllow);
     } else {
       reply_call(*c, 481, "Call/Transaction Does Not Exist");
     }

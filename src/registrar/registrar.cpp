@@ -176,7 +176,7 @@ bool Registrar::apply_contacts(const RequestContext& ctx, Verdict& v) {
         done = store_.update(target[i], req_.aor, data_for(req_.contacts[i], ctx));
         break;
     }
-    if (done == nullptr) {  // memory ran out (the budget was reserved)
+    if (done == nullptr) {  // memory ran out or a string was too long (the budget was reserved)
       v.status = 500;
       v.reason = "Server Internal Error";
       ok = false;

@@ -125,6 +125,22 @@ TEST(ServiceMethods, RequestsToTheServerItselfAre405WithAllow) {
   EXPECT_EQ(r->msg.header(sip::HeaderId::allow), kAllow);
 }
 
+// A UA pinging its outbound proxy: OPTIONS to us with a Route naming us. Answered like any OPTIONS
+// to us (by the proxy, which removes its own Routes first), not 405.
+TEST(ServiceMethods, OptionsToUsThroughOurOwnRouteIs200) {
+  Service s(one_worker_with_domain());
+  UdpClient c;
+  std::string req = request("OPTIONS", "sip:example.com", c.port);
+  req.insert(req.find("Content-Length"), "Route: <sip:127.0.0.1:" + std::to_string(s.udp_port) + ";lr>\r\n");
+  c.send(s.udp_port, req);
+  auto r = parse_response(c.recv());
+  ASSERT_TRUE(r->ok);
+  EXPECT_EQ(r->msg.status_code(), 200);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::allow), kAllow);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::accept), kAccept);
+  EXPECT_EQ(r->msg.header(sip::HeaderId::supported), kSupported);
+}
+
 TEST(ServiceMethods, AckAndResponsesGetNoAnswer) {
   Service s(one_worker_with_domain());
   UdpClient c;

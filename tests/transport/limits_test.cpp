@@ -110,6 +110,22 @@ TEST(Limits, MessageThatTricklesIsCutOffAtTheReadTimeout) {
   EXPECT_EQ(s.handler.received().size(), static_cast<std::size_t>(cseq - 1));  // none from slow
 }
 
+// Line ends alone are no message begun: a CRLF sent after a message (or a lone CRLF keepalive) left
+// in the buffer through a quiet spell longer than the read timeout does not close the flow.
+TEST(Limits, StrayLineEndsDoNotStartTheReadTimeout) {
+  auto cfg = loopback_config({Proto::tcp});
+  cfg.idle_timeout_ms = 60'000;
+  cfg.message_read_timeout_ms = 200;
+  TestServer s(cfg);
+  StreamClient c(s.addr(Proto::tcp));
+  ASSERT_TRUE(c.send(request(tcp_spec(1)) + "\r\n"));
+  ASSERT_TRUE(c.read_message());
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_TRUE(c.send(request(tcp_spec(2))));
+  EXPECT_TRUE(c.read_message()) << "the flow was closed";
+  EXPECT_EQ(s.rt->stats().connections_read_timeout, 0u);
+}
+
 TEST(Limits, PerAddressCap) {
   auto cfg = loopback_config({Proto::tcp});
   cfg.max_connections_per_ip = 3;

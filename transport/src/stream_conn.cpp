@@ -323,12 +323,20 @@ void StreamConn::on_plaintext() {
     if (f.size == 0 && f.kind != sip::FrameKind::need_more) break;  // never spin on a zero-size frame
   }
 done:
-  if (begin_ != end_) {
+  // Bytes of a message still to come: left over after framing (but not line ends alone, which
+  // clients send as keepalives or after a message), or a TLS record still arriving.
+  const bool pending =
+      (begin_ != end_ && std::string_view(buf_.data() + begin_, end_ - begin_).find_first_not_of("\r\n") !=
+                             std::string_view::npos) ||
+      (tls_ && tls_->input_pending());
+  if (!pending) {
+    partial_since_ms_ = 0;
+  } else if (framed || partial_since_ms_ == 0) {
     // The read timeout runs from the first byte of the message still pending, not from the first
     // partial read of the connection: a busy trunk whose reads always end mid-message is fine.
-    if (framed || partial_since_ms_ == 0) partial_since_ms_ = w_.now_ms();
-  } else {
-    partial_since_ms_ = 0;
+    partial_since_ms_ = w_.now_ms();
+  }
+  if (begin_ == end_) {
     begin_ = end_ = 0;
     // One large message must not pin its buffer for the life of a connection that is mostly idle
     // (50,000 connections x 64 KiB would be 3 GiB).

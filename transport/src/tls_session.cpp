@@ -79,6 +79,10 @@ int TlsSession::handshake() noexcept {
   return -1;
 }
 
+bool TlsSession::input_pending() const noexcept {
+  return BIO_ctrl_pending(rbio_) > 0 || SSL_has_pending(ssl_) == 1;
+}
+
 long TlsSession::read_plain(char* buf, std::size_t cap) noexcept {
   if (cap == 0) return 0;
   const int r = SSL_read(ssl_, buf, static_cast<int>(cap > 1 << 30 ? 1 << 30 : cap));

@@ -43,7 +43,8 @@ void on_sweep(uv_timer_t* t) {
       unconnected.push_back(c);
     } else if (now - c->last_active_ms() >= idle) {
       expired.push_back(c);
-    } else if (c->partial_since_ms() != 0 && now - c->partial_since_ms() >= read_timeout) {
+    } else if (read_timeout != 0 && c->partial_since_ms() != 0 &&
+               now - c->partial_since_ms() >= read_timeout) {
       slow.push_back(c);
     }
   }

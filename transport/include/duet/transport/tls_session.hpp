@@ -30,6 +30,8 @@ class TlsSession {
   bool handshake_done() const noexcept { return done_; }
   // Decrypted bytes into buf: >0 bytes, 0 needs more ciphertext, -1 error or peer closed.
   long read_plain(char* buf, std::size_t cap) noexcept;
+  // Ciphertext received but not yet readable as plaintext (a record still arriving).
+  bool input_pending() const noexcept;
   bool write_plain(const char* data, std::size_t n) noexcept;
   // Why the handshake or a read failed, for the log: the certificate check's verdict when it
   // failed, else OpenSSL's first queued error.

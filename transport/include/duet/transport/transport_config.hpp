@@ -31,7 +31,7 @@ struct TransportConfig {
   std::uint32_t idle_timeout_ms = 300'000;  // stream connections with no bytes in this long are closed
   // A message begun on a stream connection (or a TLS handshake a client started) that is still not
   // whole this long after its first byte closes the connection: a client trickling bytes would
-  // otherwise hold its buffer past any idle timeout (Kamailio's tcp_msg_read_timeout, 20 s).
+  // otherwise hold its buffer past any idle timeout (Kamailio's tcp_msg_read_timeout, 20 s). 0: off.
   std::uint32_t message_read_timeout_ms = 20'000;
   std::uint32_t max_connections = 50'000;  // stream connections in total, all workers together
   std::uint32_t max_connections_per_ip = 256;
