@@ -88,6 +88,26 @@ TEST_F(TlsFixture, HandshakeThatTricklesIsCutOffAtTheReadTimeout) {
   EXPECT_EQ(s.rt->stats().connections_idle_closed, 0u);
 }
 
+// After the handshake: the start of a TLS record (its header announcing 64 bytes, and 8 of them)
+// sits in the server's TLS layer with no plaintext to frame. It is a message begun all the same,
+// closed at the read timeout, long before the idle timeout; a whole message before it was served.
+TEST_F(TlsFixture, RecordThatNeverCompletesIsCutOffAtTheReadTimeout) {
+  auto cfg = config();
+  cfg.idle_timeout_ms = 60'000;
+  cfg.message_read_timeout_ms = 300;
+  TestServer s(cfg);
+  StreamClient c(s.addr(Proto::tls), client);
+  ASSERT_TRUE(c.connected());
+  RequestSpec spec;
+  spec.transport = "TLS";
+  ASSERT_TRUE(c.send(request(spec)));
+  ASSERT_TRUE(c.read_message());
+  ASSERT_TRUE(c.send_raw(std::string("\x17\x03\x03\x00\x40", 5) + std::string(8, '\x5a')));
+  EXPECT_TRUE(c.closed_by_peer(2000));
+  EXPECT_EQ(s.rt->stats().connections_read_timeout, 1u);
+  EXPECT_EQ(s.rt->stats().connections_idle_closed, 0u);
+}
+
 TEST_F(TlsFixture, MissingKeyFileFailsStartNamingIt) {
   auto c = config();
   c.tls.key_file = cert.dir + "/nope.pem";

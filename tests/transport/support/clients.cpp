@@ -93,6 +93,10 @@ std::uint16_t StreamClient::local_port() const {
 bool StreamClient::send(std::string_view bytes) {
   if (ssl_)
     return SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
+  return send_raw(bytes);
+}
+
+bool StreamClient::send_raw(std::string_view bytes) {
   while (!bytes.empty()) {
     const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n <= 0) return false;

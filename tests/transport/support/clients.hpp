@@ -34,6 +34,8 @@ class StreamClient {
   bool connected() const { return fd_ >= 0 && (!tls_ctx_ || ssl_); }
   std::uint16_t local_port() const;
   bool send(std::string_view bytes);
+  // Bytes straight onto the socket, under TLS when there is TLS (a test forging a record).
+  bool send_raw(std::string_view bytes);
   // One complete SIP message (framed with the parser's framer), or nullopt on timeout/close.
   std::optional<std::string> read_message(int timeout_ms = 2000);
   // Exactly n bytes, or nullopt.
