@@ -83,7 +83,8 @@ bool edit_fix_top_via(EditList& e, const Message& m, const ResponseViaFix& fix, 
   if (f == nullptr) return true;
   ValueSplitter split(f->value);
   std::string_view top;
-  if (!split.next(top)) return true;
+  Via v;
+  if (!split.next(top) || !parse_via(top, v)) return true;  // nothing we could rewrite
   BufferWriter w(buf, cap);
   put_fixed_via(w, top, fix);
   if (w.overflowed()) return true;

@@ -279,6 +279,12 @@ void check_forward(const Message& req) {
   static constexpr std::string_view kRr = "Record-Route: <sip:198.51.100.1;lr>\r\n";
   EditList e;
   const bool via_ok = edit_prepend_via(e, req, kViaLine);
+  // The caller's Via with received/rport (RFC 3581): inside the top via-parm, never where the
+  // other edits are.
+  char fixed[512];
+  const std::size_t before_fix = e.size();
+  const bool fix_ok = edit_fix_top_via(e, req, {"192.0.2.7", 5062}, fixed, sizeof fixed);
+  const bool fixed_via = fix_ok && e.size() > before_fix;
   const bool mf_ok = edit_set_max_forwards(e, req, "69", "Max-Forwards: 69\r\n");
   const bool route_ok = edit_remove_first_route(e, req);
   const bool rr_ok = edit_insert_first_header(e, req, kRr);
@@ -286,6 +292,7 @@ void check_forward(const Message& req) {
   // The first two edits touch different places (unless Max-Forwards is absent and gets added next
   // to the Via), so they must be accepted; the later ones may share an offset with them.
   FUZZ_CHECK(via_ok);
+  FUZZ_CHECK(fix_ok);
   if (req.has(HeaderId::max_forwards)) FUZZ_CHECK(mf_ok);
   if (!req.has(HeaderId::route)) FUZZ_CHECK(!route_ok);
 
@@ -300,6 +307,18 @@ void check_forward(const Message& req) {
   FUZZ_CHECK(m.count(HeaderId::via) == req.count(HeaderId::via) + 1);
   FUZZ_CHECK(m.header(HeaderId::via) == kVia);
   FUZZ_CHECK(m.top_via().host == "198.51.100.1" && m.top_via().branch == "z9hG4bKfuzz");
+  if (fixed_via) {
+    // The caller's Via, now second, kept its branch and says where it was received.
+    std::vector<std::string_view> vias;
+    for_each_value(m, HeaderId::via, [&](std::string_view v) {
+      vias.push_back(v);
+      return vias.size() < 2;
+    });
+    Via caller;
+    FUZZ_CHECK(vias.size() == 2 && parse_via(vias[1], caller));
+    FUZZ_CHECK(caller.has_received && caller.received == "192.0.2.7");
+    FUZZ_CHECK(caller.branch == req.top_via().branch);
+  }
   FUZZ_CHECK(m.from().tag == req.from().tag && m.to().tag == req.to().tag);
   if (rr_ok) FUZZ_CHECK(m.header(HeaderId::record_route) == "<sip:198.51.100.1;lr>");
   if (app_ok) FUZZ_CHECK(m.find_other("X-Fuzz") != nullptr);
