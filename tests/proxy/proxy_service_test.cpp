@@ -251,6 +251,19 @@ std::string response_to(const sip::Message& req, int status, const std::string& 
   return s;
 }
 
+// The next hop answers req (received on hop) with a final status; the caller must get that final
+// status for the same method (§16.7: the only branch's answer goes upstream).
+template <class Hop, class Caller_>
+testing::AssertionResult caller_gets(const Service& s, Hop& hop, const sip::Message& req, int status,
+                                     const std::string& reason, const std::string& to_tag, Caller_& caller) {
+  hop.send(s.udp_port, response_to(req, status, reason, to_tag));
+  const auto r = wait_final(caller, req.cseq_method());
+  if (r == nullptr) return testing::AssertionFailure() << "no final response for " << req.cseq_method();
+  if (r->msg.status_code() != status)
+    return testing::AssertionFailure() << "the caller got " << r->msg.status_code() << ", not " << status;
+  return testing::AssertionSuccess();
+}
+
 // duet's Via: its address, a port of its own (the listener's, or over UDP the sending worker's
 // own port: [proxy] worker_ports) and a branch of its own.
 bool is_own_via(const std::string& via, const char* transport = "UDP") {
@@ -571,6 +584,16 @@ config::Config dns_config(const dnsw::Server& ns) {
   return cfg;
 }
 
+// A domain served by two SIP servers over UDP (SRV priorities 10 and 20, hosts sbc1.<domain> and
+// sbc2.<domain>, both 127.0.0.1) at the given ports: the shape RFC 3263 §4.3 fails over in.
+void add_two_srv_servers(dnsw::Server& ns, const std::string& domain, std::uint16_t first,
+                         std::uint16_t second) {
+  ns.add("_sip._udp." + domain, dnsw::kSrv, dnsw::srv(10, 0, first, "sbc1." + domain));
+  ns.add("_sip._udp." + domain, dnsw::kSrv, dnsw::srv(20, 0, second, "sbc2." + domain));
+  ns.add("sbc1." + domain, dnsw::kA, dnsw::a("127.0.0.1"));
+  ns.add("sbc2." + domain, dnsw::kA, dnsw::a("127.0.0.1"));
+}
+
 // The caller's in-dialog request to a fixed remote target, sent on by a Route naming route_host.
 std::string routed_by_name(const Caller& c, const std::string& method, const std::string& branch,
                            std::uint32_t cseq, const std::string& route_host) {
@@ -627,9 +650,7 @@ TEST(ProxyService, RouteByNameFollowsSrv) {
 TEST(ProxyService, NextSrvServerAfterA503) {
   dnsw::Server ns;
   UdpClient alice, first, second;
-  ns.add("_sip._udp.pair.test", dnsw::kSrv, dnsw::srv(10, 0, first.port, "host.pair.test"));
-  ns.add("_sip._udp.pair.test", dnsw::kSrv, dnsw::srv(20, 0, second.port, "host.pair.test"));
-  ns.add("host.pair.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  add_two_srv_servers(ns, "pair.test", first.port, second.port);
   Service s(dns_config(ns));
   Caller c = caller_for(alice.port, "dnsfail");
   alice.send(s.udp_port, routed_by_name(c, "BYE", "z9hG4bKdnsf1", 2, "pair.test"));
@@ -638,10 +659,7 @@ TEST(ProxyService, NextSrvServerAfterA503) {
   first.send(s.udp_port, response_to(bye1->msg, 503, "Service Unavailable", ""));
   auto bye2 = wait_request(second, sip::Method::bye);
   ASSERT_NE(bye2, nullptr) << "no failover to the second SRV server";
-  second.send(s.udp_port, response_to(bye2->msg, 200, "OK", ""));
-  auto r = wait_final(alice, "BYE");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->msg.status_code(), 200);
+  EXPECT_TRUE(caller_gets(s, second, bye2->msg, 200, "OK", "", alice));
   // The counters are published once a second.
   for (int i = 0; i < 30 && s.service().stats().proxy.dns_failovers == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -670,10 +688,7 @@ TEST(ProxyService, InDialogRequestToAForeignNameUsesTheGatewayWhenThereIsOne) {
 TEST(ProxyService, GatewayByDomainFollowsSrvAndFailsOver) {
   dnsw::Server ns;
   UdpClient alice, first, second;
-  ns.add("_sip._udp.carrier.test", dnsw::kSrv, dnsw::srv(10, 0, first.port, "sbc1.carrier.test"));
-  ns.add("_sip._udp.carrier.test", dnsw::kSrv, dnsw::srv(20, 0, second.port, "sbc2.carrier.test"));
-  ns.add("sbc1.carrier.test", dnsw::kA, dnsw::a("127.0.0.1"));
-  ns.add("sbc2.carrier.test", dnsw::kA, dnsw::a("127.0.0.1"));
+  add_two_srv_servers(ns, "carrier.test", first.port, second.port);
   config::Config cfg = dns_config(ns);
   cfg.proxy.outbound = "sip:Carrier.Test";  // no address of its own: the config left outbound_ip empty
   Service s(cfg);
@@ -688,10 +703,7 @@ TEST(ProxyService, GatewayByDomainFollowsSrvAndFailsOver) {
   auto inv2 = wait_request(second, sip::Method::invite);
   ASSERT_NE(inv2, nullptr) << "no failover to the second SRV server";
   EXPECT_EQ(inv2->msg.request_uri(), "sip:+15551234@pstn.example");
-  second.send(s.udp_port, response_to(inv2->msg, 486, "Busy Here", "s2"));
-  auto r = wait_final(alice, "INVITE");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->msg.status_code(), 486);
+  EXPECT_TRUE(caller_gets(s, second, inv2->msg, 486, "Busy Here", "s2", alice));
   const int queries = ns.queries.load();
   alice.send(s.udp_port, caller_request(c, "ACK", "sip:+15551234@pstn.example", "z9hG4bKgwsrvack", 1, "s9"));
   EXPECT_NE(wait_request(first, sip::Method::ack), nullptr) << "the ACK did not follow the SRV answer";
@@ -714,10 +726,7 @@ TEST(ProxyService, GatewayNameThatDoesNotResolveFallsBackToItsStartAddress) {
     alice.send(s.udp_port, invite(c));
     auto inv = wait_request(gw, sip::Method::invite);
     ASSERT_NE(inv, nullptr) << "the start-time address was not used";
-    gw.send(s.udp_port, response_to(inv->msg, 404, "Not Found", "g1"));
-    auto r = wait_final(alice, "INVITE");
-    ASSERT_NE(r, nullptr);
-    EXPECT_EQ(r->msg.status_code(), 404);
+    EXPECT_TRUE(caller_gets(s, gw, inv->msg, 404, "Not Found", "g1", alice));
   }
   cfg.proxy.outbound = "sip:gw.test";  // outbound_ip still set
   Service s(cfg);
@@ -743,10 +752,7 @@ TEST(ProxyService, ForeignDomainGoesToANumericGateway) {
   ASSERT_NE(inv, nullptr);
   EXPECT_EQ(inv->msg.request_uri(), "sip:carol@other.org");
   EXPECT_EQ(inv->msg.max_forwards(), 69);
-  gw.send(s.udp_port, response_to(inv->msg, 486, "Busy Here", "g1"));
-  auto r = wait_final(alice, "INVITE");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->msg.status_code(), 486);
+  EXPECT_TRUE(caller_gets(s, gw, inv->msg, 486, "Busy Here", "g1", alice));
   EXPECT_EQ(ns.queries.load(), 0);
 }
 
@@ -976,10 +982,7 @@ TEST(ProxyService, CancelBeforeAnyProvisionalWaitsForOneDownstream) {
   ASSERT_NE(bob_cancel, nullptr);
   EXPECT_EQ(bob_cancel->msg.top_via().branch, inv->msg.top_via().branch);
   bob.send(s.udp_port, response_to(bob_cancel->msg, 200, "OK", ""));
-  bob.send(s.udp_port, response_to(inv->msg, 487, "Request Terminated", "b1"));
-  auto r = wait_final(alice, "INVITE");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->msg.status_code(), 487);
+  EXPECT_TRUE(caller_gets(s, bob, inv->msg, 487, "Request Terminated", "b1", alice));
 }
 
 TEST(ProxyService, CancelOfAnUnknownInviteIs481) {

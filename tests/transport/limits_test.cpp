@@ -82,10 +82,7 @@ TEST(Limits, IdleConnectionsAreClosed) {
 // the message is not whole message_read_timeout after its first byte; one that sends whole messages
 // in pieces, each finished in time, stays however long it goes on.
 TEST(Limits, MessageThatTricklesIsCutOffAtTheReadTimeout) {
-  auto cfg = loopback_config({Proto::tcp});
-  cfg.idle_timeout_ms = 60'000;
-  cfg.message_read_timeout_ms = 300;
-  TestServer s(cfg);
+  TestServer s(with_read_timeout(loopback_config({Proto::tcp}), 300));
   StreamClient slow(s.addr(Proto::tcp));
   StreamClient steady(s.addr(Proto::tcp));
   const std::string msg = request(tcp_spec());
@@ -113,10 +110,7 @@ TEST(Limits, MessageThatTricklesIsCutOffAtTheReadTimeout) {
 // Line ends alone are no message begun: a CRLF sent after a message (or a lone CRLF keepalive) left
 // in the buffer through a quiet spell longer than the read timeout does not close the flow.
 TEST(Limits, StrayLineEndsDoNotStartTheReadTimeout) {
-  auto cfg = loopback_config({Proto::tcp});
-  cfg.idle_timeout_ms = 60'000;
-  cfg.message_read_timeout_ms = 200;
-  TestServer s(cfg);
+  TestServer s(with_read_timeout(loopback_config({Proto::tcp}), 200));
   StreamClient c(s.addr(Proto::tcp));
   ASSERT_TRUE(c.send(request(tcp_spec(1)) + "\r\n"));
   ASSERT_TRUE(c.read_message());

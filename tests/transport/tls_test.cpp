@@ -71,10 +71,7 @@ TEST_F(TlsFixture, PlainTextOnTheTlsPortIsRefused) {
 // A client that starts a handshake and trickles it (the start of a ClientHello, then a byte every
 // 50 ms: never idle, never done) is closed at the message read timeout, as a trickled message is.
 TEST_F(TlsFixture, HandshakeThatTricklesIsCutOffAtTheReadTimeout) {
-  auto cfg = config();
-  cfg.idle_timeout_ms = 60'000;
-  cfg.message_read_timeout_ms = 300;
-  TestServer s(cfg);
+  TestServer s(with_read_timeout(config(), 300));
   StreamClient slow(s.addr(Proto::tls));  // no TLS of its own: it writes the record bytes itself
   // A TLS 1.2 handshake record header announcing 512 bytes, and the ClientHello's first bytes.
   ASSERT_TRUE(slow.send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)));
@@ -92,10 +89,7 @@ TEST_F(TlsFixture, HandshakeThatTricklesIsCutOffAtTheReadTimeout) {
 // sits in the server's TLS layer with no plaintext to frame. It is a message begun all the same,
 // closed at the read timeout, long before the idle timeout; a whole message before it was served.
 TEST_F(TlsFixture, RecordThatNeverCompletesIsCutOffAtTheReadTimeout) {
-  auto cfg = config();
-  cfg.idle_timeout_ms = 60'000;
-  cfg.message_read_timeout_ms = 300;
-  TestServer s(cfg);
+  TestServer s(with_read_timeout(config(), 300));
   StreamClient c(s.addr(Proto::tls), client);
   ASSERT_TRUE(c.connected());
   RequestSpec spec;

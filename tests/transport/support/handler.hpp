@@ -63,4 +63,12 @@ struct TestServer {
 transport::TransportConfig loopback_config(std::initializer_list<transport::Proto> protos,
                                            unsigned workers = 1);
 
+// cfg with a message read timeout of ms and an idle timeout far beyond it, so that a closed
+// connection can only be the read timeout's doing.
+inline transport::TransportConfig with_read_timeout(transport::TransportConfig cfg, std::uint32_t ms) {
+  cfg.idle_timeout_ms = 60'000;
+  cfg.message_read_timeout_ms = ms;
+  return cfg;
+}
+
 }  // namespace duet::test
