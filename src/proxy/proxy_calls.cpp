@@ -1,7 +1,7 @@
 // Forking and the response context (RFC 3261 §16.5-§16.7, §16.10): the branches of a proxied
 // request, serial groups by q, CANCEL of pending branches, and the final response chosen.
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 
 #include "call.hpp"
@@ -140,17 +140,24 @@ bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash,
   if (l == nullptr) return false;
   const bool own = l->has_own && !keep_flow;
   if (own) dst.local = l->own;
-  char b[96];
-  // <worker>.<loop hash>.<sequence and a random salt>: the sequence keeps branches unique, the
-  // salt keeps them unguessable (a forged response must not match a live branch).
-  const int n =
-      std::snprintf(b, sizeof b, ";branch=z9hG4bKdu%x.%08x.%llx\r\n", w_.index(), hash,
-                    static_cast<unsigned long long>(branch_salt_ ^ (++branch_seq_ * 0x9E3779B97F4A7C15ull)));
+  // ;branch=z9hG4bKdu<worker>.<loop hash>.<sequence and a random salt>: the sequence keeps
+  // branches unique, the salt keeps them unguessable (a forged response must not match a live
+  // branch). Written by hand: snprintf showed in the per-call profile.
+  char b[64];
+  char* p = b;
+  p = std::to_chars(p, b + sizeof b, w_.index(), 16).ptr;
+  *p++ = '.';
+  hex8(hash, p);
+  p += 8;
+  *p++ = '.';
+  p = std::to_chars(p, b + sizeof b, branch_salt_ ^ (++branch_seq_ * 0x9E3779B97F4A7C15ull), 16).ptr;
   out.assign("Via: SIP/2.0/")
       .append(proto_upper(dst.proto))
       .append(" ")
-      .append(own ? l->own_hostport : l->hostport);
-  out.append(b, static_cast<std::size_t>(n));
+      .append(own ? l->own_hostport : l->hostport)
+      .append(";branch=z9hG4bKdu")
+      .append(b, static_cast<std::size_t>(p - b))
+      .append("\r\n");
   return true;
 }
 
@@ -298,7 +305,8 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
   std::string via, rr, path, cl, strict_route;
   if (!via_line(dst, keep_flow, c.loop_hash, via) || !attach_connection(dst, c.tls_name)) return false;
   char mf[16];
-  const int mfn = std::snprintf(mf, sizeof mf, "%d", m.max_forwards() < 0 ? 70 : m.max_forwards() - 1);
+  const int mfn = static_cast<int>(
+      std::to_chars(mf, mf + sizeof mf, m.max_forwards() < 0 ? 70 : m.max_forwards() - 1).ptr - mf);
   // Forwarded by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
   const bool strict = to_next_route && routes.has_next && routes.next_strict;
   // The caller's Via as our transport saw it (received, rport: RFC 3261 §18.2.1, RFC 3581 §4), as

@@ -1,7 +1,7 @@
 // The request side of the proxy: transaction matching, validation (§16.3), Route processing (§16.4)
 // and target determination (§16.5). Forwarding itself is in proxy_calls.cpp.
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -57,10 +57,10 @@ bool Proxy::reply(transaction::TxnId id, const sip::Message& req, const sip::Res
                   std::string_view reason, std::string_view extra) {
   // As large as any request we accept (its Vias, From, To... are copied into the response).
   reply_buf_.resize(opt_.txn.max_message_bytes + 1024);
-  char tag[16];
-  const int n = std::snprintf(tag, sizeof tag, "d%08x", loop_hash(req));
+  char tag[9] = {'d'};
+  hex8(loop_hash(req), tag + 1);
   sip::ResponseBuilder rb(reply_buf_.data(), reply_buf_.size());
-  rb.start(req, status, reason, std::string_view(tag, n > 0 ? static_cast<std::size_t>(n) : 0), fix);
+  rb.start(req, status, reason, std::string_view(tag, sizeof tag), fix);
   if (!extra.empty()) rb.raw(extra);
   rb.header("Server", "duet");
   const std::string_view bytes = rb.finish();
@@ -185,7 +185,8 @@ void Proxy::handle_ack(const transport::Source& src, const sip::Message& msg, co
   std::string via, strict_route;
   if (!via_line(dst, true, loop_hash(msg), via) || !attach_connection(dst, tls_name)) return;
   char mf[16];
-  const int mfn = std::snprintf(mf, sizeof mf, "%d", msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1);
+  const int mfn = static_cast<int>(
+      std::to_chars(mf, mf + sizeof mf, msg.max_forwards() < 0 ? 70 : msg.max_forwards() - 1).ptr - mf);
   // Sent on by its Route set to a strict router: the Request-URI and Route are swapped (§16.6 step 6).
   const bool strict = by_route && routes.next_strict;
   char ip[transport::kIpStrLen];
@@ -247,8 +248,8 @@ bool Proxy::check_request(transaction::TxnId id, const sip::Message& msg, const 
   }
   // Step 4: a request that already went through us with the same identity is looping (a spiral,
   // with another Request-URI, has another hash).
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", hash);
+  char hex[8];
+  hex8(hash, hex);
   bool loop = false;
   sip::for_each_value(msg, sip::HeaderId::via, [&](std::string_view v) {
     sip::Via via;

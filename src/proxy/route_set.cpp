@@ -104,6 +104,10 @@ bool rewrite_from_strict_router(const sip::Message& m, std::string& out) {
   return n != 0;
 }
 
+void hex8(std::uint32_t v, char out[8]) noexcept {
+  for (int i = 7; i >= 0; --i, v >>= 4) out[i] = "0123456789abcdef"[v & 15];
+}
+
 std::uint32_t loop_hash(const sip::Message& m) noexcept {
   std::uint32_t h = 2166136261u;
   fnv(h, m.request_uri());

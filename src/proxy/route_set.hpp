@@ -72,4 +72,7 @@ bool rewrite_from_strict_router(const sip::Message& m, std::string& out);
 // comes back with the same hash in one of our Vias is looping.
 std::uint32_t loop_hash(const sip::Message& m) noexcept;
 
+// The hash as it goes into our branches and To tags: eight lower-case hex digits, zero-padded.
+void hex8(std::uint32_t v, char out[8]) noexcept;
+
 }  // namespace duet::proxy

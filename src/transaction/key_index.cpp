@@ -1,25 +1,30 @@
 #include "key_index.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "transaction.hpp"
 
 namespace duet::transaction {
 
-KeyIndex::KeyIndex(Mode mode, std::size_t max_entries) : mode_(mode) {
-  // About one entry per bucket at the cap keeps chains short without rehashing.
-  std::size_t n = 16;
-  while (n < max_entries && n < (std::size_t{1} << 24)) n <<= 1;
-  buckets_.assign(n, nullptr);
-  mask_ = n - 1;
+namespace {
+constexpr std::size_t kInitialBuckets = 1024;
 }
 
-std::size_t KeyIndex::bucket(const sip::TransactionKey& k) const noexcept {
+KeyIndex::KeyIndex(Mode mode, std::size_t max_entries) : mode_(mode) {
+  // About one entry per bucket at the cap keeps chains short.
+  max_buckets_ = 16;
+  while (max_buckets_ < max_entries && max_buckets_ < (std::size_t{1} << 24)) max_buckets_ <<= 1;
+  buckets_.assign(std::min(kInitialBuckets, max_buckets_), nullptr);
+  mask_ = buckets_.size() - 1;
+}
+
+std::size_t KeyIndex::hash(const sip::TransactionKey& k) const noexcept {
   if (mode_ == Mode::client) {
     const std::hash<std::string_view> h;
-    return (h(k.branch) * 31u + h(k.method_text)) & mask_;
+    return h(k.branch) * 31u + h(k.method_text);
   }
-  return sip::hash_transaction_key(k) & mask_;
+  return sip::hash_transaction_key(k);
 }
 
 bool KeyIndex::equal(const sip::TransactionKey& a, const sip::TransactionKey& b) const noexcept {
@@ -27,16 +32,35 @@ bool KeyIndex::equal(const sip::TransactionKey& a, const sip::TransactionKey& b)
   return sip::same_transaction(a, b);
 }
 
-void KeyIndex::insert(Transaction& t) noexcept {
-  Transaction*& head = buckets_[bucket(t.key)];
+void KeyIndex::grow() {
+  std::vector<Transaction*> next(buckets_.size() * 2, nullptr);
+  const std::size_t mask = next.size() - 1;
+  for (Transaction* head : buckets_) {
+    while (head != nullptr) {
+      Transaction* t = head;
+      head = t->hash_next;
+      Transaction*& slot = next[t->key_hash & mask];
+      t->hash_next = slot;
+      slot = t;
+    }
+  }
+  buckets_.swap(next);
+  mask_ = mask;
+}
+
+void KeyIndex::insert(Transaction& t) {
+  if (size_ >= buckets_.size() && buckets_.size() < max_buckets_) grow();
+  t.key_hash = hash(t.key);
+  Transaction*& head = buckets_[t.key_hash & mask_];
   t.hash_next = head;
   head = &t;
   t.indexed = true;
+  ++size_;
 }
 
 void KeyIndex::erase(Transaction& t) noexcept {
   if (!t.indexed) return;
-  for (Transaction** p = &buckets_[bucket(t.key)]; *p; p = &(*p)->hash_next) {
+  for (Transaction** p = &buckets_[t.key_hash & mask_]; *p; p = &(*p)->hash_next) {
     if (*p == &t) {
       *p = t.hash_next;
       break;
@@ -44,11 +68,14 @@ void KeyIndex::erase(Transaction& t) noexcept {
   }
   t.hash_next = nullptr;
   t.indexed = false;
+  --size_;
 }
 
 Transaction* KeyIndex::find(const sip::TransactionKey& k) const noexcept {
-  for (Transaction* t = buckets_[bucket(k)]; t; t = t->hash_next) {
-    if (equal(t->key, k)) return t;
+  const std::size_t h = hash(k);
+  for (Transaction* t = buckets_[h & mask_]; t; t = t->hash_next) {
+    // The stored hash first: a chain neighbour's key (views into its stored request) stays unread.
+    if (t->key_hash == h && equal(t->key, k)) return t;
   }
   return nullptr;
 }

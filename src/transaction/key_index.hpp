@@ -1,5 +1,7 @@
-// The hash index that finds a transaction from a message (private to the library). Buckets are
-// sized once from the transaction cap and chains are intrusive, so inserting never allocates.
+// The hash index that finds a transaction from a message (private to the library). Chains are
+// intrusive, so inserting allocates only when the bucket array doubles: it starts small and grows
+// with the live transactions (to one bucket per entry, at most the cap's), so a worker's index
+// costs what its load needs, not what the cap allows.
 #pragma once
 
 #include <cstddef>
@@ -19,17 +21,21 @@ class KeyIndex {
   };
   KeyIndex(Mode mode, std::size_t max_entries);
 
-  void insert(Transaction& t) noexcept;
+  void insert(Transaction& t);
   void erase(Transaction& t) noexcept;
   Transaction* find(const sip::TransactionKey& k) const noexcept;
+  std::size_t bucket_count() const noexcept { return buckets_.size(); }
 
  private:
-  std::size_t bucket(const sip::TransactionKey& k) const noexcept;
+  std::size_t hash(const sip::TransactionKey& k) const noexcept;
   bool equal(const sip::TransactionKey& a, const sip::TransactionKey& b) const noexcept;
+  void grow();
 
   Mode mode_;
   std::vector<Transaction*> buckets_;
   std::size_t mask_;
+  std::size_t max_buckets_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace duet::transaction

@@ -2,6 +2,7 @@
 // which are capped by Options::max_message_bytes, so memory per transaction is bounded.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ struct Transaction {
   TimerSlot retransmit, lifetime;
   std::uint64_t context = 0;
   Transaction* hash_next = nullptr;
+  std::size_t key_hash = 0;  // set by KeyIndex::insert: erasing and growing need not re-read the key
 
   Transaction() {
     retransmit.owner = this;

@@ -158,5 +158,41 @@ TEST(ClientMatching, BranchAndCSeqMethodBothMatter) {
   EXPECT_EQ(r.id, s.id);
 }
 
+// The key indexes start small and double as transactions come: every transaction inserted before,
+// across and after a doubling is still found, on both sides, and one that ended is not.
+TEST(Matching, EveryTransactionIsFoundWhileTheIndexesGrow) {
+  Rig rig;
+  constexpr int kEach = 5000;  // several doublings past the first size
+  std::vector<Req> server(kEach), client(kEach);
+  std::vector<TxnId> server_ids, client_ids;
+  for (int i = 0; i < kEach; ++i) {
+    server[i].method = "OPTIONS";
+    server[i].branch = "z9hG4bK-s" + std::to_string(i);
+    const auto r = rig.request(server[i]);
+    ASSERT_EQ(r.event, ServerEvent::new_request) << i;
+    server_ids.push_back(r.id);
+    client[i].method = "OPTIONS";
+    client[i].branch = "z9hG4bK-c" + std::to_string(i);
+    client[i].via_host = "duet.local:5060";
+    const auto c = rig.table->start_client(udp_target(), request_text(client[i]));
+    ASSERT_TRUE(c.id.valid()) << i;
+    client_ids.push_back(c.id);
+  }
+  for (int i = 0; i < kEach; ++i) {
+    const auto again = rig.request(server[i]);
+    EXPECT_EQ(again.event, ServerEvent::retransmission) << i;
+    EXPECT_EQ(again.id, server_ids[i]) << i;
+    const auto answer = rig.response(200, client[i]);
+    EXPECT_EQ(answer.event, ClientEvent::to_tu) << i;
+    EXPECT_EQ(answer.id, client_ids[i]) << i;
+  }
+  // Ended (Timer K for the clients; the servers, never answered, by their safety net): gone from
+  // the indexes, so the same branch starts a new transaction.
+  rig.advance(rig.opts.unanswered_ms + 1000);
+  EXPECT_EQ(rig.table->size(), 0u);
+  EXPECT_EQ(rig.request(server[kEach / 2]).event, ServerEvent::new_request);
+  EXPECT_EQ(rig.response(200, client[kEach / 2]).event, ClientEvent::no_match);
+}
+
 }  // namespace
 }  // namespace duet::transaction::test
