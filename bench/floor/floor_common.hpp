@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +79,73 @@ inline bool wanted_line(const char* p, const char* end) {
       return false;
   }
 }
+
+// main's start for both programs, "<program> <ip> <port>": the bound socket with the stop signals
+// installed; -2 after printing the usage, -1 after printing why it could not bind.
+inline int open_from_args(const char* name, int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s <ip> <port>\n", argv[0]);
+    return -2;
+  }
+  const int fd = bind_udp(name, argv[1], argv[2]);
+  if (fd >= 0) stop_on_signals();
+  return fd;
+}
+
+// One batch: the datagrams received by one recvmmsg and what goes out for them by one sendmmsg
+// (up to two per datagram). Large: declare it static.
+template <unsigned N>
+struct Batch {
+  char in[N][kMaxDatagram];
+  char out[N][kMaxReply];
+  sockaddr_storage peers[N];
+  iovec in_iov[N], out_iov[2 * N];
+  mmsghdr in_msgs[N], out_msgs[2 * N];
+  unsigned out_count = 0;
+
+  // Blocks until at least one datagram is there (MSG_WAITFORONE). The count; 0 when a signal
+  // interrupted; -1 on an error (printed, prefixed with name).
+  int receive(int fd, const char* name) {
+    for (unsigned i = 0; i < N; ++i) {
+      in_iov[i] = {in[i], kMaxDatagram};
+      in_msgs[i].msg_hdr = {};
+      in_msgs[i].msg_hdr.msg_name = &peers[i];
+      in_msgs[i].msg_hdr.msg_namelen = sizeof peers[i];
+      in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
+      in_msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int got = recvmmsg(fd, in_msgs, N, MSG_WAITFORONE, nullptr);
+    if (got < 0 && errno == EINTR) return 0;
+    if (got < 0) std::perror(name);
+    return got;
+  }
+
+  // Queues data (which must stay put until send) for `to`.
+  void emit(char* data, std::size_t len, sockaddr_storage* to, socklen_t to_len) {
+    if (out_count == 2 * N) return;
+    out_iov[out_count] = {data, len};
+    out_msgs[out_count].msg_hdr = {};
+    out_msgs[out_count].msg_hdr.msg_name = to;
+    out_msgs[out_count].msg_hdr.msg_namelen = to_len;
+    out_msgs[out_count].msg_hdr.msg_iov = &out_iov[out_count];
+    out_msgs[out_count].msg_hdr.msg_iovlen = 1;
+    ++out_count;
+  }
+
+  // Sends what was queued, then forgets it. A datagram the kernel refuses is lost, as on any
+  // network: SIPp retransmits.
+  void send(int fd) {
+    for (unsigned sent = 0; sent < out_count;) {
+      const int r = sendmmsg(fd, out_msgs + sent, out_count - sent, 0);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      sent += static_cast<unsigned>(r);
+    }
+    out_count = 0;
+  }
+};
 
 // Builds the answer with `status` ("SIP/2.0 200 OK\r\n") into out (kMaxReply bytes); returns its
 // length.

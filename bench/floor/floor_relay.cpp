@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -41,75 +40,37 @@ bool starts_with(const char* p, std::size_t len, const char* word) {
 
 int main(int argc, char** argv) {
   using namespace duet_floor;
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <ip> <port>\n", argv[0]);
-    return 2;
-  }
-  const int fd = bind_udp("relay", argv[1], argv[2]);
-  if (fd < 0) return 1;
-  stop_on_signals();
+  const int fd = open_from_args("relay", argc, argv);
+  if (fd < 0) return fd == -2 ? 2 : 1;
 
-  static char in_buf[kBatch][kMaxDatagram];
-  static char out_buf[kBatch][kMaxReply];
-  static sockaddr_storage peers[kBatch];
-  static iovec in_iov[kBatch], out_iov[2 * kBatch];
-  static mmsghdr in_msgs[kBatch], out_msgs[2 * kBatch];
+  static Batch<kBatch> b;
   sockaddr_storage caller{}, callee{};
   bool have_caller = false, have_callee = false;
   unsigned long long relayed = 0;
-
+  constexpr socklen_t kLen = sizeof(sockaddr_in);
   while (g_stop == 0) {
-    for (unsigned i = 0; i < kBatch; ++i) {
-      in_iov[i] = {in_buf[i], kMaxDatagram};
-      in_msgs[i].msg_hdr = {};
-      in_msgs[i].msg_hdr.msg_name = &peers[i];
-      in_msgs[i].msg_hdr.msg_namelen = sizeof peers[i];
-      in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
-      in_msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    const int got = recvmmsg(fd, in_msgs, kBatch, MSG_WAITFORONE, nullptr);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      std::perror("relay: recvmmsg");
-      return 1;
-    }
-    unsigned out = 0;
-    auto emit = [&](char* data, std::size_t len, sockaddr_storage* to) {
-      out_iov[out] = {data, len};
-      out_msgs[out].msg_hdr = {};
-      out_msgs[out].msg_hdr.msg_name = to;
-      out_msgs[out].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-      out_msgs[out].msg_hdr.msg_iov = &out_iov[out];
-      out_msgs[out].msg_hdr.msg_iovlen = 1;
-      ++out;
-    };
+    const int got = b.receive(fd, "relay: recvmmsg");
+    if (got < 0) return 1;
     for (int i = 0; i < got; ++i) {
-      char* data = in_buf[i];
-      const std::size_t len = in_msgs[i].msg_len;
-      if (peers[i].ss_family != AF_INET) continue;
-      if (have_callee && same_peer(peers[i], callee)) {
-        if (have_caller) emit(data, len, &caller);
+      char* data = b.in[i];
+      const std::size_t len = b.in_msgs[i].msg_len;
+      if (b.peers[i].ss_family != AF_INET) continue;
+      if (have_callee && same_peer(b.peers[i], callee)) {
+        if (have_caller) b.emit(data, len, &caller, kLen);
       } else if (starts_with(data, len, "REGISTER ")) {
-        callee = peers[i];
+        callee = b.peers[i];
         have_callee = true;
-        emit(out_buf[i], build_reply(data, len, "SIP/2.0 200 OK\r\n", out_buf[i]), &peers[i]);
+        b.emit(b.out[i], build_reply(data, len, "SIP/2.0 200 OK\r\n", b.out[i]), &b.peers[i], kLen);
       } else {
-        caller = peers[i];
+        caller = b.peers[i];
         have_caller = true;
         if (starts_with(data, len, "INVITE ")) {
-          emit(out_buf[i], build_reply(data, len, "SIP/2.0 100 Trying\r\n", out_buf[i]), &peers[i]);
+          b.emit(b.out[i], build_reply(data, len, "SIP/2.0 100 Trying\r\n", b.out[i]), &b.peers[i], kLen);
         }
-        if (have_callee) emit(data, len, &callee);
+        if (have_callee) b.emit(data, len, &callee, kLen);
       }
     }
-    for (unsigned sent = 0; sent < out;) {
-      const int r = sendmmsg(fd, out_msgs + sent, out - sent, 0);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        break;  // a lost datagram: SIPp retransmits
-      }
-      sent += static_cast<unsigned>(r);
-    }
+    b.send(fd);
     relayed += static_cast<unsigned>(got);
   }
   close(fd);

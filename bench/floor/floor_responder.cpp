@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 
 #include "floor_common.hpp"
@@ -20,52 +19,19 @@ constexpr unsigned kBatch = 64;
 
 int main(int argc, char** argv) {
   using namespace duet_floor;
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <ip> <port>\n", argv[0]);
-    return 2;
-  }
-  const int fd = bind_udp("floor", argv[1], argv[2]);
-  if (fd < 0) return 1;
-  stop_on_signals();
+  const int fd = open_from_args("floor", argc, argv);
+  if (fd < 0) return fd == -2 ? 2 : 1;
 
-  static char in_buf[kBatch][kMaxDatagram];
-  static char out_buf[kBatch][kMaxReply];
-  static sockaddr_storage peers[kBatch];
-  static iovec in_iov[kBatch], out_iov[kBatch];
-  static mmsghdr in_msgs[kBatch], out_msgs[kBatch];
+  static Batch<kBatch> b;
   unsigned long long answered = 0;
-
   while (g_stop == 0) {
-    for (unsigned i = 0; i < kBatch; ++i) {
-      in_iov[i] = {in_buf[i], kMaxDatagram};
-      in_msgs[i].msg_hdr = {};
-      in_msgs[i].msg_hdr.msg_name = &peers[i];
-      in_msgs[i].msg_hdr.msg_namelen = sizeof peers[i];
-      in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
-      in_msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    const int got = recvmmsg(fd, in_msgs, kBatch, MSG_WAITFORONE, nullptr);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      std::perror("floor: recvmmsg");
-      return 1;
-    }
+    const int got = b.receive(fd, "floor: recvmmsg");
+    if (got < 0) return 1;
     for (int i = 0; i < got; ++i) {
-      out_iov[i] = {out_buf[i], build_reply(in_buf[i], in_msgs[i].msg_len, "SIP/2.0 200 OK\r\n", out_buf[i])};
-      out_msgs[i].msg_hdr = {};
-      out_msgs[i].msg_hdr.msg_name = &peers[i];
-      out_msgs[i].msg_hdr.msg_namelen = in_msgs[i].msg_hdr.msg_namelen;
-      out_msgs[i].msg_hdr.msg_iov = &out_iov[i];
-      out_msgs[i].msg_hdr.msg_iovlen = 1;
+      b.emit(b.out[i], build_reply(b.in[i], b.in_msgs[i].msg_len, "SIP/2.0 200 OK\r\n", b.out[i]),
+             &b.peers[i], b.in_msgs[i].msg_hdr.msg_namelen);
     }
-    for (int sent = 0; sent < got;) {
-      const int r = sendmmsg(fd, out_msgs + sent, static_cast<unsigned>(got - sent), 0);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        break;  // a lost reply is a lost datagram: the client retransmits
-      }
-      sent += r;
-    }
+    b.send(fd);
     answered += static_cast<unsigned>(got);
   }
   close(fd);
