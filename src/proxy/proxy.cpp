@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "call.hpp"
 #include "duet/sip/values.hpp"
@@ -293,7 +294,9 @@ void Proxy::on_resolved(std::uint64_t waiter) {
     ensure_timer();
     return;
   }
+  const sip::Message* was = std::exchange(routing_, resumed_.get());
   route(*c, *resumed_, ruri, routes);
+  routing_ = was;
   ensure_timer();
 }
 

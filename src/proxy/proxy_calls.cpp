@@ -161,37 +161,35 @@ bool Proxy::via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash,
   return true;
 }
 
+const sip::Message* Proxy::server_request(const Call& c) {
+  const std::string_view req = table_->request(c.server);
+  if (req.empty()) return nullptr;
+  if (routing_ != nullptr && routing_->raw() == req) return routing_;
+  return sip::parse(req, scratch_).status == sip::ParseStatus::ok ? &scratch_ : nullptr;
+}
+
 void Proxy::reply_call(Call& c, int status, std::string_view reason, std::string_view extra) {
   if (status >= 200) c.final_sent = true;
-  const std::string_view req = table_->request(c.server);
-  if (!req.empty() && sip::parse(req, scratch_).status == sip::ParseStatus::ok &&
-      reply(c.server, scratch_, c.fix(), status, reason, extra)) {
-    return;
-  }
+  const sip::Message* req = server_request(c);
+  if (req != nullptr && reply(c.server, *req, c.fix(), status, reason, extra)) return;
   table_->respond_with(c.server, status, reason);  // the last resort: never leave it unanswered
 }
 
 void Proxy::redirect_to_peer(Call& c, int status, std::string_view reason) {
   sip::Uri ruri;
-  const std::string_view req = table_->request(c.server);
-  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok ||
-      !sip::parse_uri(scratch_.request_uri(), ruri)) {
-    return;
-  }
+  const sip::Message* req = server_request(c);
+  if (req == nullptr || !sip::parse_uri(req->request_uri(), ruri)) return;
   std::string contact = "Contact: <sip:";
   contact.append(ruri.user).append("@").append(peer_hostport_).append(">\r\n");
   c.final_sent = true;
-  reply(c.server, scratch_, c.fix(), status, reason, contact);
+  reply(c.server, *req, c.fix(), status, reason, contact);
 }
 
 void Proxy::deliver(Call& c, Location& loc) {
   if (c.final_sent) return;  // cancelled while looking up
-  const std::string_view req = table_->request(c.server);
+  const sip::Message* req = server_request(c);
   sip::Uri ruri;
-  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok ||
-      !sip::parse_uri(scratch_.request_uri(), ruri)) {
-    return;
-  }
+  if (req == nullptr || !sip::parse_uri(req->request_uri(), ruri)) return;
   if (!loc.ok) {
     reply_call(c, 500, "Server Internal Error (location)");
     return;
@@ -296,9 +294,9 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
                          bool keep_flow, bool to_next_route) {
   transport::Source dst = to;
   if (c.branches.size() >= opt_.max_branches || c.branches.size() >= 0xFE) return false;
-  const std::string_view req = table_->request(c.server);
-  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return false;
-  const sip::Message& m = scratch_;
+  const sip::Message* req = server_request(c);
+  if (req == nullptr) return false;
+  const sip::Message& m = *req;
   const RouteInfo routes = analyse_routes(m, [this](const sip::Uri& u) { return own_address(u); });
 
   sip::EditList e;

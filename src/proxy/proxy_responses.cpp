@@ -132,13 +132,13 @@ void Proxy::on_located(std::uint64_t call, Location loc) {
 
 void Proxy::remember_peer_dialog(Call& c, const sip::Message& ok) {
   if (peer_dialogs_.size() >= kMaxPeerDialogs) return;
-  const std::string_view req = table_->request(c.server);
-  if (req.empty() || sip::parse(req, scratch_).status != sip::ParseStatus::ok) return;
-  const sip::HeaderField* contact = scratch_.find(sip::HeaderId::contact);
+  const sip::Message* req = server_request(c);
+  if (req == nullptr) return;
+  const sip::HeaderField* contact = req->find(sip::HeaderId::contact);
   sip::NameAddr na;
   if (contact == nullptr || !sip::parse_name_addr(contact->value, na, false)) return;
   PeerDialog d;
-  d.from = std::string(scratch_.header(sip::HeaderId::from));
+  d.from = std::string(req->header(sip::HeaderId::from));
   d.to = std::string(ok.header(sip::HeaderId::to));
   d.contact = std::string(na.uri_text);
   d.caller = c.src;

@@ -210,6 +210,9 @@ class Proxy final : public transaction::TransactionUser,
   // §16.7 step 7: a 401/407's challenge lines kept; added to the chosen 401/407.
   void keep_challenges(Call& c, std::size_t branch, const sip::Message& rsp);
   void add_challenges(Call& c);
+  // The call's request, parsed: the request being routed when it is that one, otherwise the
+  // server transaction's stored copy parsed into scratch_ (nullptr if it is gone).
+  const sip::Message* server_request(const Call& c);
   void reply_call(Call& c, int status, std::string_view reason, std::string_view extra = {});
   void redirect_to_peer(Call& c, int status, std::string_view reason);
 
@@ -261,9 +264,12 @@ class Proxy final : public transaction::TransactionUser,
   std::uint64_t branch_seq_ = 0;
   uv_timer_t timer_{};
   bool timer_init_ = false, timer_active_ = false;
-  bool strict_rewrite_ = false;    // on_request() is handling a request rewritten from strict routing
-  std::uint64_t armed_ms_ = 0;     // when the armed timer fires (loop time, ms)
-  sip::Message scratch_;           // a stored request re-parsed (forking after a lookup, CANCEL, replies)
+  bool strict_rewrite_ = false;  // on_request() is handling a request rewritten from strict routing
+  std::uint64_t armed_ms_ = 0;   // when the armed timer fires (loop time, ms)
+  sip::Message scratch_;         // a stored request re-parsed (forking after a lookup, CANCEL, replies)
+  // The request being routed right now (handle_new, on_resolved), so that what its call does at
+  // once (forward it, answer it) need not parse the stored copy again: see server_request().
+  const sip::Message* routing_ = nullptr;
   std::string out_;                // bytes being built
   std::string reply_buf_;          // responses of our own
   std::uint64_t branch_salt_ = 0;  // random: our branches cannot be guessed from their counter
