@@ -359,7 +359,14 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
   const std::size_t bi = c.branches.size();
   c.branches.emplace_back();
   c.branches[bi].dst = dst;
-  const auto r = table_->start_client(dst, std::string_view(out_.data(), n), c.context(bi));
+  // The transaction layer takes the branch we wrote instead of parsing what we built from a
+  // message already parsed: our Via is in it verbatim.
+  const std::string_view sent(out_.data(), n);
+  const std::size_t at = sent.find(via), param = via.find(";branch=");
+  const auto r = at != std::string_view::npos && param != std::string::npos && via.size() > param + 10
+                     ? table_->start_client(dst, sent, sent.substr(at + param + 8, via.size() - param - 10),
+                                            m.method_id(), c.context(bi))
+                     : table_->start_client(dst, sent, c.context(bi));
   if (r.error != transaction::StartError::none) {
     c.branches[bi].status = 503;  // could not be sent: counts as a 503 (§16.7 step 2)
     if (better_response(503, c.best_status)) {

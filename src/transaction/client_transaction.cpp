@@ -19,22 +19,57 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
   }
   sip::TransactionKey key;
   if (sip::parse(request, *scratch_).status != sip::ParseStatus::ok || !scratch_->is_request() ||
-      scratch_->method_id() == sip::Method::ack || !sip::make_transaction_key(*scratch_, key) ||
-      !key.rfc3261 || match(*client_index_, key) != nullptr) {
+      !sip::make_transaction_key(*scratch_, key)) {
+    r.error = StartError::bad_request;
+    return r;
+  }
+  return start_keyed(next_hop, scratch_->raw(), key, scratch_->method_id(), context);
+}
+
+StartResult TransactionTable::start_client(const Target& next_hop, std::string_view request,
+                                           std::string_view branch, sip::Method method,
+                                           std::uint64_t context) {
+  StartResult r;
+  if (request.size() > opts_.max_message_bytes) {
+    r.error = StartError::too_large;
+    return r;
+  }
+  // The client index matches on the branch and the method only (§17.1.3).
+  sip::TransactionKey key;
+  const std::size_t sp = request.find(' ');
+  const bool inside =
+      branch.data() >= request.data() && branch.data() + branch.size() <= request.data() + request.size();
+  if (sp == std::string_view::npos || sp == 0 || !inside ||
+      sip::method_from_token(request.substr(0, sp)) != method) {
+    r.error = StartError::bad_request;
+    return r;
+  }
+  key.rfc3261 = branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK";
+  key.branch = branch;
+  key.method = method;
+  key.method_text = request.substr(0, sp);
+  return start_keyed(next_hop, request, key, method, context);
+}
+
+StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_view request,
+                                          const sip::TransactionKey& key, sip::Method method,
+                                          std::uint64_t context) {
+  StartResult r;
+  if (method == sip::Method::ack || !key.rfc3261 || match(*client_index_, key) != nullptr) {
     // ACK has no client transaction; a branch without the cookie, or one already in use, could
     // not be told apart from another transaction's responses.
     r.error = StartError::bad_request;
     return r;
   }
-  const bool invite = scratch_->method_id() == sip::Method::invite;
+  const bool invite = method == sip::Method::invite;
   Transaction* t = allocate(invite ? Kind::client_invite : Kind::client_non_invite, next_hop);
   if (!t) {
     r.error = StartError::table_full;
     return r;
   }
-  store(t->request, scratch_->raw());
+  store(t->request, request);
   t->key = key;
-  rebase_key(t->key, scratch_->raw(), t->request);
+  rebase_key(t->key, request, t->request);
   t->context = context;
   t->state = invite ? State::calling : State::trying;
   if (transport::dialled_conn(next_hop.conn_id)) on_dialled_[next_hop.conn_id].push_back(t->index);

@@ -100,5 +100,53 @@ TEST(ClientNonInvite, ConfigurableTimers) {
   EXPECT_EQ(rig.tu.count('T', s.id), 1u);
 }
 
+// start_client with the branch and method given by the caller (a proxy's own Via): matched like
+// a parsed start, from the stored copy (the caller's buffer may be gone), and refused when the
+// branch is not in the request, has no cookie, or the method is not the request's.
+TEST(ClientKeyed, MatchesFromItsStoredCopyAndRefusesWhatIsNotItsOwn) {
+  Rig rig;
+  Req r;
+  r.method = "OPTIONS";
+  r.branch = "z9hG4bK-keyed";
+  r.via_host = "duet.local:5060";
+  std::string buf = request_text(r);
+  const std::string_view text(buf);
+  const std::string_view branch = text.substr(text.find("z9hG4bK-keyed"), r.branch.size());
+  const auto s = rig.table->start_client(udp_target(), text, branch, sip::Method::options, 42);
+  ASSERT_EQ(s.error, StartError::none);
+  EXPECT_EQ(rig.sender.sent.back().bytes, buf);
+  std::fill(buf.begin(), buf.end(), 'x');  // the caller's buffer is reused
+  Req other = r;
+  other.branch = "z9hG4bK-other";
+  EXPECT_EQ(rig.response(200, other).event, ClientEvent::no_match);
+  const auto answer = rig.response(200, r);
+  EXPECT_EQ(answer.event, ClientEvent::to_tu);
+  EXPECT_EQ(answer.id, s.id);
+  EXPECT_EQ(answer.context, 42u);
+
+  Req bad = r;
+  bad.branch = "z9hG4bK-second";
+  const std::string b2 = request_text(bad);
+  const std::string_view t2(b2);
+  const std::string_view br2 = t2.substr(t2.find("z9hG4bK-second"), bad.branch.size());
+  const std::string elsewhere(br2);
+  EXPECT_EQ(rig.table->start_client(udp_target(), t2, elsewhere, sip::Method::options, 0).error,
+            StartError::bad_request);  // not a view into the request
+  EXPECT_EQ(rig.table->start_client(udp_target(), t2, br2, sip::Method::invite, 0).error,
+            StartError::bad_request);  // not its method
+  EXPECT_EQ(rig.table->start_client(udp_target(), t2, br2.substr(7), sip::Method::options, 0).error,
+            StartError::bad_request);  // no magic cookie
+  Req ack = bad;
+  ack.method = "ACK";
+  const std::string b3 = request_text(ack);
+  const std::string_view t3(b3);
+  EXPECT_EQ(rig.table
+                ->start_client(udp_target(), t3, t3.substr(t3.find("z9hG4bK"), ack.branch.size()),
+                               sip::Method::ack, 0)
+                .error,
+            StartError::bad_request);  // ACK has no client transaction
+  EXPECT_EQ(rig.table->start_client(udp_target(), t2, br2, sip::Method::options, 0).error, StartError::none);
+}
+
 }  // namespace
 }  // namespace duet::transaction::test

@@ -103,6 +103,12 @@ class TransactionTable {
   // transaction) to next_hop and starts retransmitting/timing it. ACK is refused: it has no
   // transaction (a non-2xx ACK is built here, a 2xx ACK is the TU's).
   StartResult start_client(const Target& next_hop, std::string_view request, std::uint64_t context = 0);
+  // The same for a request whose top Via its caller wrote (a proxy forwarding what it parsed), so
+  // nothing is parsed again here: branch is that Via's branch, a view into request, and method
+  // the method request starts with. A branch outside request or without the RFC 3261 cookie, or
+  // a request that does not start with its method and a space, is refused (bad_request).
+  StartResult start_client(const Target& next_hop, std::string_view request, std::string_view branch,
+                           sip::Method method, std::uint64_t context);
   ClientResult receive_response(const Target& src, const sip::Message& rsp);
   // A CANCEL for a client INVITE transaction (§9.1: same Request-URI, Call-ID, From, To, CSeq
   // number, top Via and Route), appended to out. False if id is not a live client INVITE.
@@ -141,6 +147,10 @@ class TransactionTable {
   const Options& options() const noexcept { return opts_; }
 
  private:
+  // start_client once the key is known (request: the bytes to store and send; method: its own,
+  // which for ACK is not the key's).
+  StartResult start_keyed(const Target& next_hop, std::string_view request, const sip::TransactionKey& key,
+                          sip::Method method, std::uint64_t context);
   // Starts an end-of-wait timer (D, I, J, K, L, M) of delay ms: the transaction stops matching at
   // now + delay exactly (ends_at_ms, checked by match()) and is freed when the timer fires, at that
   // time rounded up to Options::end_grain_ms, so that a second's transactions go at one wake-up. A
