@@ -44,12 +44,8 @@ BufferWriter& BufferWriter::put_uint(std::uint64_t v) noexcept {
 namespace {
 
 // The top via-parm with received/rport set as asked; the rest of its params kept as written.
-void put_fixed_via(BufferWriter& w, std::string_view value, const ResponseBuilder::ViaFix& fix) {
-  Via v;
-  if (!parse_via(value, v)) {
-    w.put(value);
-    return;
-  }
+// v: parsed from a via-parm (v.text).
+void put_fixed_via(BufferWriter& w, const Via& v, const ResponseBuilder::ViaFix& fix) {
   const bool set_received = !fix.received.empty();
   const bool set_rport = v.has_rport && fix.rport != 0;
   w.put(v.text.substr(0, static_cast<std::size_t>(v.params.data() - v.text.data())));
@@ -74,22 +70,30 @@ void put_fixed_via(BufferWriter& w, std::string_view value, const ResponseBuilde
   if (set_rport) w.put(";rport=").put_uint(fix.rport);
 }
 
+void put_fixed_via(BufferWriter& w, std::string_view value, const ResponseBuilder::ViaFix& fix) {
+  Via v;
+  if (parse_via(value, v)) {
+    put_fixed_via(w, v, fix);
+  } else {
+    w.put(value);
+  }
+}
+
 }  // namespace
 
 bool edit_fix_top_via(EditList& e, const Message& m, const ResponseViaFix& fix, char* buf,
                       std::size_t cap) noexcept {
-  if (fix.received.empty() && !(m.top_via().has_rport && fix.rport != 0)) return true;
-  const HeaderField* f = m.find(HeaderId::via);
-  if (f == nullptr) return true;
-  ValueSplitter split(f->value);
-  std::string_view top;
-  Via v;
-  if (!split.next(top) || !parse_via(top, v)) return true;  // nothing we could rewrite
+  // The top via-parm as the parser took it (a parsed request has one): not parsed again here.
+  const Via& v = m.top_via();
+  if (fix.received.empty() && !(v.has_rport && fix.rport != 0)) return true;
+  if (v.text.empty() || v.text.data() < m.raw().data() ||
+      v.text.data() + v.text.size() > m.raw().data() + m.raw().size())
+    return true;  // nothing we could rewrite
   BufferWriter w(buf, cap);
-  put_fixed_via(w, top, fix);
+  put_fixed_via(w, v, fix);
   if (w.overflowed()) return true;
-  return e.add(static_cast<std::uint32_t>(top.data() - m.raw().data()),
-               static_cast<std::uint32_t>(top.size()), w.view());
+  return e.add(static_cast<std::uint32_t>(v.text.data() - m.raw().data()),
+               static_cast<std::uint32_t>(v.text.size()), w.view());
 }
 
 void ResponseBuilder::start(const Message& req, int status, std::string_view reason, std::string_view to_tag,
@@ -102,7 +106,11 @@ void ResponseBuilder::start(const Message& req, int status, std::string_view rea
       ValueSplitter split(f->value);
       std::string_view top;
       if (split.next(top)) {
-        put_fixed_via(w_, top, via);
+        if (req.top_via().text.data() == top.data() && req.top_via().text.size() == top.size()) {
+          put_fixed_via(w_, req.top_via(), via);  // parsed with the request
+        } else {
+          put_fixed_via(w_, top, via);
+        }
         const auto rest_at = static_cast<std::size_t>(top.data() + top.size() - f->value.data());
         w_.put(f->value.substr(rest_at));
       } else {
