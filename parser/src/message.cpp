@@ -40,6 +40,10 @@ void Message::reset() noexcept {
   header_count_ = 0;
   std::memset(first_, 0xFF, sizeof first_);
   // last_[id] is read only once first_[id] is set, and the typed views are assigned whole by parse().
+  // Except the top Via's text: writers reuse the parsed top Via when its text is the via-parm they
+  // see, so one left from the previous message in a reused buffer must not match (a message that
+  // fails before its Via is parsed).
+  top_via_.text = kEmpty;
 }
 
 // Rare: more headers than fit inline. Grows once to the configured limit; false when it cannot.

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cstring>
 #include <random>
-#include <utility>
 
 #include "call.hpp"
 #include "duet/sip/values.hpp"
@@ -294,9 +293,8 @@ void Proxy::on_resolved(std::uint64_t waiter) {
     ensure_timer();
     return;
   }
-  const sip::Message* was = std::exchange(routing_, resumed_.get());
+  const RoutingScope routing(*this, *resumed_);
   route(*c, *resumed_, ruri, routes);
-  routing_ = was;
   ensure_timer();
 }
 

@@ -168,6 +168,12 @@ const sip::Message* Proxy::server_request(const Call& c) {
   return sip::parse(req, scratch_).status == sip::ParseStatus::ok ? &scratch_ : nullptr;
 }
 
+std::string_view Proxy::branch_of_via_line(std::string_view via) noexcept {
+  const std::size_t at = via.rfind(";branch=");
+  if (at == std::string_view::npos || via.size() < at + 8 + 2) return {};
+  return via.substr(at + 8, via.size() - at - 8 - 2);  // up to the CRLF
+}
+
 void Proxy::reply_call(Call& c, int status, std::string_view reason, std::string_view extra) {
   if (status >= 200) c.final_sent = true;
   const sip::Message* req = server_request(c);
@@ -360,13 +366,21 @@ bool Proxy::start_branch(Call& c, const Contact* contact, const transport::Sourc
   c.branches.emplace_back();
   c.branches[bi].dst = dst;
   // The transaction layer takes the branch we wrote instead of parsing what we built from a
-  // message already parsed: our Via is in it verbatim.
+  // message already parsed (our Via is in it verbatim), unless what we built might be beyond what
+  // the table can parse again later (for its CANCEL and ACK): then it parses and judges it now.
   const std::string_view sent(out_.data(), n);
-  const std::size_t at = sent.find(via), param = via.find(";branch=");
-  const auto r = at != std::string_view::npos && param != std::string::npos && via.size() > param + 10
-                     ? table_->start_client(dst, sent, sent.substr(at + param + 8, via.size() - param - 10),
-                                            m.method_id(), c.context(bi))
-                     : table_->start_client(dst, sent, c.context(bi));
+  const std::string_view branch = branch_of_via_line(via);
+  const std::size_t at = branch.empty() ? std::string_view::npos : sent.find(via);
+  constexpr std::size_t kFieldsAdded = 6;  // Via, 2 Record-Route, Route (Path), Content-Length, Max-Forwards
+  const bool reparsable =
+      m.header_count() + kFieldsAdded <= sip::Limits{}.max_headers && n <= sip::Limits{}.max_message_size;
+  const auto r =
+      at != std::string_view::npos && reparsable
+          ? table_->start_client(
+                dst, sent,
+                sent.substr(at + static_cast<std::size_t>(branch.data() - via.data()), branch.size()),
+                m.method_id(), c.context(bi))
+          : table_->start_client(dst, sent, c.context(bi));
   if (r.error != transaction::StartError::none) {
     c.branches[bi].status = 503;  // could not be sent: counts as a 503 (§16.7 step 2)
     if (better_response(503, c.best_status)) {

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <utility>
 
 #include "call.hpp"
 #include "duet/proxy/proxy.hpp"
@@ -281,11 +280,7 @@ bool Proxy::check_request(transaction::TxnId id, const sip::Message& msg, const 
 void Proxy::handle_new(transaction::TxnId id, const transport::Source& src, const sip::Message& msg,
                        const sip::ResponseViaFix& fix) {
   // What the call does before this returns works on msg itself, not on a re-parsed stored copy.
-  struct Routing {
-    const sip::Message*& slot;
-    const sip::Message* was;
-    ~Routing() { slot = was; }
-  } routing{routing_, std::exchange(routing_, &msg)};
+  const RoutingScope routing(*this, msg);
   sip::Uri ruri;
   if (!sip::parse_uri(msg.request_uri(), ruri)) {
     ++stats_.rejected;

@@ -36,10 +36,14 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
   }
   // The client index matches on the branch and the method only (§17.1.3).
   sip::TransactionKey key;
-  const std::size_t sp = request.find(' ');
+  // A request line (method SP Request-URI SP SIP/2.0), whose first token is the method.
+  std::string_view line = request.substr(0, request.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const std::size_t sp =
+      line.size() > 8 && line.substr(line.size() - 8) == " SIP/2.0" ? line.find(' ') : std::string_view::npos;
   const bool inside =
       branch.data() >= request.data() && branch.data() + branch.size() <= request.data() + request.size();
-  if (sp == std::string_view::npos || sp == 0 || !inside ||
+  if (sp == std::string_view::npos || sp == 0 || sp == line.size() - 8 || !inside ||
       sip::method_from_token(request.substr(0, sp)) != method) {
     r.error = StartError::bad_request;
     return r;

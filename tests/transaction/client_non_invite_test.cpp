@@ -136,6 +136,13 @@ TEST(ClientKeyed, MatchesFromItsStoredCopyAndRefusesWhatIsNotItsOwn) {
             StartError::bad_request);  // not its method
   EXPECT_EQ(rig.table->start_client(udp_target(), t2, br2.substr(7), sip::Method::options, 0).error,
             StartError::bad_request);  // no magic cookie
+  const std::string status_line = "SIP/2.0 200 OK\r\n" + b2.substr(b2.find('\n') + 1);
+  const std::string_view t4(status_line);
+  EXPECT_EQ(rig.table
+                ->start_client(udp_target(), t4, t4.substr(t4.find("z9hG4bK"), bad.branch.size()),
+                               sip::Method::unknown, 0)
+                .error,
+            StartError::bad_request);  // not a request
   Req ack = bad;
   ack.method = "ACK";
   const std::string b3 = request_text(ack);

@@ -174,7 +174,10 @@ class Proxy final : public transaction::TransactionUser,
   // Over UDP to a fresh destination (not a flow a phone registered or called from, whose NAT
   // binding is with the listener: keep_flow), dst.local becomes this worker's own socket, so the
   // responses come back to this worker (TransportConfig::udp_worker_ports).
+  // Our Via for a request to dst, into out; its branch is the last parameter, so that
+  // branch_of_via_line(out) finds it.
   bool via_line(transport::Source& dst, bool keep_flow, std::uint32_t hash, std::string& out);
+  static std::string_view branch_of_via_line(std::string_view via) noexcept;
 
   // proxy_requests.cpp
   void handle_ack(const transport::Source& src, const sip::Message& msg, const sip::ResponseViaFix& fix,
@@ -270,6 +273,16 @@ class Proxy final : public transaction::TransactionUser,
   // The request being routed right now (handle_new, on_resolved), so that what its call does at
   // once (forward it, answer it) need not parse the stored copy again: see server_request().
   const sip::Message* routing_ = nullptr;
+  // Sets routing_ for a scope, restoring what was there (also when the scope is left by an
+  // exception).
+  struct RoutingScope {
+    RoutingScope(Proxy& p, const sip::Message& m) : slot(p.routing_), was(p.routing_) { slot = &m; }
+    ~RoutingScope() { slot = was; }
+    RoutingScope(const RoutingScope&) = delete;
+    RoutingScope& operator=(const RoutingScope&) = delete;
+    const sip::Message*& slot;
+    const sip::Message* was;
+  };
   std::string out_;                // bytes being built
   std::string reply_buf_;          // responses of our own
   std::uint64_t branch_salt_ = 0;  // random: our branches cannot be guessed from their counter
