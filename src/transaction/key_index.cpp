@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <new>
 
 #include "transaction.hpp"
 
@@ -48,8 +49,14 @@ void KeyIndex::grow() {
   mask_ = mask;
 }
 
-void KeyIndex::insert(Transaction& t) {
-  if (size_ >= buckets_.size() && buckets_.size() < max_buckets_) grow();
+void KeyIndex::insert(Transaction& t) noexcept {
+  if (size_ >= buckets_.size() && buckets_.size() < max_buckets_) {
+    try {
+      grow();  // all or nothing: the new array is built before it replaces the old one
+    } catch (const std::bad_alloc&) {
+      // Longer chains until the next insert tries again, rather than a transaction left unindexed.
+    }
+  }
   t.key_hash = hash(t.key);
   Transaction*& head = buckets_[t.key_hash & mask_];
   t.hash_next = head;

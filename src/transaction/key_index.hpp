@@ -1,5 +1,6 @@
 // The hash index that finds a transaction from a message (private to the library). Chains are
-// intrusive, so inserting allocates only when the bucket array doubles: it starts small and grows
+// intrusive, so inserting allocates only when the bucket array doubles (and if that fails, the
+// entry still goes in, on a longer chain): it starts small and grows
 // with the live transactions (to one bucket per entry, at most the cap's), so a worker's index
 // costs what its load needs, not what the cap allows.
 #pragma once
@@ -21,7 +22,7 @@ class KeyIndex {
   };
   KeyIndex(Mode mode, std::size_t max_entries);
 
-  void insert(Transaction& t);
+  void insert(Transaction& t) noexcept;
   void erase(Transaction& t) noexcept;
   Transaction* find(const sip::TransactionKey& k) const noexcept;
   std::size_t bucket_count() const noexcept { return buckets_.size(); }
