@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -167,6 +168,27 @@ inline std::size_t build_reply(const char* in, std::size_t len, const char* stat
   }
   std::memcpy(out + n, kTail, sizeof kTail - 1);
   return n + sizeof kTail - 1;
+}
+
+// main of both programs, "<program> <ip> <port>": binds, then hands every datagram received to
+// handle(batch, i) (which queues what goes out with batch.emit), sends each batch's answers with
+// one sendmmsg, and stops on SIGTERM/SIGINT with the count of datagrams. The exit status.
+template <unsigned N, class Handle>
+int serve(const char* name, int argc, char** argv, Handle handle) {
+  const int fd = open_from_args(name, argc, argv);
+  if (fd < 0) return fd == -2 ? 2 : 1;
+  static Batch<N> b;
+  unsigned long long handled = 0;
+  while (g_stop == 0) {
+    const int got = b.receive(fd, name);
+    if (got < 0) return 1;
+    for (int i = 0; i < got; ++i) handle(b, i);
+    b.send(fd);
+    handled += static_cast<unsigned>(got);
+  }
+  close(fd);
+  std::fprintf(stderr, "%s: stopped after %llu datagrams\n", name, handled);
+  return 0;
 }
 
 }  // namespace duet_floor

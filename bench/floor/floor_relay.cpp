@@ -14,7 +14,6 @@
 //   duet-floor-relay <ip> <port>      (port 0: any free port; the bound port is printed)
 // Stops on SIGTERM/SIGINT with exit 0.
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -40,40 +39,26 @@ bool starts_with(const char* p, std::size_t len, const char* word) {
 
 int main(int argc, char** argv) {
   using namespace duet_floor;
-  const int fd = open_from_args("relay", argc, argv);
-  if (fd < 0) return fd == -2 ? 2 : 1;
-
-  static Batch<kBatch> b;
-  sockaddr_storage caller{}, callee{};
-  bool have_caller = false, have_callee = false;
-  unsigned long long relayed = 0;
+  static sockaddr_storage caller{}, callee{};
+  static bool have_caller = false, have_callee = false;
   constexpr socklen_t kLen = sizeof(sockaddr_in);
-  while (g_stop == 0) {
-    const int got = b.receive(fd, "relay: recvmmsg");
-    if (got < 0) return 1;
-    for (int i = 0; i < got; ++i) {
-      char* data = b.in[i];
-      const std::size_t len = b.in_msgs[i].msg_len;
-      if (b.peers[i].ss_family != AF_INET) continue;
-      if (have_callee && same_peer(b.peers[i], callee)) {
-        if (have_caller) b.emit(data, len, &caller, kLen);
-      } else if (starts_with(data, len, "REGISTER ")) {
-        callee = b.peers[i];
-        have_callee = true;
-        b.emit(b.out[i], build_reply(data, len, "SIP/2.0 200 OK\r\n", b.out[i]), &b.peers[i], kLen);
-      } else {
-        caller = b.peers[i];
-        have_caller = true;
-        if (starts_with(data, len, "INVITE ")) {
-          b.emit(b.out[i], build_reply(data, len, "SIP/2.0 100 Trying\r\n", b.out[i]), &b.peers[i], kLen);
-        }
-        if (have_callee) b.emit(data, len, &callee, kLen);
+  return serve<kBatch>("relay", argc, argv, [](Batch<kBatch>& b, int i) {
+    char* data = b.in[i];
+    const std::size_t len = b.in_msgs[i].msg_len;
+    if (b.peers[i].ss_family != AF_INET) return;
+    if (have_callee && same_peer(b.peers[i], callee)) {
+      if (have_caller) b.emit(data, len, &caller, kLen);
+    } else if (starts_with(data, len, "REGISTER ")) {
+      callee = b.peers[i];
+      have_callee = true;
+      b.emit(b.out[i], build_reply(data, len, "SIP/2.0 200 OK\r\n", b.out[i]), &b.peers[i], kLen);
+    } else {
+      caller = b.peers[i];
+      have_caller = true;
+      if (starts_with(data, len, "INVITE ")) {
+        b.emit(b.out[i], build_reply(data, len, "SIP/2.0 100 Trying\r\n", b.out[i]), &b.peers[i], kLen);
       }
+      if (have_callee) b.emit(data, len, &callee, kLen);
     }
-    b.send(fd);
-    relayed += static_cast<unsigned>(got);
-  }
-  close(fd);
-  std::fprintf(stderr, "relay: stopped after %llu datagrams\n", relayed);
-  return 0;
+  });
 }

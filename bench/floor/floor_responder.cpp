@@ -7,7 +7,6 @@
 //   duet-floor-responder <ip> <port>      (port 0: any free port; the bound port is printed)
 // Stops on SIGTERM/SIGINT with exit 0.
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdio>
 
@@ -19,22 +18,8 @@ constexpr unsigned kBatch = 64;
 
 int main(int argc, char** argv) {
   using namespace duet_floor;
-  const int fd = open_from_args("floor", argc, argv);
-  if (fd < 0) return fd == -2 ? 2 : 1;
-
-  static Batch<kBatch> b;
-  unsigned long long answered = 0;
-  while (g_stop == 0) {
-    const int got = b.receive(fd, "floor: recvmmsg");
-    if (got < 0) return 1;
-    for (int i = 0; i < got; ++i) {
-      b.emit(b.out[i], build_reply(b.in[i], b.in_msgs[i].msg_len, "SIP/2.0 200 OK\r\n", b.out[i]),
-             &b.peers[i], b.in_msgs[i].msg_hdr.msg_namelen);
-    }
-    b.send(fd);
-    answered += static_cast<unsigned>(got);
-  }
-  close(fd);
-  std::fprintf(stderr, "floor: stopped after %llu datagrams\n", answered);
-  return 0;
+  return serve<kBatch>("floor", argc, argv, [](Batch<kBatch>& b, int i) {
+    b.emit(b.out[i], build_reply(b.in[i], b.in_msgs[i].msg_len, "SIP/2.0 200 OK\r\n", b.out[i]), &b.peers[i],
+           b.in_msgs[i].msg_hdr.msg_namelen);
+  });
 }

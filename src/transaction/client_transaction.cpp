@@ -10,18 +10,21 @@
 
 namespace duet::transaction {
 
+namespace {
+StartResult refused(StartError e) {
+  StartResult r;
+  r.error = e;
+  return r;
+}
+}  // namespace
+
 StartResult TransactionTable::start_client(const Target& next_hop, std::string_view request,
                                            std::uint64_t context) {
-  StartResult r;
-  if (request.size() > opts_.max_message_bytes) {
-    r.error = StartError::too_large;
-    return r;
-  }
+  if (request.size() > opts_.max_message_bytes) return refused(StartError::too_large);
   sip::TransactionKey key;
   if (sip::parse(request, *scratch_).status != sip::ParseStatus::ok || !scratch_->is_request() ||
       !sip::make_transaction_key(*scratch_, key)) {
-    r.error = StartError::bad_request;
-    return r;
+    return refused(StartError::bad_request);
   }
   return start_keyed(next_hop, scratch_->raw(), key, scratch_->method_id(), context);
 }
@@ -29,11 +32,7 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
 StartResult TransactionTable::start_client(const Target& next_hop, std::string_view request,
                                            std::string_view branch, sip::Method method,
                                            std::uint64_t context) {
-  StartResult r;
-  if (request.size() > opts_.max_message_bytes) {
-    r.error = StartError::too_large;
-    return r;
-  }
+  if (request.size() > opts_.max_message_bytes) return refused(StartError::too_large);
   // The client index matches on the branch and the method only (§17.1.3).
   sip::TransactionKey key;
   // A request line (method SP Request-URI SP SIP/2.0), whose first token is the method.
@@ -45,8 +44,7 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
       branch.data() >= request.data() && branch.data() + branch.size() <= request.data() + request.size();
   if (sp == std::string_view::npos || sp == 0 || sp == line.size() - 8 || !inside ||
       sip::method_from_token(request.substr(0, sp)) != method) {
-    r.error = StartError::bad_request;
-    return r;
+    return refused(StartError::bad_request);
   }
   key.rfc3261 = branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK";
   key.branch = branch;
@@ -58,19 +56,14 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
 StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_view request,
                                           const sip::TransactionKey& key, sip::Method method,
                                           std::uint64_t context) {
-  StartResult r;
   if (method == sip::Method::ack || !key.rfc3261 || match(*client_index_, key) != nullptr) {
     // ACK has no client transaction; a branch without the cookie, or one already in use, could
     // not be told apart from another transaction's responses.
-    r.error = StartError::bad_request;
-    return r;
+    return refused(StartError::bad_request);
   }
   const bool invite = method == sip::Method::invite;
   Transaction* t = allocate(invite ? Kind::client_invite : Kind::client_non_invite, next_hop);
-  if (!t) {
-    r.error = StartError::table_full;
-    return r;
-  }
+  if (!t) return refused(StartError::table_full);
   store(t->request, request);
   t->key = key;
   rebase_key(t->key, request, t->request);
@@ -79,8 +72,7 @@ StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_vi
   if (transport::dialled_conn(next_hop.conn_id)) on_dialled_[next_hop.conn_id].push_back(t->index);
   if (!send(*t, t->request)) {
     release(*t);  // the TU never saw this id: no callbacks
-    r.error = StartError::send_failed;
-    return r;
+    return refused(StartError::send_failed);
   }
   ++stats_.client_created;
   client_index_->insert(*t);
@@ -90,6 +82,7 @@ StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_vi
     wheel_.schedule(t->retransmit, now + t->interval_ms);
   }
   wheel_.schedule(t->lifetime, now + std::uint64_t{64} * opts_.t1_ms);  // Timer B or F
+  StartResult r;
   r.id = t->id();
   return r;
 }

@@ -116,13 +116,7 @@ TEST(ClientKeyed, MatchesFromItsStoredCopyAndRefusesWhatIsNotItsOwn) {
   ASSERT_EQ(s.error, StartError::none);
   EXPECT_EQ(rig.sender.sent.back().bytes, buf);
   std::fill(buf.begin(), buf.end(), 'x');  // the caller's buffer is reused
-  Req other = r;
-  other.branch = "z9hG4bK-other";
-  EXPECT_EQ(rig.response(200, other).event, ClientEvent::no_match);
-  const auto answer = rig.response(200, r);
-  EXPECT_EQ(answer.event, ClientEvent::to_tu);
-  EXPECT_EQ(answer.id, s.id);
-  EXPECT_EQ(answer.context, 42u);
+  EXPECT_EQ(expect_matched_only_by_branch_and_method(rig, r, s.id, 200).context, 42u);
 
   Req bad = r;
   bad.branch = "z9hG4bK-second";

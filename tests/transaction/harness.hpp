@@ -178,4 +178,20 @@ struct Rig {
   std::unique_ptr<TransactionTable> table;
 };
 
+// §17.1.3: a response matches the client transaction `id` started for r only by r's branch and
+// CSeq method: another method's or another branch's response matches nothing, r's own (status)
+// goes to the TU with id. Returns that last result for further checks.
+inline ClientResult expect_matched_only_by_branch_and_method(Rig& rig, const Req& r, TxnId id, int status) {
+  Req other_method = r;
+  other_method.cseq_method = r.method == "BYE" ? "INFO" : "BYE";
+  EXPECT_EQ(rig.response(status, other_method).event, ClientEvent::no_match);
+  Req other_branch = r;
+  other_branch.branch = r.branch + "-other";
+  EXPECT_EQ(rig.response(status, other_branch).event, ClientEvent::no_match);
+  const ClientResult own = rig.response(status, r);
+  EXPECT_EQ(own.event, ClientEvent::to_tu);
+  EXPECT_EQ(own.id, id);
+  return own;
+}
+
 }  // namespace duet::transaction::test

@@ -147,15 +147,7 @@ TEST(ClientMatching, BranchAndCSeqMethodBothMatter) {
   Req inv;
   inv.branch = "z9hG4bK-c1";
   const auto s = rig.table->start_client(udp_target(), request_text(inv));
-  Req other_method = inv;
-  other_method.cseq_method = "BYE";
-  EXPECT_EQ(rig.response(200, other_method).event, ClientEvent::no_match);
-  Req other_branch = inv;
-  other_branch.branch = "z9hG4bK-c2";
-  EXPECT_EQ(rig.response(200, other_branch).event, ClientEvent::no_match);
-  const auto r = rig.response(180, inv);
-  EXPECT_EQ(r.event, ClientEvent::to_tu);
-  EXPECT_EQ(r.id, s.id);
+  expect_matched_only_by_branch_and_method(rig, inv, s.id, 180);
 }
 
 // The key indexes start small and double as transactions come: every transaction inserted before,
