@@ -1,8 +1,16 @@
-// The hash index that finds a transaction from a message (private to the library). Chains are
-// intrusive, so inserting allocates only when the bucket array doubles (and if that fails, the
-// entry still goes in, on a longer chain): it starts small and grows
-// with the live transactions (to one bucket per entry, at most the cap's), so a worker's index
-// costs what its load needs, not what the cap allows.
+// The hash index that finds a transaction from a message (private to the library).
+//
+// Open addressing with linear probing, each slot holding the key's hash next to the transaction:
+// a lookup reads one or two cache lines of the slot array and touches a transaction only when
+// its full hash matches. With chains, every neighbour passed on the way was a transaction read
+// from memory, and with tens of thousands live (Timers J, L and M keep them 32 s) those reads were
+// cache misses: under call load, the index's chain walk was the proxy's costliest user-space
+// function.
+//
+// The array starts small and doubles with the live transactions, kept at most half full, up to
+// twice the cap's size. Inserting allocates only when it doubles; if that fails (out of memory),
+// the array fills further, and past its last free slot the entry goes on an overflow list, so no
+// transaction is ever left unindexed.
 #pragma once
 
 #include <cstddef>
@@ -25,18 +33,26 @@ class KeyIndex {
   void insert(Transaction& t) noexcept;
   void erase(Transaction& t) noexcept;
   Transaction* find(const sip::TransactionKey& k) const noexcept;
-  std::size_t bucket_count() const noexcept { return buckets_.size(); }
+  std::size_t slot_count() const noexcept { return slots_.size(); }
+  std::size_t size() const noexcept { return in_array_ + overflowed_; }
 
  private:
+  struct Slot {
+    std::size_t hash = 0;
+    Transaction* txn = nullptr;  // nullptr: free
+  };
   std::size_t hash(const sip::TransactionKey& k) const noexcept;
   bool equal(const sip::TransactionKey& a, const sip::TransactionKey& b) const noexcept;
   void grow();
+  void place(Transaction& t) noexcept;  // into the array (which has a free slot)
 
   Mode mode_;
-  std::vector<Transaction*> buckets_;
+  std::vector<Slot> slots_;
   std::size_t mask_;
-  std::size_t max_buckets_;
-  std::size_t size_ = 0;
+  std::size_t max_slots_;
+  std::size_t in_array_ = 0;
+  std::size_t overflowed_ = 0;
+  Transaction* overflow_ = nullptr;  // chained through Transaction::hash_next; normally empty
 };
 
 }  // namespace duet::transaction
