@@ -182,12 +182,17 @@ class Floor(Server):
 class Kamailio(Server):
     name = "kamailio"
 
-    def __init__(self, shm_mb=2048, cfg_template=None):
+    def __init__(self, shm_mb=2048, cfg_template=None, sched_batch=False):
         """cfg_template: a config with @LISTEN_UDP@, @LISTEN_TCP@ and @MPATH@ (default: the
-        registrar's kamailio.cfg.in; bench/proxy passes its registrar + proxy config)."""
+        registrar's kamailio.cfg.in; bench/proxy passes its registrar + proxy config).
+        sched_batch: started under `chrt -b 0`, so that all its processes run SCHED_BATCH (as duet's
+        workers do by default), to compare like with like."""
         super().__init__()
         self.shm_mb = shm_mb
         self.cfg_template = cfg_template or os.path.join(HERE, "kamailio.cfg.in")
+        self.sched_batch = sched_batch
+        if sched_batch:
+            self.name = "kamailio-batch"
 
     def start(self):
         port = free_port(udp_and_tcp=True)
@@ -199,7 +204,7 @@ class Kamailio(Server):
         with open(path, "w") as f:
             f.write(cfg)
         self.proc = subprocess.Popen(
-            ["kamailio", "-DD", "-E", "-f", path, "-w", self.work, "-P", os.path.join(self.work, "kamailio.pid"),
+            (["chrt", "-b", "0"] if self.sched_batch else []) + ["kamailio", "-DD", "-E", "-f", path, "-w", self.work, "-P", os.path.join(self.work, "kamailio.pid"),
              "-x", "tlsf", "-X", "tlsf", "-m", str(self.shm_mb), "-M", "16"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=lambda: [self.log.append(l.rstrip()) for l in self.proc.stderr],

@@ -217,13 +217,24 @@ Config from_toml(const toml::value& root, const std::string& origin) {
   Config c;
   if (!root.is_table()) throw ConfigError(origin + ": not a TOML table");
   r.only(root, "",
-         {"site_name", "workers", "log_level", "listen", "tls", "limits", "registrar", "api", "site", "peer",
-          "continuity", "proxy", "profiles",
+         {"site_name", "workers", "worker_scheduling", "log_level", "listen", "tls", "limits", "registrar",
+          "api", "site", "peer", "continuity", "proxy", "profiles",
           // agent configuration: read by src/agents from the same file
           "dns", "places", "users", "agent_logins"});
   r.get(root, "", "site_name", c.site_name);
   if (const auto* v = r.find(root, "site_name"); v && c.site_name.empty()) r.fail(*v, "site_name", "empty");
   r.get(root, "", "workers", c.workers, 0, 1024);
+  if (const auto* v = r.find(root, "worker_scheduling")) {
+    std::string s;
+    r.get(root, "", "worker_scheduling", s);
+    if (s == "batch") {
+      c.worker_scheduling = transport::WorkerScheduling::batch;
+    } else if (s == "normal") {
+      c.worker_scheduling = transport::WorkerScheduling::normal;
+    } else {
+      r.fail(*v, "worker_scheduling", "'" + s + "' is not one of batch, normal");
+    }
+  }
   r.get(root, "", "log_level", c.log_level);
   if (const auto* v = r.find(root, "log_level"); v && !valid_log_level(c.log_level)) {
     r.fail(*v, "log_level",

@@ -108,6 +108,7 @@ struct Config {
   std::vector<Listener> listeners{{transport::Proto::udp, "127.0.0.1", 5060},
                                   {transport::Proto::tcp, "127.0.0.1", 5060}};
   unsigned workers = 0;  // 0 = one per core
+  transport::WorkerScheduling worker_scheduling = transport::WorkerScheduling::batch;
   std::string log_level = "info";
   TlsConfig tls;
   LimitsConfig limits;

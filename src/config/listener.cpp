@@ -68,6 +68,7 @@ transport::TransportConfig to_transport_config(const Config& c) {
   transport::TransportConfig t;
   for (const auto& l : c.listeners) t.listeners.push_back({l.proto, l.ip, l.port});
   t.workers = c.workers;
+  t.worker_scheduling = c.worker_scheduling;
   t.tls = {c.tls.cert_file, c.tls.key_file, c.tls.ca_file, c.tls.verify_peer, c.tls.verify_server};
   t.idle_timeout_ms = c.limits.idle_timeout_s * 1000u;
   t.message_read_timeout_ms = c.limits.message_read_timeout_s * 1000u;

@@ -222,6 +222,19 @@ TEST(Config, BadLogLevel) {
   expect_error("log_level = \"loud\"\n", 1, "log_level", "loud");
 }
 
+TEST(Config, WorkerScheduling) {
+  EXPECT_EQ(config::Config{}.worker_scheduling, transport::WorkerScheduling::batch);
+  TempFile f("worker_scheduling = \"normal\"\n");
+  const auto c = load_config(f.path);
+  EXPECT_EQ(c.worker_scheduling, transport::WorkerScheduling::normal);
+  EXPECT_EQ(config::to_transport_config(c).worker_scheduling, transport::WorkerScheduling::normal);
+  TempFile b("worker_scheduling = \"batch\"\n");
+  EXPECT_EQ(config::to_transport_config(load_config(b.path)).worker_scheduling,
+            transport::WorkerScheduling::batch);
+  expect_error("workers = 2\nworker_scheduling = \"fifo\"\n", 2, "worker_scheduling", "fifo");
+  expect_error("worker_scheduling = 1\n", 1, "worker_scheduling");
+}
+
 TEST(Config, ExpiresMustBeOrdered) {
   expect_error("[registrar]\nmin_expires = 100\ndefault_expires = 50\n", 3, "registrar.default_expires");
 }

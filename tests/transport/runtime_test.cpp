@@ -1,6 +1,7 @@
 // Workers: cross-worker post(), replies sent by a worker that does not own the flow, clean stop.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -129,6 +130,25 @@ TEST(Runtime, StartAndStopCallTheHooksOncePerWorker) {
   EXPECT_FALSE(rt.running());
   EXPECT_EQ(h.starts, 3);
   EXPECT_EQ(h.stops, 3);
+}
+
+TEST(Runtime, WorkersRunWithTheConfiguredSchedulingPolicy) {
+  for (const auto& [setting, policy] : {std::pair{transport::WorkerScheduling::batch, SCHED_BATCH},
+                                        std::pair{transport::WorkerScheduling::normal, SCHED_OTHER}}) {
+    RecordingHandler h;
+    auto cfg = loopback_config({Proto::udp}, 2);
+    cfg.worker_scheduling = setting;
+    transport::Runtime rt(cfg, h);
+    rt.start();
+    for (int i = 0; i < 200 && h.starts < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    rt.stop();
+    ASSERT_EQ(h.worker_policies.size(), 2u);
+    EXPECT_EQ(h.worker_policies[0], policy);
+    EXPECT_EQ(h.worker_policies[1], policy);
+  }
+  // The default is batch, and the thread that started the runtime keeps its own policy.
+  EXPECT_EQ(transport::TransportConfig{}.worker_scheduling, transport::WorkerScheduling::batch);
+  EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
 }
 
 TEST(Runtime, StopClosesConnectionsAndFinishesHandedOverWork) {

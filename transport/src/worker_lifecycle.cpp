@@ -1,9 +1,12 @@
 #include "worker_lifecycle.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,15 @@ constexpr std::uint64_t kLingerMs = 1000;
 // A connection we open that is not up (TCP connected, TLS handshake done) this long is closed, and
 // the requests waiting on it fail then (a 503 for the caller) rather than at Timer B, 32 s later.
 constexpr std::uint64_t kConnectTimeoutMs = 10'000;
+
+// On the calling thread only (Linux: pid 0 is the caller's thread). A refusal (a container that
+// forbids it) leaves the thread as it was: the worker runs all the same.
+void apply_scheduling(WorkerScheduling s, const std::string& name) {
+  const int policy = s == WorkerScheduling::batch ? SCHED_BATCH : SCHED_OTHER;
+  const sched_param param{};
+  if (::sched_setscheduler(0, policy, &param) != 0)
+    spdlog::warn("{}: could not set its scheduling policy ({}), left as it was", name, std::strerror(errno));
+}
 
 std::uint64_t sweep_interval_ms(const TransportConfig& c) {
   return std::clamp<std::uint64_t>(std::min(c.idle_timeout_ms, c.message_read_timeout_ms) / 4, 20, 1000);
@@ -148,6 +160,7 @@ void run_worker(Worker& w) {
   // "duet-w0", "duet-w1"...: top -H, perf and /proc/PID/task/*/comm tell the workers apart.
   const std::string name = "duet-w" + std::to_string(w.index());
   pthread_setname_np(pthread_self(), name.c_str());
+  apply_scheduling(w.runtime().config().worker_scheduling, name);
   t_running_worker = &st;
   w.runtime().handler().on_worker_start(w);
   for (auto& u : st.udp) u->start();

@@ -1,5 +1,7 @@
 #include "support/handler.hpp"
 
+#include <sched.h>
+
 #include <stdexcept>
 
 #include "duet/sip/writer.hpp"
@@ -31,6 +33,8 @@ void RecordingHandler::on_worker_start(transport::Worker& w) {
     std::lock_guard lock(mu_);
     if (worker_threads.size() <= w.index()) worker_threads.resize(w.index() + 1u);
     worker_threads[w.index()] = std::this_thread::get_id();
+    if (worker_policies.size() <= w.index()) worker_policies.resize(w.index() + 1u);
+    worker_policies[w.index()] = ::sched_getscheduler(0);
   }
   ++starts;
 }

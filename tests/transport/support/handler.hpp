@@ -41,6 +41,7 @@ class RecordingHandler : public transport::Handler {
   std::atomic<bool> answer{true};  // reply 200 to requests
   std::atomic<int> starts{0}, stops{0};
   std::vector<std::thread::id> worker_threads;  // by index, filled by on_worker_start
+  std::vector<int> worker_policies;             // by index: sched_getscheduler() in on_worker_start
 
  private:
   std::mutex mu_;
