@@ -10,8 +10,8 @@
 #include <cstring>
 #include <random>
 
+#include "duet/sip/siphash.hpp"
 #include "duet/transport/address.hpp"
-#include "siphash.hpp"
 
 namespace duet::proxy {
 namespace {
@@ -136,7 +136,7 @@ bool compute_mac(std::string_view tokens, std::string_view dn, char (&hex)[16]) 
   if (!tokens.empty()) std::memcpy(msg, tokens.data(), tokens.size());
   msg[tokens.size()] = ';';
   if (!dn.empty()) std::memcpy(msg + tokens.size() + 1, dn.data(), dn.size());
-  const std::uint64_t tag = siphash24(mac_key(), msg, tokens.size() + dn.size() + 1);
+  const std::uint64_t tag = sip::siphash24(mac_key(), msg, tokens.size() + dn.size() + 1);
   unsigned char md[8];
   for (int i = 0; i < 8; ++i) md[i] = static_cast<unsigned char>(tag >> (56 - 8 * i));
   for (int i = 0; i < 8; ++i) {

@@ -1,7 +1,6 @@
 #include "key_index.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <new>
 
 #include "transaction.hpp"
@@ -21,10 +20,7 @@ KeyIndex::KeyIndex(Mode mode, std::size_t max_entries) : mode_(mode) {
 }
 
 std::size_t KeyIndex::hash(const sip::TransactionKey& k) const noexcept {
-  if (mode_ == Mode::client) {
-    const std::hash<std::string_view> h;
-    return h(k.branch) * 31u + h(k.method_text);
-  }
+  if (mode_ == Mode::client) return sip::hash_client_key(k.branch, k.method_text);
   return sip::hash_transaction_key(k);
 }
 

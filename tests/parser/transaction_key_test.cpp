@@ -203,5 +203,56 @@ TEST(TransactionKey, KeyUsesTheTopViaOnly) {
   EXPECT_TRUE(same_transaction(a.key, b.key));
 }
 
+// The hash takes every field that same_transaction() compares exactly, so keys a sender varies in one
+// of them do not pile up on one hash value; it is keyed, and fields are length-prefixed.
+TEST(TransactionKeyHash, EveryExactlyComparedFieldCounts) {
+  TransactionKey base;
+  base.rfc3261 = false;
+  base.method_text = "INVITE";
+  base.request_uri = "sip:bob@example.com";
+  base.from_tag = "f1";
+  base.call_id = "c1";
+  base.cseq = 1;
+  base.top_via = "SIP/2.0/UDP 10.0.0.1:5060";
+  const std::size_t h = hash_transaction_key(base);
+  auto differs = [&](auto change) {
+    TransactionKey k = base;
+    change(k);
+    return hash_transaction_key(k) != h;
+  };
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.method_text = "BYE"; }));
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.request_uri = "sip:carol@example.com"; }));
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.from_tag = "f2"; }));
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.call_id = "c2"; }));
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.cseq = 2; }));
+  EXPECT_TRUE(differs([](TransactionKey& k) { k.top_via = "SIP/2.0/UDP 10.0.0.2:5060"; }));
+  // A field boundary moved: ("f1c", "1") against ("f1", "c1").
+  EXPECT_TRUE(differs([](TransactionKey& k) {
+    k.from_tag = "f1c";
+    k.call_id = "1";
+  }));
+  // Not hashed (compared otherwise or not at all): the To tag.
+  EXPECT_FALSE(differs([](TransactionKey& k) { k.to_tag = "t9"; }));
+}
+
+TEST(TransactionKeyHash, LongFieldsAreHashedWhole) {
+  // Longer than the hasher's buffer: a difference near the end still counts.
+  std::string a(1000, 'x'), b = a;
+  b[990] = 'y';
+  TransactionKey ka;
+  ka.rfc3261 = true;
+  ka.method_text = "INVITE";
+  ka.branch = a;
+  TransactionKey kb = ka;
+  kb.branch = b;
+  EXPECT_NE(hash_transaction_key(ka), hash_transaction_key(kb));
+  TransactionKey again = ka;
+  const std::string copy = a;
+  again.branch = copy;
+  EXPECT_EQ(hash_transaction_key(ka), hash_transaction_key(again));
+  // The client side's hash is the same function of branch and method.
+  EXPECT_EQ(hash_client_key(a, "INVITE"), hash_transaction_key(ka));
+}
+
 }  // namespace
 }  // namespace duet::sip

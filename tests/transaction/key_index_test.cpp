@@ -31,20 +31,20 @@ std::unique_ptr<Entry> client_entry(int n) {
   return e;
 }
 
-// RFC 2543 keys hash by Call-ID and CSeq only: entries of one Call-ID and CSeq that differ in their
-// From tag have equal hashes and different keys.
-std::unique_ptr<Entry> rfc2543_entry(int n) {
+// RFC 3261 server keys hash by branch and method only: the sent-by host, part of the key (and
+// compared without case), is not hashed. Entries of one branch from different hosts have equal
+// hashes and different keys.
+std::unique_ptr<Entry> same_branch_entry(int n) {
   auto e = std::make_unique<Entry>();
-  e->from_tag = "tag-" + std::to_string(n);
+  e->branch = "z9hG4bK-shared";
+  e->from_tag = "host-" + std::to_string(n) + ".example.com";
   sip::TransactionKey& k = e->txn.key;
-  k.rfc3261 = false;
+  k.rfc3261 = true;
+  k.branch = e->branch;
   k.method = sip::Method::invite;
   k.method_text = "INVITE";
-  k.request_uri = "sip:callee@example.com";
-  k.call_id = "same-call-id";
-  k.cseq = 1;
-  k.from_tag = e->from_tag;
-  k.top_via = "SIP/2.0/UDP 10.0.0.1:5060";
+  k.sent_by_host = e->from_tag;
+  k.sent_by_port = 5060;
   return e;
 }
 
@@ -101,7 +101,9 @@ TEST(KeyIndex, SmallArrayWrapsAroundAndStaysCorrect) {
 
 TEST(KeyIndex, EqualHashesAreToldApartByTheirKeys) {
   KeyIndex index(KeyIndex::Mode::server, 1000);
-  check_against_reference(index, rfc2543_entry, 60, 1500, 60);
+  ASSERT_EQ(sip::hash_transaction_key(same_branch_entry(1)->txn.key),
+            sip::hash_transaction_key(same_branch_entry(2)->txn.key));
+  check_against_reference(index, same_branch_entry, 60, 1500, 60);
 }
 
 TEST(KeyIndex, PastTheCapEntriesOverflowAndAreStillFound) {

@@ -33,7 +33,10 @@ bool make_transaction_key(const Message& msg, TransactionKey& out) noexcept;
 // Same transaction? Case-insensitive where RFC 3261 says so (host), exact for branch.
 bool same_transaction(const TransactionKey& a, const TransactionKey& b) noexcept;
 
-// Hash consistent with same_transaction.
+// Hash consistent with same_transaction, keyed with a secret made once per process (SipHash), so
+// that keys chosen by a sender cannot be made to collide.
 std::size_t hash_transaction_key(const TransactionKey& k) noexcept;
+// The same hash for a client transaction's key (§17.1.3: branch and CSeq method only).
+std::size_t hash_client_key(std::string_view branch, std::string_view method) noexcept;
 
 }  // namespace duet::sip

@@ -1,9 +1,9 @@
-#include "siphash.hpp"
+#include "duet/sip/siphash.hpp"
 
 #include <bit>
 #include <cstring>
 
-namespace duet::proxy {
+namespace duet::sip {
 namespace {
 
 std::uint64_t load_le64(const unsigned char* p) noexcept {
@@ -58,4 +58,4 @@ std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* da
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-}  // namespace duet::proxy
+}  // namespace duet::sip

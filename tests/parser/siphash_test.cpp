@@ -1,9 +1,9 @@
 // SipHash-2-4 against the reference vectors (key 00..0f, message 00 01 .. of each length).
-#include "siphash.hpp"
+#include "duet/sip/siphash.hpp"
 
 #include <gtest/gtest.h>
 
-namespace duet::proxy {
+namespace duet::sip {
 namespace {
 
 std::array<unsigned char, 16> reference_key() {
@@ -39,4 +39,4 @@ TEST(SipHash, EveryByteAndTheKeyMatter) {
 }
 
 }  // namespace
-}  // namespace duet::proxy
+}  // namespace duet::sip
