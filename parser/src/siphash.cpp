@@ -1,7 +1,9 @@
 #include "duet/sip/siphash.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <random>
 
 namespace duet::sip {
 namespace {
@@ -56,6 +58,50 @@ std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* da
   s.v2 ^= 0xff;  // 4 finalization rounds
   for (int i = 0; i < 4; ++i) s.round();
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+const std::array<unsigned char, 16>& process_hash_secret() noexcept {
+  static const std::array<unsigned char, 16> secret = [] {
+    std::array<unsigned char, 16> k{};
+    try {
+      std::random_device rd;
+      for (std::size_t i = 0; i < k.size(); i += 4) {
+        const std::uint32_t v = rd();
+        std::memcpy(k.data() + i, &v, 4);
+      }
+    } catch (...) {
+      // No random source at all: a fixed key still hashes well, it is only predictable.
+    }
+    return k;
+  }();
+  return secret;
+}
+
+void KeyedHasher::add(std::string_view s) noexcept {
+  add_u32(static_cast<std::uint32_t>(s.size()));
+  while (!s.empty()) {
+    if (n_ == sizeof buf_) chain();
+    const std::size_t take = std::min(s.size(), sizeof buf_ - n_);
+    std::memcpy(buf_ + n_, s.data(), take);
+    n_ += take;
+    s.remove_prefix(take);
+  }
+}
+
+void KeyedHasher::add_u32(std::uint32_t v) noexcept {
+  if (n_ + 4 > sizeof buf_) chain();
+  std::memcpy(buf_ + n_, &v, 4);
+  n_ += 4;
+}
+
+std::uint64_t KeyedHasher::finish() const noexcept {
+  return siphash24(process_hash_secret(), buf_, n_);
+}
+
+void KeyedHasher::chain() noexcept {
+  const std::uint64_t h = finish();
+  std::memcpy(buf_, &h, 8);
+  n_ = 8;
 }
 
 }  // namespace duet::sip

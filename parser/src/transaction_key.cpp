@@ -1,11 +1,6 @@
 // Transaction matching inputs (RFC 3261 §17.1.3, §17.2.3).
 #include "duet/sip/transaction_key.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cstring>
-#include <random>
-
 #include "chars.hpp"
 
 #include "duet/sip/name_addr.hpp"
@@ -62,57 +57,6 @@ bool same_transaction(const TransactionKey& a, const TransactionKey& b) noexcept
          a.cseq == b.cseq && a.top_via == b.top_via;
 }
 
-namespace {
-
-// Made once per process, from the system's random source: the hash of a key is not predictable from
-// outside, so nobody can send requests whose keys all hash alike (hash flooding: with a fixed hash
-// such as std::hash, branches can be chosen so that every lookup walks all of them).
-const std::array<unsigned char, 16>& hash_secret() {
-  static const std::array<unsigned char, 16> secret = [] {
-    std::array<unsigned char, 16> k{};
-    std::random_device rd;
-    for (std::size_t i = 0; i < k.size(); i += 4) {
-      const std::uint32_t v = rd();
-      std::memcpy(k.data() + i, &v, 4);
-    }
-    return k;
-  }();
-  return secret;
-}
-
-// SipHash over the fields, each preceded by its length so that ("ab", "c") and ("a", "bc") differ.
-// Fields longer than the buffer are chained: the hash so far opens the next buffer.
-class KeyedHasher {
- public:
-  void add(std::string_view s) noexcept {
-    put_u32(static_cast<std::uint32_t>(s.size()));
-    while (!s.empty()) {
-      if (n_ == sizeof buf_) chain();
-      const std::size_t take = std::min(s.size(), sizeof buf_ - n_);
-      std::memcpy(buf_ + n_, s.data(), take);
-      n_ += take;
-      s.remove_prefix(take);
-    }
-  }
-  void put_u32(std::uint32_t v) noexcept {
-    if (n_ + 4 > sizeof buf_) chain();
-    std::memcpy(buf_ + n_, &v, 4);
-    n_ += 4;
-  }
-  std::uint64_t finish() noexcept { return siphash24(hash_secret(), buf_, n_); }
-
- private:
-  void chain() noexcept {
-    const std::uint64_t h = finish();
-    std::memcpy(buf_, &h, 8);
-    n_ = 8;
-  }
-  unsigned char buf_[192];
-  std::size_t n_ = 0;
-};
-
-}  // namespace
-
 // Consistent with same_transaction(): only fields it compares exactly (not the sent-by host, which
 // it compares without case).
 std::size_t hash_transaction_key(const TransactionKey& k) noexcept {
@@ -125,7 +69,7 @@ std::size_t hash_transaction_key(const TransactionKey& k) noexcept {
   h.add(k.request_uri);
   h.add(k.from_tag);
   h.add(k.call_id);
-  h.put_u32(k.cseq);
+  h.add_u32(k.cseq);
   h.add(k.top_via);
   return h.finish();
 }

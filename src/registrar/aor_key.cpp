@@ -2,6 +2,7 @@
 
 #include "duet/sip/header_id.hpp"
 #include "duet/sip/name_addr.hpp"
+#include "duet/sip/siphash.hpp"
 
 namespace duet::registrar {
 namespace {
@@ -15,24 +16,6 @@ int hex_value(char c) noexcept {
 
 char lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// 64-bit FNV-1a with a final avalanche (murmur3 fmix64), so both halves of the hash are usable.
-std::uint64_t fnv(std::uint64_t h, std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-std::uint64_t fmix(std::uint64_t k) noexcept {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
 }
 
 }  // namespace
@@ -54,9 +37,12 @@ std::string_view aor_status_reason(AorStatus s) noexcept {
 }
 
 std::uint64_t aor_hash(std::string_view user, std::string_view domain) noexcept {
-  std::uint64_t h = fnv(0xcbf29ce484222325ULL, user);
-  h = fnv(h ^ '@', domain);
-  return fmix(h);
+  // Keyed (SipHash under the process's secret): whoever may register any AOR cannot choose AORs that
+  // all land on one worker or one run of the binding store's index.
+  sip::KeyedHasher h;
+  h.add(user);
+  h.add(domain);
+  return h.finish();
 }
 
 AorStatus aor_key_from_uri(const sip::Uri& uri, AorKeyBuffer& buf, AorKey& out) noexcept {

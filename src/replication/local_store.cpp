@@ -1,7 +1,8 @@
 #include "duet/replication/local_store.hpp"
 
-#include <functional>
 #include <stdexcept>
+
+#include "duet/sip/siphash.hpp"
 
 namespace duet::replication {
 
@@ -12,7 +13,7 @@ namespace {
 constexpr std::size_t kNpos = static_cast<std::size_t>(-1);
 
 std::uint64_t key_hash(std::string_view key) noexcept {
-  return std::hash<std::string_view>{}(key);
+  return sip::keyed_hash(key);  // keys come from registrations and from the peer: not guessable
 }
 }  // namespace
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace duet::sip {
 namespace {
 
@@ -36,6 +38,22 @@ TEST(SipHash, EveryByteAndTheKeyMatter) {
   k[15] ^= 0x80;
   EXPECT_NE(siphash24(k, msg, 20), base);
   EXPECT_NE(of_length(19), base);  // the length is mixed in
+}
+
+TEST(KeyedHasher, IsSipHashOfLengthPrefixedFieldsUnderTheProcessSecret) {
+  KeyedHasher h;
+  h.add("ab");
+  h.add("c");
+  const unsigned char expected_input[] = {2, 0, 0, 0, 'a', 'b', 1, 0, 0, 0, 'c'};
+  EXPECT_EQ(h.finish(), siphash24(process_hash_secret(), expected_input, sizeof expected_input));
+  KeyedHasher moved;  // the boundary between the fields counts
+  moved.add("a");
+  moved.add("bc");
+  EXPECT_NE(moved.finish(), h.finish());
+  EXPECT_EQ(keyed_hash("abc"), keyed_hash(std::string("abc")));
+  EXPECT_NE(keyed_hash("abc"), keyed_hash("abd"));
+  // Not a fixed key: a secret of all zeroes (what a failed random source leaves) is not expected.
+  EXPECT_NE(process_hash_secret(), (std::array<unsigned char, 16>{}));
 }
 
 }  // namespace

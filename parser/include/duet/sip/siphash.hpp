@@ -10,9 +10,38 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace duet::sip {
 
 std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* data, std::size_t len) noexcept;
+
+// A secret made once per process from the system's random source. Tables indexed by what a sender
+// chooses (branches, Call-IDs, AORs) hash under it, so nobody can pick keys that all hash alike
+// (hash flooding: with a fixed hash such as std::hash or FNV, they can be chosen so that every
+// lookup walks all of them). The values differ from one process to the next: never store or send them.
+const std::array<unsigned char, 16>& process_hash_secret() noexcept;
+
+// SipHash under process_hash_secret() over a sequence of fields, each preceded by its length so
+// that ("ab", "c") and ("a", "bc") differ. Fields longer than the buffer are chained: the hash so far
+// opens the next buffer.
+class KeyedHasher {
+ public:
+  void add(std::string_view s) noexcept;
+  void add_u32(std::uint32_t v) noexcept;
+  std::uint64_t finish() const noexcept;
+
+ private:
+  void chain() noexcept;
+  unsigned char buf_[192];
+  std::size_t n_ = 0;
+};
+
+// One field's keyed hash.
+inline std::uint64_t keyed_hash(std::string_view s) noexcept {
+  KeyedHasher h;
+  h.add(s);
+  return h.finish();
+}
 
 }  // namespace duet::sip
