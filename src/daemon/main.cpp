@@ -229,8 +229,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "duet: listening on %s\n", where.c_str());
     }
   }
-  spdlog::info("site '{}' started with {} workers ({})", cfg.site_name, runtime.workers(),
-               cfg.worker_scheduling == duet::transport::WorkerScheduling::batch ? "SCHED_BATCH" : "SCHED_OTHER");
+  spdlog::info(
+      "site '{}' started with {} workers ({})", cfg.site_name, runtime.workers(),
+      cfg.worker_scheduling == duet::transport::WorkerScheduling::batch ? "SCHED_BATCH" : "SCHED_OTHER");
 
   const int sig = duet::daemon::wait_for_stop_signal();
   spdlog::info("{} received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
