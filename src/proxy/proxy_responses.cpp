@@ -103,13 +103,15 @@ void Proxy::on_response(const transport::Source& src, const sip::Message& msg) {
     // §16.7 step 5: every 2xx goes upstream at once (retransmissions too), the other branches of
     // an INVITE are cancelled.
     if (b.status == 0) b.status = status;
+    // Before the 2xx goes: a final response leaves the server transaction only its key, and the
+    // dialog is remembered from the request.
+    if (!c->final_sent && c->invite && c->via_peer) remember_peer_dialog(*c, msg);
     forward_upstream(*c, msg, status);
     if (!c->final_sent) {
       c->final_sent = true;
       c->targets.clear();  // no more forking: what it held goes now, not with the transaction
       if (c->invite) {
         cancel_branches(*c, bi);
-        if (c->via_peer) remember_peer_dialog(*c, msg);
         if (!c->dn.empty() && !c->answered) {
           c->answered = true;
           env_.call_event(c->dn, msg.call_id(), true);

@@ -119,6 +119,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       if (status < 300) {
         if (opts_.rfc6026_accepted) {
           t.state = State::accepted;  // Timer M: later 2xx retransmissions still reach the TU
+          keep_key_only(t, true);
           schedule_end(t, now, std::uint64_t{64} * opts_.t1_ms);
         } else {
           end(t);
@@ -133,6 +134,7 @@ ClientEvent TransactionTable::client_invite_response(Transaction& t, const sip::
       bytes_held_ += t.response.capacity();
       if (!t.response.empty() && !send(t, t.response)) ++stats_.transport_errors;
       t.state = State::completed;
+      keep_key_only(t, false);                                  // the ACK stays, for each retransmitted final
       schedule_end(t, now, t.reliable ? 0 : opts_.timer_d_ms);  // Timer D
       return ClientEvent::to_tu;
     case State::completed:
@@ -158,6 +160,7 @@ ClientEvent TransactionTable::client_non_invite_response(Transaction& t, const s
   }
   t.state = State::completed;
   wheel_.cancel(t.retransmit);
+  keep_key_only(t, true);
   schedule_end(t, clock_.now_ms(), t.reliable ? 0 : opts_.t4_ms);  // Timer K
   return ClientEvent::to_tu;
 }
@@ -186,7 +189,7 @@ std::size_t TransactionTable::connection_failed(std::uint64_t conn_id) {
 
 bool TransactionTable::build_cancel(TxnId client_invite, std::string& out) {
   Transaction* t = get(client_invite);
-  if (!t || t->kind != Kind::client_invite || t->state == State::terminated) return false;
+  if (!t || t->kind != Kind::client_invite || t->state == State::terminated || t->key_only) return false;
   return sip::parse(t->request, *scratch_).status == sip::ParseStatus::ok &&
          transaction::build_cancel(*scratch_, out);
 }

@@ -171,16 +171,19 @@ bool TransactionTable::respond(TxnId id, int status, std::string_view bytes) {
   }
   if (t->kind == Kind::server_non_invite) {
     t->state = State::completed;  // Timer J absorbs request retransmissions
+    keep_key_only(*t, false);     // each gets the stored response again
     schedule_end(*t, now, t->reliable ? 0 : t64);
   } else if (status < 300) {
     if (opts_.rfc6026_accepted) {
       t->state = State::accepted;  // Timer L
+      keep_key_only(*t, true);     // retransmissions are absorbed silently; 2xx resends are the TU's
       schedule_end(*t, now, t64);
     } else {
       end(*t);  // RFC 3261: the 2xx ends the server transaction
     }
   } else {
     t->state = State::completed;
+    keep_key_only(*t, false);  // Timer G resends the response until the ACK
     if (!t->reliable) {
       t->interval_ms = opts_.t1_ms;  // Timer G
       wheel_.schedule(t->retransmit, now + t->interval_ms);
@@ -192,7 +195,7 @@ bool TransactionTable::respond(TxnId id, int status, std::string_view bytes) {
 
 bool TransactionTable::respond_with(TxnId id, int status, std::string_view reason, std::string_view to_tag) {
   Transaction* t = get(id);
-  if (!t || !t->is_server()) return false;
+  if (!t || !t->is_server() || t->key_only) return false;
   if (sip::parse(t->request, *scratch_).status != sip::ParseStatus::ok) return false;
   sip::ResponseBuilder rb(build_buf_.data(), build_buf_.size());
   rb.start(*scratch_, status, reason, to_tag, fix_of(*t));

@@ -118,6 +118,50 @@ void TransactionTable::store(std::string& dst, std::string_view bytes) {
   bytes_held_ += dst.capacity();
 }
 
+void TransactionTable::keep_key_only(Transaction& t, bool drop_response) {
+  if (t.key_only) return;
+  if (t.key.rfc3261) {
+    // Matched on branch, sent-by and method alone (same_transaction): the rest need not stay.
+    t.key.request_uri = t.key.to_tag = t.key.from_tag = t.key.call_id = t.key.top_via = {};
+  }
+  std::string_view* views[] = {&t.key.branch,      &t.key.sent_by_host, &t.key.method_text,
+                               &t.key.request_uri, &t.key.to_tag,       &t.key.from_tag,
+                               &t.key.call_id,     &t.key.top_via,      &t.sent_to_tag};
+  const auto inside = [](std::string_view v, const std::string& s) {
+    return v.data() >= s.data() && v.data() + v.size() <= s.data() + s.size();
+  };
+  // Views into what goes are copied, one after the other; those elsewhere (the literal "INVITE"
+  // of an ACK's key, a To tag in a kept response) stay as they are.
+  const auto goes = [&](std::string_view v) {
+    return !v.empty() && (inside(v, t.request) || (drop_response && inside(v, t.response)));
+  };
+  std::size_t total = 0;
+  for (const std::string_view* v : views) total += goes(*v) ? v->size() : 0;
+  std::size_t offset[std::size(views)];
+  std::string kept;
+  kept.reserve(total);
+  for (std::size_t i = 0; i < std::size(views); ++i) {
+    offset[i] = std::string::npos;
+    if (!goes(*views[i])) continue;
+    offset[i] = kept.size();
+    kept.append(*views[i]);
+  }
+  bytes_held_ -= t.request.capacity();
+  t.request.swap(kept);      // the views are set after the swap: a short string lives inside t.request
+  std::string().swap(kept);  // (assigning an empty string would keep the buffer)
+  for (std::size_t i = 0; i < std::size(views); ++i) {
+    if (offset[i] != std::string::npos)
+      *views[i] = std::string_view(t.request.data() + offset[i], views[i]->size());
+  }
+  bytes_held_ += t.request.capacity();
+  if (drop_response) {
+    bytes_held_ -= t.response.capacity();
+    std::string().swap(t.response);
+    bytes_held_ += t.response.capacity();
+  }
+  t.key_only = true;
+}
+
 void TransactionTable::release(Transaction& t) {
   if (!t.is_server() && transport::dialled_conn(t.target.conn_id)) {
     const auto it = on_dialled_.find(t.target.conn_id);
@@ -224,7 +268,7 @@ int TransactionTable::last_status(TxnId id) const noexcept {
 
 std::string_view TransactionTable::request(TxnId id) const noexcept {
   const Transaction* t = get(id);
-  return t ? std::string_view(t->request) : std::string_view{};
+  return t && !t->key_only ? std::string_view(t->request) : std::string_view{};
 }
 
 const Target* TransactionTable::target(TxnId id) const noexcept {

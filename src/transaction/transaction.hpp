@@ -26,10 +26,12 @@ struct Transaction {
   bool reliable = false;
   bool indexed = false;         // in its KeyIndex (left as soon as it ends, so nothing matches it)
   bool trying_pending = false;  // server INVITE: the 100 is built but waits for its delay
+  bool key_only = false;        // request holds only the key's bytes (TransactionTable::keep_key_only)
   std::uint32_t index = 0, gen = 0;
   Target target;  // server: where responses go; client: next hop
   // The request as received/sent: the key's views point into it, and ACK/CANCEL/487 are built
-  // from it. A heap object that never moves, so the views stay valid.
+  // from it. A heap object that never moves, so the views stay valid. Once the transaction has a
+  // final response, only the key's bytes (key_only).
   std::string request;
   // Server: last response sent (what a retransmitted request gets). Client INVITE: the ACK sent
   // for a non-2xx final (what a retransmitted final gets).

@@ -134,6 +134,127 @@ TEST(Limits, EveryTransactionIsReclaimedAfterItsTimers) {
   EXPECT_EQ(rig.table->stats().terminated, 6u * kEach);
 }
 
+// A final response leaves a transaction only what matching needs (and the response it may resend):
+// the request's copy goes, retransmissions still match it to the end of its wait. Each request
+// carries 2 kB of padding, so what stays is told from what went by bytes_held().
+Req padded(const char* method, int i, std::string branch_prefix = "z9hG4bK-p") {
+  Req r = numbered(method, i);
+  r.branch = branch_prefix.empty() ? "" : branch_prefix + std::to_string(i);
+  r.extra = "X-Pad: " + std::string(2000, 'p') + "\r\n";
+  return r;
+}
+
+TEST(Limits, AFinalResponseLeavesTheServerTransactionItsKeyAndItStillMatches) {
+  Rig rig;
+  // Non-INVITE: the final stays (it answers each retransmission), the request goes.
+  Req msg = padded("MESSAGE", 1);
+  const auto s = rig.request(msg);
+  EXPECT_EQ(rig.table->request(s.id), request_text(msg));
+  const std::size_t with_request = rig.table->bytes_held();
+  EXPECT_GT(with_request, 2000u);
+  ASSERT_TRUE(rig.respond(s.id, 202, msg));
+  EXPECT_TRUE(rig.table->request(s.id).empty());
+  EXPECT_LT(rig.table->bytes_held(), response_text(202, msg).size() + 200);
+  EXPECT_EQ(rig.request(msg).event, ServerEvent::retransmission);
+  EXPECT_EQ(rig.sender.count("SIP/2.0 202"), 2u);
+  EXPECT_FALSE(rig.table->respond_with(s.id, 500, "Too Late"));
+
+  // INVITE answered 2xx (Accepted): nothing is ever resent from it, so nothing but the key stays.
+  Req ok = padded("INVITE", 2);
+  const std::size_t held_before = rig.table->bytes_held();
+  const auto s2 = rig.request(ok);
+  const std::size_t before = rig.table->bytes_held();
+  ASSERT_TRUE(rig.respond(s2.id, 200, ok));
+  EXPECT_LT(rig.table->bytes_held(), before - 2000);
+  EXPECT_LT(rig.table->bytes_held(), held_before + 150);  // the key only: the 2xx went too
+  const std::size_t sent = rig.sender.sent.size();
+  EXPECT_EQ(rig.request(ok).event, ServerEvent::retransmission);
+  EXPECT_EQ(rig.sender.sent.size(), sent);                              // absorbed silently (RFC 6026 §7.1)
+  EXPECT_TRUE(rig.table->respond(s2.id, 200, response_text(200, ok)));  // the TU's 2xx resend
+
+  // INVITE answered 486: resent on Timer G and for each retransmission, until the ACK.
+  Req busy = padded("INVITE", 3);
+  const auto s3 = rig.request(busy);
+  ASSERT_TRUE(rig.respond(s3.id, 486, busy));
+  EXPECT_TRUE(rig.table->request(s3.id).empty());
+  rig.advance(rig.opts.t1_ms);
+  EXPECT_EQ(rig.sender.count("SIP/2.0 486"), 2u);
+  EXPECT_EQ(rig.request(busy).event, ServerEvent::retransmission);
+  EXPECT_EQ(rig.sender.count("SIP/2.0 486"), 3u);
+  Req ack = busy;
+  ack.method = "ACK";
+  ack.to_tag = "tt1";
+  EXPECT_EQ(rig.request(ack).event, ServerEvent::ack_absorbed);
+  EXPECT_EQ(rig.table->state(s3.id), State::confirmed);
+  Req cancel = busy;
+  cancel.method = "CANCEL";
+  EXPECT_EQ(rig.request(cancel).cancel_target, s3.id);  // still found by its key
+}
+
+TEST(Limits, AnRfc2543KeyIsKeptWholeWithItsToTag) {
+  // No branch cookie: the key is the Request-URI, From tag, Call-ID, CSeq and top Via, all of
+  // which must outlive the request they were read from; the ACK must carry the To tag we sent.
+  Rig rig;
+  Req old = padded("INVITE", 4, "");
+  const auto s = rig.request(old);
+  ASSERT_TRUE(rig.respond(s.id, 603, old, "our-tag"));
+  EXPECT_TRUE(rig.table->request(s.id).empty());
+  EXPECT_EQ(rig.request(old).event, ServerEvent::retransmission);
+  EXPECT_EQ(rig.sender.count("SIP/2.0 603"), 2u);
+  Req other = old;
+  other.call_id = "call-2@10.0.0.1";
+  EXPECT_EQ(rig.request(other).event, ServerEvent::new_request);
+  Req ack = old;
+  ack.method = "ACK";
+  ack.to_tag = "not-ours";
+  EXPECT_EQ(rig.request(ack).event, ServerEvent::ack_to_tu);
+  ack.to_tag = "our-tag";
+  EXPECT_EQ(rig.request(ack).event, ServerEvent::ack_absorbed);
+}
+
+TEST(Limits, AFinalResponseLeavesTheClientTransactionItsKeyAndItStillMatches) {
+  Rig rig;
+  // INVITE answered 486: the ACK (built from the request before it goes) answers each
+  // retransmitted final.
+  Req busy = padded("INVITE", 5);
+  busy.via_host = "duet.local:5060";
+  const auto c1 = rig.table->start_client(udp_target(), request_text(busy));
+  ASSERT_TRUE(c1.id.valid());
+  EXPECT_EQ(rig.response(486, busy).event, ClientEvent::to_tu);
+  EXPECT_TRUE(rig.table->request(c1.id).empty());
+  EXPECT_EQ(rig.response(486, busy).event, ClientEvent::absorbed);
+  EXPECT_EQ(rig.sender.count("ACK "), 2u);
+  std::string cancel;
+  EXPECT_FALSE(rig.table->build_cancel(c1.id, cancel));  // nothing to cancel after a final
+
+  // INVITE answered 2xx: its retransmissions still reach the TU (Timer M).
+  Req ok = padded("INVITE", 6);
+  ok.via_host = "duet.local:5060";
+  const auto c2 = rig.table->start_client(udp_target(), request_text(ok));
+  const std::size_t before = rig.table->bytes_held();
+  EXPECT_EQ(rig.response(200, ok).event, ClientEvent::to_tu);
+  EXPECT_LT(rig.table->bytes_held(), before - 2000);
+  const auto again = rig.response(200, ok);
+  EXPECT_EQ(again.event, ClientEvent::to_tu);
+  EXPECT_EQ(again.id, c2.id);
+  Req other = ok;
+  other.branch += "x";
+  EXPECT_EQ(rig.response(200, other).event, ClientEvent::no_match);
+
+  // Non-INVITE: Timer K absorbs retransmitted finals.
+  Req opt = padded("OPTIONS", 7);
+  opt.via_host = "duet.local:5060";
+  const auto c3 = rig.table->start_client(udp_target(), request_text(opt));
+  EXPECT_EQ(rig.response(200, opt).event, ClientEvent::to_tu);
+  EXPECT_TRUE(rig.table->request(c3.id).empty());
+  const auto absorbed = rig.response(200, opt);
+  EXPECT_EQ(absorbed.event, ClientEvent::absorbed);
+  EXPECT_EQ(absorbed.id, c3.id);
+  rig.advance(64 * 500 + 1000);
+  EXPECT_EQ(rig.table->size(), 0u);
+  EXPECT_EQ(rig.table->bytes_held(), 0u);
+}
+
 TEST(Limits, StaleHandlesStayStaleWhenTheSlotIsReused) {
   Options o;
   o.max_transactions = 1;

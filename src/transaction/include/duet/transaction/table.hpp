@@ -128,6 +128,8 @@ class TransactionTable {
   State state(TxnId id) const noexcept;  // terminated for a stale handle
   Kind kind(TxnId id) const noexcept;
   int last_status(TxnId id) const noexcept;  // last response sent (server) or received (client)
+  // The stored request, until a final response ends the transaction's use of it (then empty: only
+  // its matching key is kept, see keep_key_only).
   std::string_view request(TxnId id) const noexcept;
   const Target* target(TxnId id) const noexcept;
   void set_context(TxnId id, std::uint64_t context) noexcept;
@@ -163,9 +165,16 @@ class TransactionTable {
   Transaction* get(TxnId id) const noexcept;
   Transaction* allocate(Kind kind, const Target& target);
   void store(std::string& dst, std::string_view bytes);  // keeps bytes_held_ right
-  void release(Transaction& t);                          // frees the slot (no callbacks)
-  void end(Transaction& t);                              // terminated now, destroyed at the next tick
-  void destroy(Transaction& t);                          // on_terminated, then release
+  // From a final response on, a transaction only waits out its end (Timers D, I, J, K, L, M, up to
+  // 64*T1 = 32 s over UDP), matching retransmissions by its key and answering them, if at all, from
+  // its stored response. The request goes, but for the bytes of its key (and the RFC 2543 To tag),
+  // as does the response when drop_response (nothing will be re-sent from it): under call load
+  // those waiting transactions are most of the live ones, and their full copies were most of the
+  // proxy's memory and of the pages it had to fault in.
+  void keep_key_only(Transaction& t, bool drop_response);
+  void release(Transaction& t);  // frees the slot (no callbacks)
+  void end(Transaction& t);      // terminated now, destroyed at the next tick
+  void destroy(Transaction& t);  // on_terminated, then release
   void on_timer(TimerNode& n);
   bool send(Transaction& t, std::string_view bytes);
 
