@@ -372,6 +372,7 @@ void Proxy::on_timeout(transaction::TxnId id, std::uint64_t context) {
     return;
   }
   branch_final(*c, bi, 408, nullptr);  // Timer B/F: as if a 408 came (§16.7 step 2)
+  release_if_done(*c);
 }
 
 void Proxy::on_transport_error(transaction::TxnId, std::uint64_t context) {
@@ -380,6 +381,7 @@ void Proxy::on_transport_error(transaction::TxnId, std::uint64_t context) {
   const std::size_t bi = context_branch(context);
   if (bi == kServerSide || bi >= c->branches.size() || c->branches[bi].status != 0) return;
   branch_final(*c, bi, 503, nullptr);  // §16.7 step 2 / §17.1.4
+  release_if_done(*c);
 }
 
 void Proxy::on_terminated(transaction::TxnId id, std::uint64_t context) {

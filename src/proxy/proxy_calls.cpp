@@ -103,6 +103,22 @@ void Proxy::release(Call& c) {
   --live_calls_;
 }
 
+// A call whose final response has gone upstream and whose branches have all ended has nothing left
+// to decide: a retransmitted 2xx is forwarded statelessly by its Via (on_response), which over UDP
+// reaches the caller where its server transaction would (the caller's Via carries our received and
+// rport), and everything else is the transactions'. Released now rather than with its server
+// transaction, up to 64*T1 later: under call load those were most of the live calls and of their
+// memory. An INVITE from a stream keeps its call: only its server transaction knows the connection
+// a retransmitted 2xx must take.
+void Proxy::release_if_done(Call& c) {
+  if (!c.live || !c.final_sent || c.lookup_pending || c.dns_pending) return;
+  if (c.invite && c.src.proto != transport::Proto::udp) return;
+  for (const auto& b : c.branches) {
+    if (b.status == 0) return;
+  }
+  release(c);
+}
+
 bool Proxy::flow_from_tokens(std::string_view user, std::string_view params, const transport::Source& src,
                              transport::Source& out) const {
   // Only tokens we signed (a forged one must not reach into another phone's connection).

@@ -228,6 +228,7 @@ void Proxy::handle_cancel(const transaction::ServerResult& r) {
     // Still looking up, or no branch left running: the INVITE ends here (§9.2).
     c->final_sent = true;
     table_->respond_487(c->server);
+    release_if_done(*c);
   }
 }
 

@@ -121,6 +121,7 @@ void Proxy::on_response(const transport::Source& src, const sip::Message& msg) {
   } else {
     branch_final(*c, bi, status, &msg);
   }
+  release_if_done(*c);
   ensure_timer();
 }
 

@@ -811,6 +811,51 @@ TEST(ProxyService, InviteReachesTheRegisteredPhoneAndResponsesComeBack) {
   EXPECT_EQ(ok->msg.header(sip::HeaderId::contact), "<" + contact_of("bob", bob) + ">");
 }
 
+// Once its 2xx has gone upstream and no branch is left, a call over UDP is released at once (its
+// transactions stay to absorb retransmissions for 64*T1): a retransmitted 2xx still reaches the
+// caller, forwarded by its Via, and so does the 200 for a BYE whose call was released the same way.
+TEST(ProxyService, AnsweredCallsAreReleasedAndRetransmitted2xxStillReachTheCaller) {
+  Service s(proxy_config(1));
+  UdpClient bob, alice;
+  ASSERT_TRUE(register_phone(s, bob, "bob"));
+  const Caller c = caller_for(alice.port, "release");
+  auto inv = call(s, alice, bob, c);
+  ASSERT_NE(inv, nullptr);
+  auto ok = answer_ok(s, alice, bob, inv->msg);
+  ASSERT_NE(ok, nullptr);
+  // The counters are published at each expiry tick (1 s).
+  const auto settled = [&](std::uint64_t calls) {
+    for (int i = 0; i < 40; ++i) {
+      const ServiceStats st = s.service().stats();
+      if (st.calls == calls && st.transactions >= 2) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  EXPECT_TRUE(settled(0)) << "calls " << s.service().stats().calls << ", transactions "
+                          << s.service().stats().transactions;
+  for (int i = 0; i < 2; ++i) {
+    auto again = answer_ok(s, alice, bob, inv->msg);
+    ASSERT_NE(again, nullptr) << "retransmission " << i;
+    EXPECT_EQ(values(again->msg, sip::HeaderId::via), values(ok->msg, sip::HeaderId::via));
+    EXPECT_EQ(again->text, ok->text);
+  }
+  const auto rr = values(ok->msg, sip::HeaderId::record_route);
+  ASSERT_EQ(rr.size(), 1u);
+  const std::string route = "Route: " + rr[0] + "\r\n";
+  const std::string bob_contact = contact_of("bob", bob);
+  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", route));
+  auto bye = wait_request(bob, sip::Method::bye, 1000);
+  ASSERT_NE(bye, nullptr);
+  bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
+  ASSERT_NE(wait_response(alice, 200, "BYE"), nullptr);
+  // A retransmitted BYE is answered again by its server transaction, without the call.
+  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", route));
+  ASSERT_NE(wait_response(alice, 200, "BYE"), nullptr);
+  EXPECT_EQ(wait_request(bob, sip::Method::bye, 300), nullptr);
+  EXPECT_TRUE(settled(0));
+}
+
 // alice calls bob, bob answers 200; then alice sends the ACK and a BYE to bob's Contact with the
 // Route set, and both must reach bob with our Route value removed and our Via on top.
 template <class Phone>

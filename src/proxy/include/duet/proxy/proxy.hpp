@@ -199,6 +199,8 @@ class Proxy final : public transaction::TransactionUser,
   Call* new_call();
   Call* call_of(std::uint64_t context) noexcept;
   void release(Call& c);
+  // Releases c once it has nothing left to decide (see the definition).
+  void release_if_done(Call& c);
   void deliver(Call& c, Location& loc);
   bool fork_next_group(Call& c);  // false: no branch could be started
   // keep_flow false: dst may leave from this worker's own UDP port (see via_line()); only for a
