@@ -25,8 +25,14 @@ bool EditList::add(std::uint32_t offset, std::uint32_t remove, std::string_view 
 
 void EditList::sort() const noexcept {
   if (sorted_) return;
-  // Stable: inserts at one offset keep the order they were added in.
-  std::stable_sort(edits_, edits_ + n_, [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
+  // Stable: inserts at one offset keep the order they were added in. An insertion sort: a list
+  // holds a handful of edits, mostly added in order, and std::stable_sort allocated a buffer.
+  for (std::size_t i = 1; i < n_; ++i) {
+    const Edit e = edits_[i];
+    std::size_t j = i;
+    for (; j > 0 && edits_[j - 1].offset > e.offset; --j) edits_[j] = edits_[j - 1];
+    edits_[j] = e;
+  }
   sorted_ = true;
 }
 

@@ -9,8 +9,9 @@ namespace duet::sip {
 namespace {
 
 std::uint64_t load_le64(const unsigned char* p) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   return v;
 }
 
@@ -32,32 +33,43 @@ struct State {
     v1 ^= v2;
     v2 = std::rotl(v2, 32);
   }
-  void absorb(std::uint64_t m) noexcept {  // 2 compression rounds
+  template <int C>
+  void absorb(std::uint64_t m) noexcept {  // C compression rounds
     v3 ^= m;
-    round();
-    round();
+    for (int i = 0; i < C; ++i) round();
     v0 ^= m;
   }
 };
 
-}  // namespace
-
-std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* data,
-                        std::size_t len) noexcept {
+// SipHash-C-D: C rounds per 8-byte block, D to finish.
+template <int C, int D>
+std::uint64_t siphash(const std::array<unsigned char, 16>& key, const void* data, std::size_t len) noexcept {
   const std::uint64_t k0 = load_le64(key.data()), k1 = load_le64(key.data() + 8);
   State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
           k1 ^ 0x7465646279746573ULL};
   const auto* p = static_cast<const unsigned char*>(data);
   const std::size_t whole = len - len % 8;
-  for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
+  for (std::size_t i = 0; i < whole; i += 8) s.absorb<C>(load_le64(p + i));
   // The last block: the remaining bytes, little-endian, and the length's low byte on top.
   unsigned char last[8] = {};
   if (len > whole) std::memcpy(last, p + whole, len - whole);
   last[7] = static_cast<unsigned char>(len);
-  s.absorb(load_le64(last));
-  s.v2 ^= 0xff;  // 4 finalization rounds
-  for (int i = 0; i < 4; ++i) s.round();
+  s.absorb<C>(load_le64(last));
+  s.v2 ^= 0xff;
+  for (int i = 0; i < D; ++i) s.round();
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+}  // namespace
+
+std::uint64_t siphash24(const std::array<unsigned char, 16>& key, const void* data,
+                        std::size_t len) noexcept {
+  return siphash<2, 4>(key, data, len);
+}
+
+std::uint64_t siphash13(const std::array<unsigned char, 16>& key, const void* data,
+                        std::size_t len) noexcept {
+  return siphash<1, 3>(key, data, len);
 }
 
 const std::array<unsigned char, 16>& process_hash_secret() noexcept {
@@ -95,7 +107,7 @@ void KeyedHasher::add_u32(std::uint32_t v) noexcept {
 }
 
 std::uint64_t KeyedHasher::finish() const noexcept {
-  return siphash24(process_hash_secret(), buf_, n_);
+  return siphash13(process_hash_secret(), buf_, n_);
 }
 
 void KeyedHasher::chain() noexcept {

@@ -41,6 +41,11 @@ Proxy::Proxy(transport::Worker& w, const ProxyOptions& opt, Environment& env,
   };
   for (const auto& l : listeners) {
     Listener x{l.proto, l.addr, hostport(l.addr)};
+    {
+      char ip[64];
+      const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);
+      x.wildcard = s == "0.0.0.0" || s == "::";
+    }
     if (l.proto == transport::Proto::udp && w.own_udp_address(l.addr, x.own)) {
       x.has_own = true;
       x.own_hostport = hostport(x.own);
@@ -139,9 +144,7 @@ bool Proxy::own_address(const sip::Uri& u) const noexcept {
     if (transport::sockaddr_port(l.addr) != port) continue;
     if (transport::sockaddr_same_ip(l.addr, addr)) return true;
     // A wildcard listener: any address of ours; loopback is the one we can tell for sure.
-    char ip[64];
-    const std::string_view s = transport::sockaddr_ip(l.addr, ip, sizeof ip);
-    if ((s == "0.0.0.0" || s == "::") && (host.substr(0, 4) == "127." || host == "::1")) return true;
+    if (l.wildcard && (host.substr(0, 4) == "127." || host == "::1")) return true;
   }
   return false;
 }

@@ -56,7 +56,8 @@ StartResult TransactionTable::start_client(const Target& next_hop, std::string_v
 StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_view request,
                                           const sip::TransactionKey& key, sip::Method method,
                                           std::uint64_t context) {
-  if (method == sip::Method::ack || !key.rfc3261 || match(*client_index_, key) != nullptr) {
+  std::size_t hash = 0;
+  if (method == sip::Method::ack || !key.rfc3261 || match(*client_index_, key, &hash) != nullptr) {
     // ACK has no client transaction; a branch without the cookie, or one already in use, could
     // not be told apart from another transaction's responses.
     return refused(StartError::bad_request);
@@ -75,7 +76,7 @@ StartResult TransactionTable::start_keyed(const Target& next_hop, std::string_vi
     return refused(StartError::send_failed);
   }
   ++stats_.client_created;
-  client_index_->insert(*t);
+  client_index_->insert(*t, hash);
   const std::uint64_t now = clock_.now_ms();
   if (!t->reliable) {
     t->interval_ms = opts_.t1_ms;  // Timer A or E

@@ -54,6 +54,10 @@ void KeyIndex::grow() {
 }
 
 void KeyIndex::insert(Transaction& t) noexcept {
+  insert(t, hash(t.key));
+}
+
+void KeyIndex::insert(Transaction& t, std::size_t hash) noexcept {
   if (2 * (in_array_ + 1) > slots_.size() && slots_.size() < max_slots_) {
     try {
       grow();
@@ -61,7 +65,7 @@ void KeyIndex::insert(Transaction& t) noexcept {
       // The array fills further until an insert can grow it.
     }
   }
-  t.key_hash = hash(t.key);
+  t.key_hash = hash;
   t.indexed = true;
   if (in_array_ + 2 <= slots_.size()) {  // one slot always stays free, so every probe run ends
     place(t);
@@ -101,8 +105,8 @@ void KeyIndex::erase(Transaction& t) noexcept {
   slots_[hole] = Slot{};
 }
 
-Transaction* KeyIndex::find(const sip::TransactionKey& k) const noexcept {
-  const std::size_t h = hash(k);
+Transaction* KeyIndex::find(const sip::TransactionKey& k, std::size_t& hash_out) const noexcept {
+  const std::size_t h = hash_out = hash(k);
   for (std::size_t i = h & mask_; slots_[i].txn != nullptr; i = (i + 1) & mask_) {
     // The stored hash first: a transaction whose hash differs is never read.
     if (slots_[i].hash == h && equal(slots_[i].txn->key, k)) return slots_[i].txn;

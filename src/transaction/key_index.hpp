@@ -31,8 +31,14 @@ class KeyIndex {
   KeyIndex(Mode mode, std::size_t max_entries);
 
   void insert(Transaction& t) noexcept;
+  // hash: what find() reported for t's key (a new transaction is looked for first: one hash, not two).
+  void insert(Transaction& t, std::size_t hash) noexcept;
   void erase(Transaction& t) noexcept;
-  Transaction* find(const sip::TransactionKey& k) const noexcept;
+  Transaction* find(const sip::TransactionKey& k) const noexcept {
+    std::size_t h;
+    return find(k, h);
+  }
+  Transaction* find(const sip::TransactionKey& k, std::size_t& hash_out) const noexcept;
   std::size_t slot_count() const noexcept { return slots_.size(); }
   std::size_t size() const noexcept { return in_array_ + overflowed_; }
 

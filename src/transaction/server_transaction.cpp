@@ -26,7 +26,8 @@ ServerResult TransactionTable::receive_request(const Target& src, const sip::Mes
     return r;
   }
   const bool is_ack = req.method_id() == sip::Method::ack;
-  if (Transaction* t = match(*server_index_, key)) {
+  std::size_t hash;
+  if (Transaction* t = match(*server_index_, key, &hash)) {
     return is_ack ? absorb_ack(*t, key) : absorb_request(*t);
   }
   if (is_ack) {  // ACK for a 2xx (its own branch, §17.1.1.3) or a stray: never a transaction
@@ -52,7 +53,7 @@ ServerResult TransactionTable::receive_request(const Target& src, const sip::Mes
     t->received_len = static_cast<std::uint8_t>(via_fix.received.size());
   }
   t->rport = via_fix.rport;
-  server_index_->insert(*t);
+  server_index_->insert(*t, hash);
 
   const std::uint64_t now = clock_.now_ms();
   t->state = invite ? State::proceeding : State::trying;

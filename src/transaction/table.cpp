@@ -199,8 +199,10 @@ bool TransactionTable::past_end(const Transaction& t) const noexcept {
   return t.ends_at_ms != 0 && clock_.now_ms() >= t.ends_at_ms;
 }
 
-Transaction* TransactionTable::match(KeyIndex& index, const sip::TransactionKey& key) {
-  Transaction* t = index.find(key);
+Transaction* TransactionTable::match(KeyIndex& index, const sip::TransactionKey& key, std::size_t* hash) {
+  std::size_t h;
+  Transaction* t = index.find(key, h);
+  if (hash != nullptr) *hash = h;
   if (t != nullptr && past_end(*t)) {
     end(*t);  // out of the index now: a request with its key starts a transaction of its own
     return nullptr;

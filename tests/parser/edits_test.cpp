@@ -74,6 +74,21 @@ TEST(EditList, RawEditsInAnyOrder) {
   EXPECT_EQ(joined, expected);
 }
 
+TEST(EditList, InsertsAtOneOffsetKeepTheOrderTheyWereAddedIn) {
+  // Two header lines inserted before the same one (a Via and a Record-Route), with other edits
+  // added before, between and after them out of offset order.
+  const std::string_view original = "0123456789";
+  EditList e;
+  EXPECT_TRUE(e.add(9, 1, "n"));
+  EXPECT_TRUE(e.add(4, 0, "A"));
+  EXPECT_TRUE(e.add(1, 1, ""));
+  EXPECT_TRUE(e.add(4, 0, "B"));
+  EXPECT_TRUE(e.add(0, 0, "<"));
+  EXPECT_TRUE(e.add(4, 0, "C"));
+  EXPECT_TRUE(e.add(6, 2, "-"));
+  EXPECT_EQ(edited(e, original), "<023ABC45-8n");
+}
+
 TEST(EditList, EmptyListCopiesTheOriginal) {
   EditList e;
   EXPECT_EQ(edited(e, "unchanged"), "unchanged");

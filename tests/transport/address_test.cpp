@@ -1,9 +1,12 @@
-// transport/src/address.cpp: the text of an address, as inet_ntop would write it.
+// transport/src/address.cpp: the text of an address, as inet_ntop would write it, and addresses read
+// from text as inet_pton reads them.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "duet/transport/address.hpp"
 
@@ -43,6 +46,40 @@ TEST(Address, Ipv6TextAndShortBuffers) {
   EXPECT_EQ(sockaddr_ip(a, buf, sizeof buf), "255.255.255.255");
   char small[8];
   EXPECT_TRUE(sockaddr_ip(a, small, sizeof small).empty());  // too short for it: nothing written
+}
+
+// make_sockaddr reads IPv4 itself: it must accept and refuse exactly what inet_pton does.
+TEST(Address, Ipv4ParsingAgreesWithInetPton) {
+  std::vector<std::string> cases = {
+      "0.0.0.0",     "127.0.0.1", "255.255.255.255", "256.1.1.1",  "1.2.3",     "1.2.3.4.5", "01.2.3.4",
+      "1.2.3.04",    "1.2.3.0",   "1..3.4",          ".1.2.3",     "1.2.3.4.",  "1.2.3.4 ",  " 1.2.3.4",
+      "1.2.3.a",     "1.2.3.-4",  "1234.1.1.1",      "999.0.0.1",  "00.0.0.0",  "1.2.3.4x",  "a.b.c.d",
+      "example.com", "1",         "4294967295",      "0x7f.0.0.1", "1.2.3.255", "1.2.3.256", "10.0.0.1:5060"};
+  std::mt19937 rng(11);
+  const char alphabet[] = "0123456789..x";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int len = 1 + static_cast<int>(rng() % 16);
+    for (int j = 0; j < len; ++j) s.push_back(alphabet[rng() % (sizeof alphabet - 1)]);
+    cases.push_back(s);
+  }
+  for (const auto& c : cases) {
+    in_addr libc{};
+    const bool expected = inet_pton(AF_INET, c.c_str(), &libc) == 1;
+    sockaddr_storage a{};
+    const bool ours = make_sockaddr(c, 5060, a);
+    ASSERT_EQ(ours && a.ss_family == AF_INET, expected) << "'" << c << "'";
+    if (expected) {
+      const auto& in = reinterpret_cast<const sockaddr_in&>(a);
+      EXPECT_EQ(in.sin_addr.s_addr, libc.s_addr) << c;
+      EXPECT_EQ(ntohs(in.sin_port), 5060);
+    }
+  }
+  sockaddr_storage a{};
+  EXPECT_TRUE(make_sockaddr("[::1]", 5, a));
+  EXPECT_EQ(a.ss_family, AF_INET6);
+  EXPECT_FALSE(make_sockaddr("::g", 5, a));
+  EXPECT_FALSE(make_sockaddr("", 5, a));
 }
 
 }  // namespace

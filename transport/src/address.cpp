@@ -7,25 +7,57 @@
 
 namespace duet::transport {
 
+namespace {
+
+// Dotted-quad IPv4 as inet_pton(AF_INET) reads it (four decimal octets, no leading zeros), without
+// the copy to a terminated string and the generic parser: the proxy reads every Contact, Route and
+// Via host this way, several times a call.
+bool parse_ipv4(std::string_view s, in_addr& out) noexcept {
+  std::uint32_t addr = 0;
+  int octets = 0;
+  std::size_t i = 0;
+  while (true) {
+    if (i == s.size() || s[i] < '0' || s[i] > '9') return false;
+    unsigned v = 0;
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<unsigned>(s[i] - '0');
+      if (v > 255 || (i > start && s[start] == '0')) return false;
+      ++i;
+    }
+    addr = (addr << 8) | v;
+    if (++octets == 4) break;
+    if (i == s.size() || s[i] != '.') return false;
+    ++i;
+  }
+  if (i != s.size()) return false;
+  out.s_addr = htonl(addr);
+  return true;
+}
+
+}  // namespace
+
 bool make_sockaddr(std::string_view ip, std::uint16_t port, sockaddr_storage& out) noexcept {
   if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-  char buf[kIpStrLen];
-  if (ip.empty() || ip.size() >= sizeof buf) return false;
-  std::memcpy(buf, ip.data(), ip.size());
-  buf[ip.size()] = '\0';
+  if (ip.empty() || ip.size() >= kIpStrLen) return false;
   std::memset(&out, 0, sizeof out);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, buf, &v4->sin_addr) == 1) {
+  if (parse_ipv4(ip, v4->sin_addr)) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
     return true;
   }
+  if (ip.find(':') == std::string_view::npos) return false;  // a host name, or nothing
+  char buf[kIpStrLen];
+  std::memcpy(buf, ip.data(), ip.size());
+  buf[ip.size()] = '\0';
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
   if (inet_pton(AF_INET6, buf, &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     return true;
   }
+  std::memset(&out, 0, sizeof out);
   return false;
 }
 

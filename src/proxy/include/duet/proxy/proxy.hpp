@@ -127,6 +127,7 @@ class Proxy final : public transaction::TransactionUser,
     bool has_own = false;
     sockaddr_storage own{};
     std::string own_hostport;
+    bool wildcard = false;  // bound to 0.0.0.0 or ::
   };
   const Listener* listener_for(transport::Proto p, int family) const noexcept;
   bool own_address(const sip::Uri& u) const noexcept;

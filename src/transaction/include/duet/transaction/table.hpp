@@ -159,8 +159,8 @@ class TransactionTable {
   // zero delay (reliable transports) ends it at the next tick.
   void schedule_end(Transaction& t, std::uint64_t now, std::uint64_t delay) noexcept;
   // The transaction of key in index, or nullptr; one whose end-of-wait time has passed is ended
-  // here (as its timer would have) and not returned.
-  Transaction* match(KeyIndex& index, const sip::TransactionKey& key);
+  // here (as its timer would have) and not returned. hash: the key's hash, for an insert after it.
+  Transaction* match(KeyIndex& index, const sip::TransactionKey& key, std::size_t* hash = nullptr);
   bool past_end(const Transaction& t) const noexcept;
   Transaction* get(TxnId id) const noexcept;
   Transaction* allocate(Kind kind, const Target& target);
