@@ -11,14 +11,10 @@ namespace duet::sip {
 
 bool make_transaction_key(const Message& msg, TransactionKey& k) noexcept {
   reset_in_place(k);
-  const HeaderField* via = msg.find(HeaderId::via);
-  if (!via) return false;
-  ValueSplitter split(via->value);
-  std::string_view top;
-  if (!split.next(top)) return false;
-  Via v;
-  if (!parse_via(top, v)) return false;
-  k.top_via = top;
+  // The top Via, From and To as the parser read them: every message it accepted has all three.
+  const Via& v = msg.top_via();
+  if (v.text.empty()) return false;
+  k.top_via = v.text;
   k.branch = v.branch;
   k.sent_by_host = v.host;
   k.sent_by_port = v.has_port ? v.port : 0;
@@ -27,20 +23,18 @@ bool make_transaction_key(const Message& msg, TransactionKey& k) noexcept {
     k.method = msg.method_id() == Method::ack ? Method::invite : msg.method_id();
     k.method_text = msg.method_id() == Method::ack ? std::string_view("INVITE") : msg.method();
   } else {
-    CSeq c;
-    if (!parse_cseq(msg.header(HeaderId::cseq), c)) return false;
-    k.method = c.method_id == Method::ack ? Method::invite : c.method_id;
-    k.method_text = c.method_id == Method::ack ? std::string_view("INVITE") : c.method;
+    const std::string_view method = msg.cseq_method();
+    if (method.empty()) return false;
+    const Method id = method_from_token(method);
+    k.method = id == Method::ack ? Method::invite : id;
+    k.method_text = id == Method::ack ? std::string_view("INVITE") : method;
   }
   k.cseq = msg.cseq_number();
   k.call_id = msg.call_id();
   if (!k.rfc3261) {
     k.request_uri = msg.request_uri();
-    NameAddr to, from;
-    if (!parse_name_addr(msg.header(HeaderId::to), to, false)) return false;
-    if (!parse_name_addr(msg.header(HeaderId::from), from, false)) return false;
-    k.to_tag = to.tag;
-    k.from_tag = from.tag;
+    k.to_tag = msg.to().tag;
+    k.from_tag = msg.from().tag;
   }
   return true;
 }
