@@ -76,8 +76,18 @@ Proxy::Call* Proxy::new_call() {
   }
   Call& c = *calls_[i];
   const std::uint32_t gen = c.gen + 1 == 0 ? 1 : c.gen + 1;
+  // The last call in this slot leaves its target and branch vectors (emptied, of a usual size):
+  // a call reuses them rather than allocating its own.
+  std::vector<Contact> targets;
+  std::vector<Branch> branches;
+  if (c.targets.capacity() <= 16) targets = std::move(c.targets);
+  if (c.branches.capacity() <= 16) branches = std::move(c.branches);
+  targets.clear();
+  branches.clear();
   c.~Call();
   new (&c) Call();
+  c.targets = std::move(targets);
+  c.branches = std::move(branches);
   c.index = i;
   c.gen = gen;
   c.live = true;
@@ -463,8 +473,8 @@ void Proxy::branch_final(Call& c, std::size_t bi, int status, const sip::Message
     c.best_branch = bi;
     c.best.clear();
     if (rsp != nullptr) {
-      const transaction::Target* t = table_->target(c.server);
-      c.best = std::string(strip_top_via(*rsp, t != nullptr && transaction::reliable(*t)));
+      transaction::Target t;
+      c.best = std::string(strip_top_via(*rsp, table_->target(c.server, t) && transaction::reliable(t)));
     }
   }
   maybe_finish(c);

@@ -24,12 +24,12 @@ std::string_view Proxy::strip_top_via(const sip::Message& rsp, bool to_stream) {
 }
 
 void Proxy::forward_upstream(Call& c, const sip::Message& rsp, int status) {
-  const transaction::Target* t = table_->target(c.server);
-  if (t == nullptr) {
+  transaction::Target t;
+  if (!table_->target(c.server, t)) {
     if (status >= 200 && status < 300) forward_stateless_response(rsp);
     return;
   }
-  const std::string_view bytes = strip_top_via(rsp, transaction::reliable(*t));
+  const std::string_view bytes = strip_top_via(rsp, transaction::reliable(t));
   if (bytes.empty()) return;
   if (table_->respond(c.server, status, bytes)) {
     ++stats_.responses_forwarded;

@@ -104,7 +104,7 @@ Transaction* TransactionTable::allocate(Kind kind, const Target& target) {
   t.kind = kind;
   t.index = index;
   t.gen = s.gen;
-  t.target = target;
+  t.target.set(target);
   t.reliable = reliable(target);
   // Counted from the start (small-string capacity included) so that release() balances exactly.
   bytes_held_ += t.request.capacity() + t.response.capacity();
@@ -230,7 +230,7 @@ void TransactionTable::destroy(Transaction& t) {
 }
 
 bool TransactionTable::send(Transaction& t, std::string_view bytes) {
-  return sender_.send(t.target, bytes);
+  return sender_.send(t.target.get(), bytes);
 }
 
 std::size_t TransactionTable::run_timers(std::size_t budget) {
@@ -273,9 +273,11 @@ std::string_view TransactionTable::request(TxnId id) const noexcept {
   return t && !t->key_only ? std::string_view(t->request) : std::string_view{};
 }
 
-const Target* TransactionTable::target(TxnId id) const noexcept {
+bool TransactionTable::target(TxnId id, Target& out) const noexcept {
   const Transaction* t = get(id);
-  return t ? &t->target : nullptr;
+  if (t == nullptr) return false;
+  out = t->target.get();
+  return true;
 }
 
 void TransactionTable::set_context(TxnId id, std::uint64_t context) noexcept {

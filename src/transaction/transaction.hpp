@@ -2,8 +2,11 @@
 // which are capped by Options::max_message_bytes, so memory per transaction is bounded.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,6 +23,36 @@ struct TimerSlot : TimerNode {
   Transaction* owner = nullptr;
 };
 
+// Where a transaction's messages go, in 72 bytes rather than a Target's 280 (two sockaddr_storage):
+// duet's addresses are IPv4 or IPv6, which a sockaddr_in6 holds. Under call load a table holds
+// tens of thousands of transactions, most waiting out their timers: their size is the memory the
+// proxy touches and faults in.
+struct StoredTarget {
+  static_assert(sizeof(sockaddr_in6) >= sizeof(sockaddr_in));
+  unsigned char peer[sizeof(sockaddr_in6)] = {};
+  unsigned char local[sizeof(sockaddr_in6)] = {};
+  std::uint64_t conn_id = 0;
+  std::uint16_t worker = 0;
+  transport::Proto proto = transport::Proto::udp;
+
+  void set(const Target& t) noexcept {
+    std::memcpy(peer, &t.peer, sizeof peer);
+    std::memcpy(local, &t.local, sizeof local);
+    conn_id = t.conn_id;
+    worker = t.worker;
+    proto = t.proto;
+  }
+  Target get() const noexcept {
+    Target t;  // value-initialised: the bytes past a sockaddr_in6 are zero, as they were
+    std::memcpy(&t.peer, peer, sizeof peer);
+    std::memcpy(&t.local, local, sizeof local);
+    t.conn_id = conn_id;
+    t.worker = worker;
+    t.proto = proto;
+    return t;
+  }
+};
+
 struct Transaction {
   Kind kind = Kind::server_non_invite;
   State state = State::trying;
@@ -28,7 +61,7 @@ struct Transaction {
   bool trying_pending = false;  // server INVITE: the 100 is built but waits for its delay
   bool key_only = false;        // request holds only the key's bytes (TransactionTable::keep_key_only)
   std::uint32_t index = 0, gen = 0;
-  Target target;  // server: where responses go; client: next hop
+  StoredTarget target;  // server: where responses go; client: next hop
   // The request as received/sent: the key's views point into it, and ACK/CANCEL/487 are built
   // from it. A heap object that never moves, so the views stay valid. Once the transaction has a
   // final response, only the key's bytes (key_only).

@@ -131,7 +131,7 @@ class TransactionTable {
   // The stored request, until a final response ends the transaction's use of it (then empty: only
   // its matching key is kept, see keep_key_only).
   std::string_view request(TxnId id) const noexcept;
-  const Target* target(TxnId id) const noexcept;
+  bool target(TxnId id, Target& out) const noexcept;  // false for a stale handle
   void set_context(TxnId id, std::uint64_t context) noexcept;
   std::uint64_t context(TxnId id) const noexcept;
 
