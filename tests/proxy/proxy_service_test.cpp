@@ -413,6 +413,39 @@ std::unique_ptr<Sip> answer_ok(Service& s, Client& alice, Phone& bob, const sip:
   return wait_response(alice, 200, "INVITE");
 }
 
+// A call set up through duet: alice's INVITE reached bob and bob's 200 reached alice, with one
+// Record-Route (ours). record_route is its value and route the Route line in-dialog requests carry.
+// answered is false (and the test has failed) if any of that did not happen.
+struct AnsweredCall {
+  std::unique_ptr<Sip> inv, ok;
+  std::string record_route, route;
+  bool answered = false;
+};
+
+template <class Phone>
+AnsweredCall answered_call(Service& s, UdpClient& alice, Phone& bob, const Caller& c) {
+  AnsweredCall a;
+  a.inv = call(s, alice, bob, c);
+  if (a.inv == nullptr) {
+    ADD_FAILURE() << "the INVITE did not reach the callee";
+    return a;
+  }
+  a.ok = answer_ok(s, alice, bob, a.inv->msg);
+  if (a.ok == nullptr) {
+    ADD_FAILURE() << "the 200 did not reach the caller";
+    return a;
+  }
+  const auto rr = values(a.ok->msg, sip::HeaderId::record_route);
+  if (rr.size() != 1u) {
+    ADD_FAILURE() << "the 200 carries " << rr.size() << " Record-Route values, not 1";
+    return a;
+  }
+  a.record_route = rr[0];
+  a.route = "Route: " + rr[0] + "\r\n";
+  a.answered = true;
+  return a;
+}
+
 // A Route naming us with a flow token we did not sign (RFC 5626 §5.2) is not obeyed: the request
 // goes by its Request-URI, not into the flow the forger named.
 TEST(ProxyService, ForgedFlowTokenIsNotObeyed) {
@@ -819,10 +852,8 @@ TEST(ProxyService, AnsweredCallsAreReleasedAndRetransmitted2xxStillReachTheCalle
   UdpClient bob, alice;
   ASSERT_TRUE(register_phone(s, bob, "bob"));
   const Caller c = caller_for(alice.port, "release");
-  auto inv = call(s, alice, bob, c);
-  ASSERT_NE(inv, nullptr);
-  auto ok = answer_ok(s, alice, bob, inv->msg);
-  ASSERT_NE(ok, nullptr);
+  const AnsweredCall a = answered_call(s, alice, bob, c);
+  ASSERT_TRUE(a.answered);
   // The counters are published at each expiry tick (1 s).
   const auto settled = [&](std::uint64_t calls) {
     for (int i = 0; i < 40; ++i) {
@@ -835,22 +866,19 @@ TEST(ProxyService, AnsweredCallsAreReleasedAndRetransmitted2xxStillReachTheCalle
   EXPECT_TRUE(settled(0)) << "calls " << s.service().stats().calls << ", transactions "
                           << s.service().stats().transactions;
   for (int i = 0; i < 2; ++i) {
-    auto again = answer_ok(s, alice, bob, inv->msg);
+    auto again = answer_ok(s, alice, bob, a.inv->msg);
     ASSERT_NE(again, nullptr) << "retransmission " << i;
-    EXPECT_EQ(values(again->msg, sip::HeaderId::via), values(ok->msg, sip::HeaderId::via));
-    EXPECT_EQ(again->text, ok->text);
+    EXPECT_EQ(values(again->msg, sip::HeaderId::via), values(a.ok->msg, sip::HeaderId::via));
+    EXPECT_EQ(again->text, a.ok->text);
   }
-  const auto rr = values(ok->msg, sip::HeaderId::record_route);
-  ASSERT_EQ(rr.size(), 1u);
-  const std::string route = "Route: " + rr[0] + "\r\n";
   const std::string bob_contact = contact_of("bob", bob);
-  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", route));
+  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", a.route));
   auto bye = wait_request(bob, sip::Method::bye, 1000);
   ASSERT_NE(bye, nullptr);
   bob.send(s.udp_port, response_to(bye->msg, 200, "OK", ""));
   ASSERT_NE(wait_response(alice, 200, "BYE"), nullptr);
   // A retransmitted BYE is answered again by its server transaction, without the call.
-  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", route));
+  alice.send(s.udp_port, caller_request(c, "BYE", bob_contact, "z9hG4bKrelbye", 2, "b1", a.route));
   ASSERT_NE(wait_response(alice, 200, "BYE"), nullptr);
   EXPECT_EQ(wait_request(bob, sip::Method::bye, 300), nullptr);
   EXPECT_TRUE(settled(0));
@@ -861,15 +889,11 @@ TEST(ProxyService, AnsweredCallsAreReleasedAndRetransmitted2xxStillReachTheCalle
 template <class Phone>
 void ack_and_bye_reach_the_callee(Service& s, UdpClient& alice, Phone& bob, const std::string& name) {
   const Caller c = caller_for(alice.port, name);
-  auto inv = call(s, alice, bob, c);
-  ASSERT_NE(inv, nullptr);
+  const AnsweredCall a = answered_call(s, alice, bob, c);
+  ASSERT_TRUE(a.answered);
   const std::string bob_contact = contact_of("bob", bob);
-  EXPECT_EQ(inv->msg.request_uri(), bob_contact);
-  auto ok = answer_ok(s, alice, bob, inv->msg);
-  ASSERT_NE(ok, nullptr);
-  const auto rr = values(ok->msg, sip::HeaderId::record_route);
-  ASSERT_EQ(rr.size(), 1u);
-  const std::string route = "Route: " + rr[0] + "\r\n";
+  EXPECT_EQ(a.inv->msg.request_uri(), bob_contact);
+  const std::string& route = a.route;
   const std::string port = std::to_string(alice.port);
 
   // The ACK for the 2xx: a request of its own (new branch), to the Contact, by the Route set.
@@ -946,16 +970,13 @@ TEST(ProxyService, ByeFromTheCalleeReachesTheCallerOverItsFlow) {
   UdpClient bob, alice;
   ASSERT_TRUE(register_phone(s, bob, "bob"));
   const Caller c = caller_for(alice.port, "cbye");
-  auto inv = call(s, alice, bob, c);
-  ASSERT_NE(inv, nullptr);
-  ASSERT_NE(answer_ok(s, alice, bob, inv->msg), nullptr);
-  const auto rr = values(inv->msg, sip::HeaderId::record_route);
-  ASSERT_EQ(rr.size(), 1u);
+  const AnsweredCall a = answered_call(s, alice, bob, c);
+  ASSERT_TRUE(a.answered);
   // bob's BYE: to alice's Contact, by the Route set (the Record-Route in order, §12.1.1).
   std::string b = "BYE sip:alice@127.0.0.1:" + std::to_string(alice.port) + " SIP/2.0\r\n";
   b += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(bob.port) + ";branch=z9hG4bKbobbye;rport\r\n";
   b += "Max-Forwards: 70\r\n";
-  b += "Route: " + rr[0] + "\r\n";
+  b += a.route;
   b += "From: <sip:bob@example.com>;tag=b1\r\n";
   b += "To: <sip:alice@example.com>;tag=" + c.from_tag + "\r\n";
   b += "Call-ID: " + c.call_id + "\r\n";
@@ -1381,15 +1402,11 @@ TEST(ProxyService, ARequestFromAStrictRouterGoesToTheLastRouteValueOverOurRecord
   UdpClient alice, bob;
   ASSERT_TRUE(register_phone(s, bob, "bob"));
   const Caller c = caller_for(alice.port, "strict-in");
-  auto inv = call(s, alice, bob, c);
-  ASSERT_NE(inv, nullptr);
+  const AnsweredCall a = answered_call(s, alice, bob, c);
+  ASSERT_TRUE(a.answered);
   const std::string bob_contact = contact_of("bob", bob);
-  auto ok = answer_ok(s, alice, bob, inv->msg);
-  ASSERT_NE(ok, nullptr);
-  const auto rr = values(ok->msg, sip::HeaderId::record_route);
-  ASSERT_EQ(rr.size(), 1u);
-  ASSERT_GT(rr[0].size(), 2u);
-  const std::string our_uri = rr[0].substr(1, rr[0].size() - 2);  // without the angle brackets
+  ASSERT_GT(a.record_route.size(), 2u);
+  const std::string our_uri = a.record_route.substr(1, a.record_route.size() - 2);  // without the <>
 
   const std::string port = std::to_string(alice.port);
   alice.send(s.udp_port, caller_request(c, "BYE", our_uri, "z9hG4bKsbye" + port, 2, "b1",
